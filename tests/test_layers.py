@@ -119,6 +119,23 @@ def test_backward_any_elementwise_activation(data, activation):
             close(g, w)
 
 
+@pytest.mark.parametrize("parts", [2, 3])
+def test_batch_split_across_cores_changes_nothing(monkeypatch, parts):
+    """The layer may run parts of a batch concurrently; results must equal SimpleRNN's."""
+    import zoo.layers
+
+    monkeypatch.setattr(zoo.layers, "_parallel_parts", lambda batch_size: parts)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(37, T, D)).astype("float32")  # uneven parts
+    h0 = rng.normal(size=(37, H)).astype("float32")
+    mask = rng.uniform(size=(37, T)) < 0.8
+    ours, keras_rnn = twins("relu", return_sequences=True, return_state=True, go_backwards=True)
+    for g, w in zip(ours(x, initial_state=h0, mask=mask), keras_rnn(x, initial_state=h0, mask=mask)):
+        close(g, w)
+    for g, w in zip(grads(ours, x, h0, mask), grads(keras_rnn, x, h0, mask)):
+        close(g, w)
+
+
 def test_backward_finite_differences_float64(data):
     x, h0, mask = data
     x, h0 = x.astype("float64"), h0.astype("float64")

@@ -15,6 +15,8 @@ only the two recurrences (forward over h, backward over delta) run step by step.
 This module imports Keras and TensorFlow only.
 """
 
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -168,15 +170,18 @@ class VanillaRNNCell(keras.layers.Layer, DropoutRNNCell):
         return {**super().get_config(), **config}
 
 
-def _activation_derivative(activation, states, preactivations):
-    """phi'(a_t) for every step at once. states: h = phi(a) at unmasked steps, [time, batch, units]."""
-    if activation is keras.activations.tanh:
-        return 1.0 - tf.square(states)
-    if activation is keras.activations.relu:
-        return tf.cast(states > 0, states.dtype)
-    if activation is keras.activations.linear:
-        return tf.ones_like(states)
-    with tf.GradientTape() as tape:  # any other elementwise phi: d sum(phi(a)) / da = phi'(a)
+# phi'(a) written through h = phi(a), for the activations where that is possible; any other
+# elementwise phi keeps its pre-activations and differentiates them with autodiff.
+DERIVATIVE_FROM_STATE = {
+    keras.activations.tanh: lambda h: 1.0 - h * h,
+    keras.activations.relu: lambda h: tf.cast(h > 0, h.dtype),
+    keras.activations.linear: tf.ones_like,
+}
+
+
+def _derivative_from_preactivations(activation, preactivations):
+    """phi'(a) for an elementwise phi: the gradient of sum(phi(a)) with respect to a."""
+    with tf.GradientTape() as tape:
         tape.watch(preactivations)
         total = tf.reduce_sum(activation(preactivations))
     return tape.gradient(total, preactivations)
@@ -188,16 +193,19 @@ def _activation_derivative(activation, states, preactivations):
 
 
 @tf.function(jit_compile=True)
-def _forward_recurrence(projected, h0, recurrent_kernel, steps_mask, activation, keep_preactivations):
-    """h_t = phi(projected_t + h_{t-1} W_hh), or h_{t-1} where steps_mask_t is 0.
+def _forward_recurrence(projected, h0, recurrent_kernel, bias, steps_mask, activation,
+                        keep_preactivations):
+    """h_t = phi(projected_t + h_{t-1} W_hh + b), or h_{t-1} where steps_mask_t is 0.
 
-    projected: x_t W_xh + b, [time, batch, units]; steps_mask: [time, batch, 1] or None.
+    projected: x_t W_xh, [time, batch, units]; steps_mask: [time, batch, 1] or None.
     Returns the states [time, batch, units] (and the pre-activations a_t, if asked).
     """
 
     def step(carry, inputs):
         h_prev = carry[0]
         a = inputs[0] + tf.matmul(h_prev, recurrent_kernel)
+        if bias is not None:
+            a += bias
         h = activation(a)
         if steps_mask is not None:
             h = tf.where(inputs[1] > 0, h, h_prev)
@@ -209,12 +217,14 @@ def _forward_recurrence(projected, h0, recurrent_kernel, steps_mask, activation,
 
 
 @tf.function(jit_compile=True)
-def _backward_recurrence(d_states, derivative, recurrent_kernel, steps_mask, bptt_steps, with_norms):
+def _backward_recurrence(d_states, states, derivative, recurrent_kernel, steps_mask, activation,
+                         bptt_steps, with_norms):
     """The delta recursion, from the last step to the first.
 
-    d_states: dL/dh_t from outside the recurrence; derivative: phi'(a_t), zero at masked steps;
-    both [time, batch, units]. Returns delta_t [time, batch, units], dL/dh_0 [batch, units], and
-    the batch mean of ||dL/dh_t|| per step [time] (zeros unless with_norms).
+    d_states: dL/dh_t from outside the recurrence; states: h_t; derivative: phi'(a_t), or None
+    to compute it step by step from h_t; all [time, batch, units]. Returns delta_t [time, batch,
+    units], dL/dh_0 [batch, units], and the batch mean of ||dL/dh_t|| per step [time] (zeros
+    unless with_norms).
     """
     length = d_states.shape[0] if d_states.shape[0] is not None else tf.shape(d_states)[0]
     recurrent_t = tf.transpose(recurrent_kernel)
@@ -225,14 +235,20 @@ def _backward_recurrence(d_states, derivative, recurrent_kernel, steps_mask, bpt
         return d_prev if mask_t is None else d_prev + g * (1.0 - mask_t)
 
     def body(t, carry, deltas, norms):
-        d_state_t, derivative_t = d_states[t], derivative[t]
-        mask_t = None if steps_mask is None else steps_mask[t]
+        if derivative is None:
+            derivative_t = DERIVATIVE_FROM_STATE[activation](states[t])
+        else:
+            derivative_t = derivative[t]
+        mask_t = None
+        if steps_mask is not None:  # a masked step keeps h_{t-1}: its gradient passes through
+            mask_t = steps_mask[t]
+            derivative_t *= mask_t
         if bptt_steps is None:
-            g = d_state_t + carry  # own loss + everything from later steps
+            g = d_states[t] + carry  # own loss + everything from later steps
             carry = back_one_step(g, derivative_t, mask_t)
         else:
             # by_age[i]: gradient on h_t from the loss at step t + i, i = 0..k
-            by_age = tf.concat([d_state_t[None], carry], axis=0)
+            by_age = tf.concat([d_states[t][None], carry], axis=0)
             g = tf.reduce_sum(by_age, axis=0)
             carry = back_one_step(by_age[:-1], derivative_t, mask_t)
         deltas = deltas.write(t, g * derivative_t)
@@ -253,6 +269,21 @@ def _backward_recurrence(d_states, derivative, recurrent_kernel, steps_mask, bpt
     d_h0 = carry if bptt_steps is None else tf.reduce_sum(carry, axis=0)
     norms = norms.stack() if with_norms else tf.zeros([length], d_states.dtype)
     return deltas.stack(), d_h0, norms
+
+
+MIN_ROWS_PER_PART = 16
+MAX_PARTS = 4
+
+
+def _parallel_parts(batch_size):
+    """How many parts of a batch to run concurrently: one per core TensorFlow can run ops on,
+    at most MAX_PARTS, each of at least MIN_ROWS_PER_PART rows when the batch size is known."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    inter_op = tf.config.threading.get_inter_op_parallelism_threads()  # 0: one per core
+    parts = min(cores or 1, inter_op or MAX_PARTS, MAX_PARTS)
+    if batch_size is not None:
+        parts = min(parts, max(1, batch_size // MIN_ROWS_PER_PART))
+    return parts
 
 
 def _all_steps_matmul(a, b, transpose_a=False, transpose_b=False):
@@ -286,36 +317,33 @@ def bptt(x, h0, kernel, recurrent_kernel, bias=None, mask=None, activation=keras
     """
     steps_mask = None if mask is None else tf.cast(mask, x.dtype)[:, :, None]
     extras = [t for t in (bias, flow_probe) if t is not None]
-    generic_phi = activation not in (
-        keras.activations.tanh, keras.activations.relu, keras.activations.linear
-    )
+    generic_phi = activation not in DERIVATIVE_FROM_STATE
 
     @tf.custom_gradient
     def forward(x, h0, kernel, recurrent_kernel, *extras):
         # The gradient is `backward`'s: keep autodiff from recording through the loop.
         x, h0, kernel, recurrent_kernel = map(tf.stop_gradient, (x, h0, kernel, recurrent_kernel))
+        b = None if bias is None else tf.stop_gradient(extras[0])
         projected = _all_steps_matmul(x, kernel)  # x_t W_xh for all steps: one product
-        if bias is not None:
-            projected += tf.stop_gradient(extras[0])
         scanned = _forward_recurrence(
-            projected, h0, recurrent_kernel, steps_mask, activation, generic_phi
+            projected, h0, recurrent_kernel, b, steps_mask, activation, generic_phi
         )
         states = scanned[0]
-        derivative = _activation_derivative(activation, states, scanned[1] if generic_phi else None)
-        if steps_mask is not None:  # a masked step keeps h_{t-1}: its gradient passes through
-            derivative *= steps_mask
+        derivative = _derivative_from_preactivations(activation, scanned[1]) if generic_phi else None
 
         def backward(d_states):
             deltas, d_h0, norms = _backward_recurrence(
-                d_states, derivative, recurrent_kernel, steps_mask, bptt_steps,
-                flow_probe is not None,
+                d_states, states, derivative, recurrent_kernel, steps_mask, activation,
+                bptt_steps, flow_probe is not None,
             )
-            states_prev = tf.concat([h0[None], states[:-1]], axis=0)
+            # sum_t h_{t-1}^T delta_t, split at t = 0 so that no shifted copy of the states is made
+            d_recurrent = _all_steps_matmul(states[:-1], deltas[1:], transpose_a=True)
+            d_recurrent += tf.matmul(h0, deltas[0], transpose_a=True)
             grads = [
                 _all_steps_matmul(deltas, kernel, transpose_b=True),  # dL/dx_t = delta_t W_xh^T
                 d_h0,
                 _all_steps_matmul(x, deltas, transpose_a=True),  # dL/dW_xh = sum_t x_t^T delta_t
-                _all_steps_matmul(states_prev, deltas, transpose_a=True),  # sum_t h_{t-1}^T delta_t
+                d_recurrent,  # dL/dW_hh
             ]
             if bias is not None:
                 grads.append(tf.reduce_sum(deltas, axis=[0, 1]))  # dL/db = sum_t delta_t
@@ -432,37 +460,47 @@ class VanillaRNN(keras.layers.RNN):
         dropout_mask = cell.get_dropout_mask(sequences[:, 0, :])
         if training and dropout_mask is not None:
             sequences = sequences * dropout_mask[:, None, :]
-        x = tf.transpose(sequences, [1, 0, 2])  # time-major
+        x = sequences
         if mask is not None:
-            mask = tf.transpose(tf.cast(mask, tf.bool), [1, 0])
+            mask = tf.cast(mask, tf.bool)
         if self.go_backwards:
-            x = tf.reverse(x, [0])
-            mask = None if mask is None else tf.reverse(mask, [0])
+            x = tf.reverse(x, [1])
+            mask = None if mask is None else tf.reverse(mask, [1])
         h0 = initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state
+        weights = [tf.convert_to_tensor(cell.kernel), tf.convert_to_tensor(cell.recurrent_kernel),
+                   None if cell.bias is None else tf.convert_to_tensor(cell.bias)]
 
         probe = None
         if self._flow_tape is not None:
-            probe = self._flow_probe = tf.zeros(tf.shape(x)[:1], dtype=x.dtype)
+            probe = self._flow_probe = tf.zeros(tf.shape(x)[1:2], dtype=x.dtype)
             self._flow_tape.watch(probe)
-        states = bptt(
-            x,
-            h0,
-            tf.convert_to_tensor(cell.kernel),
-            tf.convert_to_tensor(cell.recurrent_kernel),
-            None if cell.bias is None else tf.convert_to_tensor(cell.bias),
-            mask=mask,
-            activation=cell.activation,
-            bptt_steps=self.bptt_steps,
-            flow_probe=probe,
-        )
+
+        def run(x, h0, mask):
+            """bptt on batch-major tensors: [batch, time, features] -> [batch, time, units]."""
+            time_major = lambda t: tf.transpose(t, [1, 0, 2])  # noqa: E731
+            states = bptt(
+                time_major(x), h0, *weights,
+                mask=None if mask is None else tf.transpose(mask),
+                activation=cell.activation, bptt_steps=self.bptt_steps, flow_probe=probe,
+            )
+            return time_major(states)
+
+        parts = 1 if probe is not None else _parallel_parts(x.shape[0])
+        if parts == 1:
+            states = run(x, h0, mask)
+        else:  # rows are independent: one part of the batch per core, forward and backward
+            batch = tf.shape(x)[0]
+            sizes = tf.stack([(batch + i) // parts for i in range(parts)])  # they sum to batch
+            split = lambda t: [None] * parts if t is None else tf.split(t, sizes, num=parts)  # noqa: E731
+            states = tf.concat([run(*part) for part in zip(split(x), split(h0), split(mask))], 0)
+
         outputs = states
         if mask is not None:
             # Keras RNNs repeat the last output at a masked step (zeros before the first
             # unmasked one), or output zeros with zero_output_for_mask.
-            shown = mask if self.zero_output_for_mask else tf.cumsum(tf.cast(mask, tf.int32), 0) > 0
+            shown = mask if self.zero_output_for_mask else tf.cumsum(tf.cast(mask, tf.int32), 1) > 0
             outputs = states * tf.cast(shown, states.dtype)[:, :, None]
-        outputs = tf.transpose(outputs, [1, 0, 2])
-        return outputs[:, -1], outputs, [states[-1]]
+        return outputs[:, -1], outputs, [states[:, -1]]
 
     def get_config(self):
         config = {**self.cell.get_config(), "bptt_steps": self.bptt_steps}
