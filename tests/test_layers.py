@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.layers import VanillaRNN, VanillaRNNCell, gradient_flow
+from zoo.diagnostics import gradient_flow
+from zoo.layers import VanillaRNN, VanillaRNNCell
 
 B, T, D, H = 3, 7, 5, 4
 ATOL = RTOL = 1e-5
@@ -231,6 +232,12 @@ def test_gradient_flow_equals_autodiff_on_states(data):
         value = loss(targets, dense(tf.stack(outs, axis=1)))
     want = [np.linalg.norm(g, axis=-1).mean() for g in tape.gradient(value, bumps)]
     close(norms, want)
+
+    # the same model with SimpleRNN goes through autodiff on its states: same numbers
+    twin = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.SimpleRNN(H, return_sequences=True)(inputs)))
+    twin.set_weights(model.get_weights())
+    (twin_norms,) = gradient_flow(twin, x, targets, loss).values()
+    close(twin_norms, norms)
 
 
 def test_identity_and_scaled_orthogonal_initializers():

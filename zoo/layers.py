@@ -442,8 +442,18 @@ class VanillaRNN(keras.layers.RNN):
             **kwargs,
         )
         self.bptt_steps = None if bptt_steps is None else int(bptt_steps)
-        self._flow_tape = None  # set by `gradient_flow` for one eager call
-        self._flow_probe = None
+        self._flow_tape = None
+        self.gradient_flow_probe = None
+
+    def watch_gradient_flow(self, tape):
+        """Report ||dL/dh_t|| per step from this layer's own backward pass, in the next call.
+
+        After `tape.watch`-ing calls (eager), `tape.gradient(loss, layer.gradient_flow_probe)` is
+        the batch mean of ||dL/dh_t|| for every step t, [time], in processing order (reversed for
+        go_backwards; truncated with bptt_steps). `watch_gradient_flow(None)` turns it off.
+        `zoo.diagnostics.gradient_flow` does this for every recurrent layer of a model.
+        """
+        self._flow_tape = tape
 
     @property
     def units(self):
@@ -472,7 +482,7 @@ class VanillaRNN(keras.layers.RNN):
 
         probe = None
         if self._flow_tape is not None:
-            probe = self._flow_probe = tf.zeros(tf.shape(x)[1:2], dtype=x.dtype)
+            probe = self.gradient_flow_probe = tf.zeros(tf.shape(x)[1:2], dtype=x.dtype)
             self._flow_tape.watch(probe)
 
         def run(x, h0, mask):
@@ -513,37 +523,3 @@ class VanillaRNN(keras.layers.RNN):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def vanilla_rnn_layers(model):
-    """Every VanillaRNN inside `model`, nested ones (e.g. in Bidirectional) included."""
-    return [layer for layer in model._flatten_layers() if isinstance(layer, VanillaRNN)]
-
-
-def gradient_flow(model, inputs, targets, loss):
-    """Norm of dL/dh_t at every step, batch mean, from each VanillaRNN's own backward pass.
-
-    Args:
-        model: a Keras model containing VanillaRNN layers.
-        inputs, targets: one batch.
-        loss: callable `loss(targets, predictions) -> scalar`.
-
-    Returns:
-        {layer.path: numpy array [time]}, steps in the order the layer processed them (for a
-        `go_backwards` layer, index 0 is the last input step). With `bptt_steps=k` it is the
-        truncated gradient that this layer's backward pass uses.
-    """
-    layers = vanilla_rnn_layers(model)
-    if not layers:
-        raise ValueError("gradient_flow needs a model with at least one VanillaRNN layer.")
-    with tf.GradientTape() as tape:
-        for layer in layers:
-            layer._flow_tape = tape
-        try:
-            value = loss(targets, model(inputs, training=False))
-        finally:
-            for layer in layers:
-                layer._flow_tape = None
-    probes = [layer._flow_probe for layer in layers]
-    norms = tape.gradient(value, probes)
-    return {layer.path: norm.numpy() for layer, norm in zip(layers, norms)}

@@ -27,3 +27,18 @@ def adding_problem(num_examples, length, seed=0):
     x = np.stack([values, markers], axis=-1)
     y = (values[rows, first] + values[rows, second])[:, None]
     return x, y
+
+
+def adding_data(config):
+    """The adding problem at T = config.sequence_length as a `zoo.data.Data`: config.examples
+    training sequences, a tenth as many each for validation and test, seeds from config.seed."""
+    from zoo.data import from_arrays
+
+    length, n = config.sequence_length, config.examples
+    return from_arrays(
+        adding_problem(n, length, seed=config.seed),
+        adding_problem(max(1, n // 10), length, seed=config.seed + 10_000),
+        adding_problem(max(1, n // 10), length, seed=config.seed + 20_000),
+        batch_size=config.batch_size,
+        seed=config.seed,
+    )

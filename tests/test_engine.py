@@ -1,0 +1,256 @@
+"""The experiment engine on tiny generated data, in a temporary MLflow store."""
+
+import dataclasses
+import json
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+
+import zoo.layers  # noqa: F401  (registers the layers for loading logged models)
+from zoo import diagnostics, models, tracking
+from zoo.__main__ import main
+from zoo.config import FIELDS, Config, apply_overrides, parse_grid
+from zoo.data import from_arrays, load
+from zoo.errors import UserError
+from zoo.train import run, sweep
+
+TINY = Config(task="adding", examples=256, sequence_length=12, units=8, epochs=2, batch_size=32,
+              flow_samples=2, grad_norm_every=2)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A fresh default store (sqlite:///mlruns/mlflow.db) in a temporary working directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path
+
+
+def test_a_run_records_the_whole_schema(store):
+    result = run(dataclasses.replace(TINY, clipping="global_norm"))
+    assert result.status == "FINISHED"
+    client = mlflow.MlflowClient(tracking.tracking_uri())
+    recorded = client.get_run(result.run_id)
+    assert recorded.info.run_name == "adding-vanilla-tanh-clip1"
+    assert client.get_experiment(recorded.info.experiment_id).name == "adding"
+    assert set(recorded.data.params) == set(FIELDS)  # every configuration field
+    assert recorded.data.params["clipping"] == "global_norm"
+    tags = recorded.data.tags
+    assert len(tags["git_commit"]) >= 40 and tags["version.tensorflow"] and tags["version.keras"]
+    assert len(tags["data_sha256"]) == 64 and tags["variant"] == "vanilla-tanh-clip1"
+
+    for key in ("train_loss", "val_loss", "train_mse", "val_mse", "clipped_fraction",
+                "spectral_radius/vanilla_0"):
+        assert [m.step for m in client.get_metric_history(result.run_id, key)] == [1, 2], key
+    grad_norms = client.get_metric_history(result.run_id, "grad_norm")  # every 2 of 8 steps a epoch
+    assert [m.step for m in grad_norms] == [2, 4, 6, 8, 10, 12, 14, 16]
+    flow = client.get_metric_history(result.run_id, "grad_flow/vanilla_0/epoch0")
+    assert [m.step for m in flow] == list(range(12)) and all(m.value > 0 for m in flow)
+    for key in ("test_loss", "test_mse", "train_seconds", "tokens_per_sec"):
+        assert np.isfinite(recorded.data.metrics[key]), key
+
+    artifacts = {a.path for a in client.list_artifacts(result.run_id)}
+    assert {"config.json", "learning_curves.png", "gradient_flow.png"} <= artifacts
+    config = json.loads(open(client.download_artifacts(result.run_id, "config.json")).read())
+    assert config["clipping"] == "global_norm"
+
+    # the logged model loads, and scores the logged test_mse on the test set
+    logged = mlflow.keras.load_model(f"runs:/{result.run_id}/model")
+    data = load(TINY)
+    x, y = (np.concatenate(parts) for parts in zip(*data.test.as_numpy_iterator()))
+    mse = float(np.mean((logged.predict(x, verbose=0) - y) ** 2))
+    assert mse == pytest.approx(recorded.data.metrics["test_mse"], rel=1e-4)
+
+
+def test_runs_are_repeatable_with_a_seed(store):
+    config = dataclasses.replace(TINY, flow_samples=1)
+    first, second = run(config), run(config)
+    assert first.metrics["test_mse"] == pytest.approx(second.metrics["test_mse"], rel=1e-6)
+    other = run(dataclasses.replace(config, seed=1))
+    assert other.metrics["test_mse"] != pytest.approx(first.metrics["test_mse"], rel=1e-6)
+
+
+def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
+    grid = {"cell": ["vanilla", "gru"], "seed": [0, 1]}
+    results, table = sweep(dataclasses.replace(TINY, epochs=1, flow_samples=1), grid)
+    assert [r.status for r in results] == ["FINISHED"] * 4
+    frame = tracking.runs("adding")
+    parents = frame[frame["tags.mlflow.parentRunId"].isna()]
+    assert len(parents) == 1 and parents.iloc[0]["tags.mlflow.runName"] == "adding-sweep"
+    children = tracking.runs("adding", parent_run_id=parents.iloc[0]["run_id"])
+    assert sorted(zip(children["params.cell"], children["params.seed"])) == [
+        ("gru", "0"), ("gru", "1"), ("vanilla", "0"), ("vanilla", "1")]
+    assert children["params.units"].eq("8").all()  # every param on every child
+    assert set(table["variant"]) == {"vanilla-tanh-noclip", "gru-noclip"}
+    assert table["runs"].tolist() == [2, 2] and table["diverged"].tolist() == [0, 0]
+    assert table["test_mse_std"].notna().all()
+    client = mlflow.MlflowClient(tracking.tracking_uri())
+    artifacts = {a.path for a in client.list_artifacts(parents.iloc[0]["run_id"])}
+    assert {"comparison.csv", "comparison.md", "comparison.png", "val_loss_curves.png"} <= artifacts
+
+
+EXPLODING = dataclasses.replace(TINY, activation="relu", recurrent_initializer="identity",
+                                spectral_radius=1.5, optimizer="sgd", learning_rate=1e3)
+
+
+def test_divergence_ends_failed_with_the_step_and_the_other_runs_go_on(store, capsys):
+    results, table = sweep(EXPLODING, {"learning_rate": [1e3, 1e-3]})
+    diverged, finished = results
+    assert diverged.status == "FAILED" and finished.status == "FINISHED"
+    recorded = mlflow.MlflowClient(tracking.tracking_uri()).get_run(diverged.run_id)
+    assert recorded.info.status == "FAILED"
+    assert int(recorded.data.tags["nan_step"]) == diverged.nan_step >= 1
+    assert f"at training step {diverged.nan_step}" in recorded.data.tags["nan_cause"]
+    assert table.set_index("variant")["diverged"].to_dict() == {
+        "vanilla-relu-identity1.5-noclip-learning_rate1000.0": 1,
+        "vanilla-relu-identity1.5-noclip-learning_rate0.001": 0}
+
+    capsys.readouterr()
+    code = main(["train"] + [f"--set={k}={v}" for k, v in dataclasses.asdict(EXPLODING).items()
+                             if v is not None])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert code == 1 and out[-1].startswith("run adding-vanilla-relu-identity1.5-noclip diverged: ")
+
+
+@pytest.mark.parametrize("clipping", ["global_norm", "norm", "value"])
+def test_clipping_bounds_the_applied_update(clipping):
+    keras.utils.set_random_seed(0)
+    config = dataclasses.replace(EXPLODING, learning_rate=1.0, clipping=clipping, clip_threshold=0.5)
+    data = load(config)
+    net = models.build(config, data)
+    monitor = diagnostics.GradientMonitor(net, clipping, 0.5)
+    monitor.compile(models.optimizer(config), loss="mse")
+    x, y = next(iter(data.train))
+    before = [w.numpy() for w in net.trainable_weights]
+    logs = monitor.train_on_batch(x, y, return_dict=True)
+    updates = [w.numpy() - b for w, b in zip(net.trainable_weights, before)]
+    assert logs["grad_norm"] > 0.5 and logs["clipped_fraction"] == 1.0  # clipping did act
+    if clipping == "global_norm":  # SGD with lr 1: the update is the clipped gradient
+        assert np.sqrt(sum(np.sum(u ** 2) for u in updates)) <= 0.5 * (1 + 1e-5)
+    elif clipping == "norm":
+        assert max(np.linalg.norm(u) for u in updates) <= 0.5 * (1 + 1e-5)
+    else:
+        assert max(np.abs(u).max() for u in updates) <= 0.5 * (1 + 1e-6)
+
+
+def test_clipped_fraction_is_zero_when_clipping_never_acts():
+    keras.utils.set_random_seed(0)
+    config = dataclasses.replace(TINY, clipping="global_norm", clip_threshold=1e6)
+    data = load(config)
+    monitor = diagnostics.GradientMonitor(models.build(config, data), "global_norm", 1e6)
+    monitor.compile(models.optimizer(config), loss="mse")
+    logs = monitor.train_on_batch(*next(iter(data.train)), return_dict=True)
+    assert logs["clipped_fraction"] == 0.0 and 0 < logs["grad_norm"] < 1e6
+
+
+def test_spectral_radius_of_a_known_matrix():
+    inputs = keras.Input((5, 3))
+    net = keras.Model(inputs, zoo.layers.VanillaRNN(3)(inputs))
+    kernel = np.array([[0.3, 4.0, 1.0], [0.0, -1.7, 2.0], [0.0, 0.0, 0.9]], "float32")  # triangular
+    net.layers[1].cell.recurrent_kernel.assign(kernel)
+    logs = {}
+    diagnostics.SpectralRadius(net).on_epoch_end(0, logs)
+    assert logs == {"spectral_radius/vanilla_rnn": pytest.approx(1.7, rel=1e-6)}
+
+
+def token_data(task, vocab=20, classes=3, n=64, length=9, seed=0):
+    """Random token ids with right padding (id 0), for the token topologies."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, vocab, size=(n, length)).astype("int32")
+    lengths = rng.integers(3, length + 1, size=n)
+    if task != "lm":
+        x[np.arange(length)[None, :] >= lengths[:, None]] = 0
+    y = {"sentiment": rng.integers(0, classes, size=n),
+         "pos": np.where(x > 0, x % classes, 0), "lm": np.roll(x, -1, axis=1)}[task].astype("int32")
+    outputs = {"sentiment": classes, "pos": classes, "lm": vocab}[task]
+    split = (x[:40], y[:40]), (x[40:52], y[40:52]), (x[52:], y[52:])
+    return from_arrays(*split, batch_size=16, seed=seed, input_shape=(None,), vocab_size=vocab,
+                       num_outputs=outputs)
+
+
+def test_tagger_excludes_padding_from_loss_and_accuracy():
+    config = Config(task="pos", dataset="custom", units=8, embedding_size=8)
+    data = token_data("pos")
+    net = models.build(config, data)
+    loss, metrics = models.loss_and_metrics(config)
+    net.compile(models.optimizer(config), loss=loss, metrics=metrics)
+    x, y = next(iter(data.test))
+    x, y = x.numpy(), y.numpy()
+    result = net.evaluate(x, y, return_dict=True, verbose=0)
+    logits = net.predict(x, verbose=0)
+    real = x > 0
+    assert (~real).any()
+    accuracy = np.mean(logits.argmax(-1)[real] == y[real])
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    cross_entropy = -np.take_along_axis(log_probs, y[..., None], -1)[..., 0][real].mean()
+    assert result["accuracy"] == pytest.approx(accuracy, abs=1e-6)
+    assert result["loss"] == pytest.approx(cross_entropy, rel=1e-5)
+
+
+def test_language_model_perplexity_is_exp_of_mean_cross_entropy():
+    config = Config(task="lm", dataset="custom", units=8, embedding_size=8, cell="lstm")
+    data = token_data("lm")
+    net = models.build(config, data)
+    loss, metrics = models.loss_and_metrics(config)
+    net.compile(models.optimizer(config), loss=loss, metrics=metrics)
+    result = net.evaluate(data.test, return_dict=True, verbose=0)
+    assert result["perplexity"] == pytest.approx(np.exp(result["loss"]), rel=1e-5)
+
+
+@pytest.mark.parametrize("cell,pooling,bidirectional", [("gru", "mean", True), ("lstm", "last", False),
+                                                        ("vanilla_keras", "last", True)])
+def test_classifier_topologies_train_and_report_gradient_flow(cell, pooling, bidirectional):
+    config = Config(task="sentiment", dataset="custom", cell=cell, pooling=pooling, layers=2,
+                    bidirectional=bidirectional, units=8, embedding_size=8, epochs=1)
+    data = token_data("sentiment")
+    net = models.build(config, data)
+    loss, metrics = models.loss_and_metrics(config)
+    x, y = next(iter(data.train))
+    assert net(x).shape == (16, 3)
+    flow = diagnostics.gradient_flow(net, x, y, loss)
+    assert len(flow) == 2 * (1 + bidirectional)  # every layer, both directions
+    for norms in flow.values():
+        assert norms.shape == (9,) and np.all(np.isfinite(norms)) and np.all(norms >= 0)
+
+
+def test_config_overrides_parse_types_and_reject_bad_values():
+    config = apply_overrides(Config(), ["units=256", "clipping=global_norm", "bptt_steps=5",
+                                        "bidirectional=true", "learning_rate=0.5"])
+    assert (config.units, config.clipping, config.bptt_steps, config.bidirectional,
+            config.learning_rate) == (256, "global_norm", 5, True, 0.5)
+    assert apply_overrides(config, ["bptt_steps=none"]).bptt_steps is None
+    assert parse_grid(["cell=vanilla,gru", "seed=0,1"]) == {"cell": ["vanilla", "gru"], "seed": [0, 1]}
+    bad = {
+        "cell=rnn": "valid choices: vanilla, vanilla_keras, gru, lstm",
+        "colour=red": "valid fields:",
+        "units=many": "expected an integer",
+        "units=0": "expected an integer >= 1",
+        "clipping=sometimes": "valid choices: none, value, norm, global_norm",
+    }
+    for assignment, needle in bad.items():
+        with pytest.raises(UserError, match=needle):
+            apply_overrides(Config(), [assignment])
+    with pytest.raises(UserError, match="activation applies to vanilla and vanilla_keras only"):
+        apply_overrides(Config(), ["cell=lstm", "activation=relu"])
+    with pytest.raises(UserError, match="clip_threshold"):
+        apply_overrides(Config(), ["clipping=norm", "clip_threshold=0"])
+    with pytest.raises(UserError, match="truncated BPTT is implemented by cell=vanilla only"):
+        apply_overrides(Config(), ["cell=gru", "bptt_steps=3"])
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--set", "cell=lstm", "--set", "activation=relu"],
+    ["train", "--set", "clipping=global_norm", "--set", "clip_threshold=-1"],
+    ["train", "--set", "units=lots"],
+    ["train", "--set", "dataset=imdb"],
+    ["sweep", "--grid", "cell=vanilla,rnn"],
+    ["sweep", "--set", "epochs=1"],
+])
+def test_invalid_configurations_exit_2_with_one_line_and_log_nothing(store, capsys, argv):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
+    assert not (store / "mlruns").exists()  # no store, no run

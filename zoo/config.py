@@ -1,0 +1,159 @@
+"""One experiment's configuration: plain values, validated before anything runs or is logged.
+
+    config = Config(task="adding", cell="vanilla", activation="relu")
+    config = apply_overrides(config, ["units=256", "clipping=global_norm"])   # --set on the command line
+"""
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+
+from zoo.errors import UserError
+
+TASKS = ("adding", "sentiment", "pos", "lm")
+CELLS = ("vanilla", "vanilla_keras", "gru", "lstm")
+VANILLA_CELLS = ("vanilla", "vanilla_keras")
+ACTIVATIONS = ("tanh", "relu")
+RECURRENT_INITIALIZERS = ("orthogonal", "identity", "glorot_uniform")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+CLIPPINGS = ("none", "value", "norm", "global_norm")
+POOLINGS = ("last", "mean")
+CHOICES = {"task": TASKS, "cell": CELLS, "activation": ACTIVATIONS,
+           "recurrent_initializer": RECURRENT_INITIALIZERS, "optimizer": OPTIMIZERS,
+           "clipping": CLIPPINGS, "pooling": POOLINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one run depends on. Each field is a command-line `--set field=value`."""
+
+    task: str = "adding"  # adding | sentiment | pos | lm
+    dataset: str = "adding"  # a name zoo.data.load knows
+    cell: str = "vanilla"  # vanilla (zoo.layers.VanillaRNN) | vanilla_keras (SimpleRNN) | gru | lstm
+    activation: str = "tanh"  # tanh | relu (vanilla cells; GRU and LSTM keep tanh)
+    recurrent_initializer: str = "orthogonal"  # orthogonal | identity (IRNN) | glorot_uniform
+    spectral_radius: float = 1.0  # gain of the orthogonal or identity recurrent initializer
+    units: int = 64
+    layers: int = 1  # stacked recurrent layers
+    bidirectional: bool = False
+    pooling: str = "last"  # many-to-one: last state or mean over the unmasked states
+    embedding_size: int = 64  # token tasks
+    dropout: float = 0.0  # on the inputs of each recurrent layer
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 5
+    sequence_length: int = 50  # adding: T; token tasks: maximum length / window
+    examples: int = 10000  # generated tasks: training examples
+    bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
+    clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
+    clip_threshold: float = 1.0
+    grad_norm_every: int = 10  # log grad_norm every N training steps
+    flow_samples: int = 4  # gradient-flow snapshots per run (on one fixed batch)
+    seed: int = 0
+
+    def variant(self, extra_fields=()):
+        """A short name for what is being compared, e.g. `vanilla-relu-identity-clip1`."""
+        parts = [self.cell]
+        if self.cell in VANILLA_CELLS:
+            parts.append(self.activation)
+        if self.recurrent_initializer != "orthogonal" or self.spectral_radius != 1.0:
+            gain = "" if self.spectral_radius == 1.0 else f"{self.spectral_radius:g}"
+            parts.append(f"{self.recurrent_initializer}{gain}")
+        if self.bidirectional:
+            parts.append("bi")
+        clip = {"none": "noclip", "global_norm": "clip", "norm": "clipnorm", "value": "clipvalue"}
+        parts.append(clip[self.clipping] + ("" if self.clipping == "none" else f"{self.clip_threshold:g}"))
+        parts += [f"{name}{getattr(self, name)}" for name in extra_fields if name != "seed"]
+        return "-".join(parts)
+
+
+FIELDS = {field.name: field for field in dataclasses.fields(Config)}
+
+
+def _one_of(name, value, valid):
+    if value not in valid:
+        raise UserError(f"Invalid {name} {value!r}; valid choices: {', '.join(map(str, valid))}.")
+
+
+def validate(config):
+    """Raises UserError (one line, naming the valid choices) for anything that cannot run."""
+    for name, valid in CHOICES.items():
+        _one_of(name, getattr(config, name), valid)
+    for name in ("units", "layers", "embedding_size", "batch_size", "epochs", "examples",
+                 "grad_norm_every", "flow_samples"):
+        if getattr(config, name) < 1:
+            raise UserError(f"Invalid {name} {getattr(config, name)!r}; expected an integer >= 1.")
+    if config.sequence_length < 2:
+        raise UserError(f"Invalid sequence_length {config.sequence_length!r}; expected an integer >= 2.")
+    if config.learning_rate <= 0 or config.spectral_radius <= 0:
+        raise UserError("Invalid learning_rate or spectral_radius; both must be > 0.")
+    if not 0.0 <= config.dropout < 1.0:
+        raise UserError(f"Invalid dropout {config.dropout!r}; expected a value in [0, 1).")
+    if config.seed < 0:
+        raise UserError(f"Invalid seed {config.seed!r}; expected an integer >= 0.")
+    if config.cell not in VANILLA_CELLS and config.activation != "tanh":
+        raise UserError(f"Invalid activation {config.activation!r} for cell {config.cell!r}: "
+                        f"activation applies to {' and '.join(VANILLA_CELLS)} only; use activation=tanh.")
+    if config.clipping != "none" and config.clip_threshold <= 0:
+        raise UserError(f"Invalid clip_threshold {config.clip_threshold!r} with clipping="
+                        f"{config.clipping}; expected > 0, or clipping=none.")
+    if config.bptt_steps is not None:
+        if config.bptt_steps < 1:
+            raise UserError(f"Invalid bptt_steps {config.bptt_steps!r}; expected none or an integer >= 1.")
+        if config.cell != "vanilla":
+            raise UserError(f"Invalid bptt_steps with cell {config.cell!r}: truncated BPTT is "
+                            "implemented by cell=vanilla only; use bptt_steps=none.")
+    return config
+
+
+def _parse(name, text):
+    """A `--set` value as the field's type: int, float, bool, str, or 'none' for optional ints."""
+    kind = FIELDS[name].type
+    optional = isinstance(kind, types.UnionType) and type(None) in typing.get_args(kind)
+    if optional:
+        if text.lower() == "none":
+            return None
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    try:
+        if kind is bool:
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return text.lower() in ("true", "1")
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        return text
+    except ValueError:
+        expected = {bool: "true or false", int: "an integer", float: "a number"}[kind]
+        raise UserError(f"Invalid value {text!r} for {name}; expected {expected}"
+                        f"{' or none' if optional else ''}.") from None
+
+
+def parse_assignment(assignment):
+    """'units=256' -> ('units', 256), checked against the Config fields."""
+    name, sep, text = assignment.partition("=")
+    name = name.strip()
+    if not sep:
+        raise UserError(f"Invalid override {assignment!r}; expected field=value, e.g. units=128.")
+    if name not in FIELDS:
+        raise UserError(f"Unknown configuration field {name!r}; valid fields: {', '.join(FIELDS)}.")
+    return name, _parse(name, text.strip())
+
+
+def apply_overrides(config, assignments):
+    """A validated copy of `config` with every 'field=value' of `assignments` applied."""
+    return validate(dataclasses.replace(config, **dict(map(parse_assignment, assignments))))
+
+
+def parse_grid(assignments):
+    """['cell=vanilla,gru', 'seed=0,1'] -> {'cell': ['vanilla', 'gru'], 'seed': [0, 1]}."""
+    grid = {}
+    for assignment in assignments:
+        name, _, text = assignment.partition("=")
+        if not text:
+            raise UserError(f"Invalid grid {assignment!r}; expected field=v1,v2,..., e.g. cell=vanilla,gru.")
+        grid[name.strip()] = [parse_assignment(f"{name}={value}")[1] for value in text.split(",")]
+    return grid

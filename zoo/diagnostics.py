@@ -1,0 +1,209 @@
+"""The evidence for vanishing and exploding gradients, measured during training.
+
+- `GradientMonitor`: trains a model as Keras's own train step does, and reports each step's
+  global gradient norm before the optimizer clips it (`grad_norm`) and, per epoch, the share of
+  steps where the optimizer's clipping changed the update (`clipped_fraction`).
+- `SpectralRadius`: the largest |eigenvalue| of each vanilla layer's recurrent kernel, per epoch.
+- `GradientFlow`: ||dL/dh_t|| at every step t on one fixed batch, a few times per run.
+- `NaNGuard`: stops training at the first non-finite loss or gradient norm and says where.
+
+They report numbers (into Keras logs or attributes); zoo.tracking logs them.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.layers import VanillaRNN
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GradientMonitor(keras.Model):
+    """Wraps `net` for training: same forward, loss, metrics and optimizer step as Keras's
+    train step, plus `grad_norm` (this step's global norm, before clipping) and
+    `clipped_fraction` (this epoch's share of steps that `clipping` changed) in the logs.
+
+    Args:
+        net: the model to train (its weights are shared, not copied).
+        clipping: the optimizer's clipping: "none", "value" (clipvalue), "norm" (clipnorm) or
+            "global_norm" (global_clipnorm). The optimizer does the clipping; this only detects it.
+        clip_threshold: the optimizer's threshold.
+    """
+
+    def __init__(self, net, clipping="none", clip_threshold=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.net = net
+        self.clipping = clipping
+        self.clip_threshold = clip_threshold
+        self.clipped = keras.metrics.Mean(name="clipped_fraction")
+
+    def call(self, inputs, training=False):
+        return self.net(inputs, training=training)
+
+    def clipping_changes(self, gradients, global_norm):
+        """1.0 where the optimizer's clipping changes these gradients, else 0.0."""
+        threshold = self.clip_threshold
+        if self.clipping == "global_norm":
+            changed = global_norm > threshold
+        elif self.clipping == "norm":  # clipnorm clips each variable's gradient on its own
+            changed = tf.reduce_any([tf.norm(tf.convert_to_tensor(g)) > threshold for g in gradients])
+        elif self.clipping == "value":
+            changed = tf.reduce_any([tf.reduce_max(tf.abs(tf.convert_to_tensor(g))) > threshold
+                                     for g in gradients])
+        else:
+            changed = tf.constant(False)
+        return tf.cast(changed, "float32")
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        grad_norm = tf.linalg.global_norm(gradients)
+        self.clipped.update_state(self.clipping_changes(gradients, grad_norm))
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
+            elif metric is not self.clipped:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return {**self.get_metrics_result(), "grad_norm": grad_norm}
+
+
+def recurrent_layers(model):
+    """Every recurrent layer in `model` (both directions of a Bidirectional), in order."""
+    return [layer for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.RNN)]
+
+
+def spectral_radius(matrix):
+    """Largest absolute eigenvalue of a square matrix."""
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(matrix, dtype="float64")))))
+
+
+def _bumped_inner_loop(layer, tape, bumps):
+    """A step-by-step eager loop for a Keras RNN layer that adds a watched zero bump_t to h_t,
+    so that dL/d(bump_t) is the total dL/dh_t (through the output and all later steps)."""
+
+    def inner_loop(sequences, initial_state, mask, training=False):
+        states = list(initial_state)
+        output = tf.zeros_like(states[0])  # Keras's output before the first unmasked step
+        outputs = []
+        steps = range(sequences.shape[1])
+        for t in reversed(steps) if layer.go_backwards else steps:
+            h, new_states = layer.cell(sequences[:, t], states, training=training)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            bump = tf.zeros_like(h)
+            tape.watch(bump)
+            bumps.append(bump)
+            h = new_states[0] = h + bump  # h_t is the output and the first state of every cell
+            if mask is not None:
+                keep = mask[:, t][:, None]
+                h = tf.where(keep, h, tf.zeros_like(h) if layer.zero_output_for_mask else output)
+                new_states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
+            output, states = h, new_states
+            outputs.append(h)
+        outputs = tf.stack(outputs, axis=1)
+        return outputs[:, -1], outputs, states
+
+    return inner_loop
+
+
+def gradient_flow(model, inputs, targets, loss):
+    """Batch mean of ||dL/dh_t|| at every step t of every recurrent layer of `model`.
+
+    VanillaRNN layers report it from their own backward pass; other Keras RNN layers (SimpleRNN,
+    GRU, LSTM) are run step by step for this one batch and differentiated by autodiff. Eager.
+
+    Returns:
+        {layer.path: numpy array [time]}, steps in processing order (for a go_backwards layer,
+        index 0 is the last input step), so the distance to the last step is time - 1 - index.
+    """
+    layers = recurrent_layers(model)
+    bumps = {layer.path: [] for layer in layers}
+    with tf.GradientTape() as tape:
+        for layer in layers:
+            if isinstance(layer, VanillaRNN):
+                layer.watch_gradient_flow(tape)
+            else:
+                layer.inner_loop = _bumped_inner_loop(layer, tape, bumps[layer.path])
+        try:
+            value = loss(targets, model(inputs, training=False))
+        finally:
+            for layer in layers:
+                if isinstance(layer, VanillaRNN):
+                    layer.watch_gradient_flow(None)
+                else:
+                    del layer.inner_loop
+    sources = {layer.path: layer.gradient_flow_probe if isinstance(layer, VanillaRNN)
+               else bumps[layer.path] for layer in layers}
+    gradients = tape.gradient(value, sources)
+    flow = {}
+    for path, gradient in gradients.items():
+        if isinstance(gradient, list):  # dL/d(bump_t) for each step: [batch, units]
+            gradient = [np.linalg.norm(g.numpy(), axis=-1).mean() for g in gradient]
+        flow[path] = np.asarray(gradient, dtype="float64")
+    return flow
+
+
+class SpectralRadius(keras.callbacks.Callback):
+    """Adds `spectral_radius/<layer>` (largest |eigenvalue| of W_hh) for every vanilla layer
+    (VanillaRNN, SimpleRNN) to each epoch's logs. Below 1 gradients vanish, above 1 they can
+    explode (rnn-notes.md section 3)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def on_epoch_end(self, epoch, logs=None):
+        for layer in recurrent_layers(self.net):
+            if isinstance(layer, (VanillaRNN, keras.layers.SimpleRNN)):
+                logs[f"spectral_radius/{layer.path}"] = spectral_radius(layer.cell.recurrent_kernel.numpy())
+
+
+class GradientFlow(keras.callbacks.Callback):
+    """Samples `gradient_flow` on one fixed batch before training and after evenly spaced
+    epochs, `samples` times in all. `snapshots`: list of (epochs trained, {layer: norms [time]})."""
+
+    def __init__(self, net, inputs, targets, loss, epochs, samples):
+        super().__init__()
+        self.net, self.inputs, self.targets, self.loss = net, inputs, targets, loss
+        self.at_epochs = sorted({round(i * epochs / max(1, samples - 1)) for i in range(samples)})
+        self.snapshots = []
+
+    def sample(self, epochs_trained):
+        if epochs_trained in self.at_epochs:
+            flow = gradient_flow(self.net, self.inputs, self.targets, self.loss)
+            self.snapshots.append((epochs_trained, flow))
+
+    def on_train_begin(self, logs=None):
+        self.snapshots = []
+        self.sample(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.sample(epoch + 1)
+
+
+class NaNGuard(keras.callbacks.TerminateOnNaN):
+    """TerminateOnNaN that also watches the gradient norm, and remembers where training
+    stopped: `nan_step` (1-based training step) and `nan_cause` (one line)."""
+
+    def on_train_begin(self, logs=None):
+        self.step, self.epoch = 0, 0
+        self.nan_step = self.nan_cause = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        for key, what in (("loss", "loss"), ("grad_norm", "gradient norm")):
+            value = (logs or {}).get(key)
+            if value is not None and not np.isfinite(float(value)):
+                self.nan_step = self.step
+                self.nan_cause = (f"{what} is {float(value)} at training step {self.step} "
+                                  f"(epoch {self.epoch + 1}, batch {batch + 1})")
+                self.model.stop_training = True
+                return

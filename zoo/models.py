@@ -1,0 +1,97 @@
+"""Models for the topologies of rnn-notes.md section 1, built from a Config.
+
+    adding      many-to-one regression    inputs [batch, time, 2]  -> [batch, 1]
+    sentiment   many-to-one classifier    token ids [batch, time] -> class logits [batch, classes]
+    pos         many-to-many tagger       token ids [batch, time] -> tag logits [batch, time, tags]
+    lm          language model            token ids [batch, time] -> next-token logits [batch, time, vocab]
+
+Token inputs use id 0 for padding: the embedding masks it, the recurrent layers skip it, and the
+loss and metrics exclude it (the language model has no padding).
+"""
+
+import keras
+from keras import ops
+
+from zoo.layers import VanillaRNN
+
+TASK_METRIC = {"adding": "mse", "sentiment": "accuracy", "pos": "accuracy", "lm": "perplexity"}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Perplexity(keras.metrics.Mean):
+    """exp of the mean per-token cross-entropy (from logits), over unmasked tokens."""
+
+    def __init__(self, name="perplexity", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        cross_entropy = keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+        return super().update_state(cross_entropy, sample_weight=sample_weight)
+
+    def result(self):
+        return ops.exp(super().result())
+
+
+def recurrent_initializer(config):
+    """The recurrent kernel's initializer; spectral_radius scales the orthogonal and identity ones."""
+    gain = config.spectral_radius
+    return {
+        "orthogonal": keras.initializers.Orthogonal(gain=gain, seed=config.seed),
+        "identity": keras.initializers.Identity(gain=gain),
+        "glorot_uniform": keras.initializers.GlorotUniform(seed=config.seed),
+    }[config.recurrent_initializer]
+
+
+def recurrent_layer(config, return_sequences, name):
+    """One recurrent layer of the configured cell, bidirectional if asked."""
+    common = dict(return_sequences=return_sequences, dropout=config.dropout, seed=config.seed,
+                  recurrent_initializer=recurrent_initializer(config), name=name)
+    if config.cell == "vanilla":
+        layer = VanillaRNN(config.units, activation=config.activation, bptt_steps=config.bptt_steps, **common)
+    elif config.cell == "vanilla_keras":
+        layer = keras.layers.SimpleRNN(config.units, activation=config.activation, **common)
+    elif config.cell == "gru":
+        layer = keras.layers.GRU(config.units, **common)
+    else:
+        layer = keras.layers.LSTM(config.units, **common)
+    return keras.layers.Bidirectional(layer, name=f"bi_{name}") if config.bidirectional else layer
+
+
+def build(config, data):
+    """The keras.Model of `config.task` for `data` (a zoo.data.Data)."""
+    if config.task == "adding":
+        inputs = keras.Input(data.input_shape, name="sequence")
+        x = inputs
+    else:
+        inputs = keras.Input((None,), dtype="int32", name="tokens")
+        x = keras.layers.Embedding(data.vocab_size, config.embedding_size,
+                                   mask_zero=config.task != "lm", name="embedding")(inputs)
+    many_to_one = config.task in ("adding", "sentiment")
+    for i in range(config.layers):
+        last = i == config.layers - 1
+        keep_sequence = not (last and many_to_one and config.pooling == "last")
+        x = recurrent_layer(config, keep_sequence, name=f"{config.cell}_{i}")(x)
+    if many_to_one and config.pooling == "mean":
+        x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)  # skips masked steps
+    outputs = keras.layers.Dense(data.num_outputs, name="head")(x)
+    return keras.Model(inputs, outputs, name=f"{config.task}_{config.cell}")
+
+
+def loss_and_metrics(config):
+    """The loss and the task's metric: MSE, accuracy, or perplexity."""
+    if config.task == "adding":
+        return keras.losses.MeanSquaredError(), [keras.metrics.MeanSquaredError(name="mse")]
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if config.task == "lm":
+        return loss, [Perplexity()]
+    return loss, [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+
+def optimizer(config):
+    """The configured optimizer with Keras's own clipping option for config.clipping."""
+    clip = {"none": {}, "value": {"clipvalue": config.clip_threshold},
+            "norm": {"clipnorm": config.clip_threshold},
+            "global_norm": {"global_clipnorm": config.clip_threshold}}[config.clipping]
+    kind = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+            "rmsprop": keras.optimizers.RMSprop}[config.optimizer]
+    return kind(learning_rate=config.learning_rate, **clip)

@@ -1,0 +1,74 @@
+"""Pictures a person would rather look at than numbers: matplotlib figures, no files, no MLflow."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are saved, never shown
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+
+
+def learning_curves(history, metric, title=""):
+    """history: Keras History.history (loss, val_loss, <metric>, val_<metric> per epoch)."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, key in zip(axes, ("loss", metric)):
+        for prefix, style in (("", "-o"), ("val_", "--s")):
+            values = history.get(prefix + key)
+            if values:
+                ax.plot(range(1, len(values) + 1), values, style, label=(prefix or "train_") + key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def gradient_flow_heatmap(snapshots, title=""):
+    """snapshots: [(epochs trained, {layer: ||dL/dh_t|| [time]})] -> one panel per layer:
+    distance to the last step (rows) x training progress (columns), log colour scale."""
+    layers = list(snapshots[0][1])
+    figure, axes = plt.subplots(1, len(layers), figsize=(4.5 * len(layers) + 1, 4), squeeze=False)
+    for ax, layer in zip(axes[0], layers):
+        # column j: snapshot j; row d: distance d = time - 1 - t
+        grid = np.stack([flow[layer][::-1] for _, flow in snapshots], axis=1)
+        positive = grid[np.isfinite(grid) & (grid > 0)]
+        norm = LogNorm(vmin=positive.min(), vmax=positive.max()) if positive.size else None
+        image = ax.imshow(np.where(grid > 0, grid, np.nan), aspect="auto", origin="lower",
+                          cmap="viridis", norm=norm, interpolation="nearest")
+        ax.set_xticks(range(len(snapshots)), [str(epochs) for epochs, _ in snapshots])
+        ax.set_xlabel("epochs trained")
+        ax.set_ylabel("distance to the last step")
+        ax.set_title(layer, fontsize=9)
+        figure.colorbar(image, ax=ax, label="||dL/dh_t|| (batch mean)")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def comparison_bars(summary, metric, title=""):
+    """summary: DataFrame with columns variant, <metric>_mean, <metric>_std."""
+    figure, ax = plt.subplots(figsize=(max(5, 0.9 * len(summary) + 2), 4))
+    ax.bar(summary["variant"], summary[f"{metric}_mean"], yerr=summary[f"{metric}_std"].fillna(0),
+           capsize=4, color="tab:blue")
+    ax.set_ylabel(f"{metric} (mean over seeds)")
+    ax.tick_params(axis="x", rotation=30)
+    ax.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def overlaid_curves(curves, metric, title=""):
+    """curves: {label: [value per epoch]} drawn on one axis."""
+    figure, ax = plt.subplots(figsize=(7, 4))
+    for label, values in curves.items():
+        ax.plot(range(1, len(values) + 1), values, marker=".", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    figure.tight_layout()
+    return figure

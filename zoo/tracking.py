@@ -1,0 +1,184 @@
+"""The only module that talks to MLflow: where runs go, what a run records, reading runs back.
+
+Store: `sqlite:///mlruns/mlflow.db` with artifacts under `mlruns/<experiment id>/`, relative to
+the working directory, unless MLFLOW_TRACKING_URI is set (then that server or store is used as is).
+
+What a run records (the schema the UI comparisons and zoo.compare rely on):
+- params: every Config field; tags: variant, git_commit, package versions, data_sha256;
+- metrics per epoch: train_loss, val_loss, train_/val_<task metric>, clipped_fraction,
+  spectral_radius/<layer>; every N steps: grad_norm; per snapshot: grad_flow/<layer>/epoch<e>
+  with step = distance to the last step; at the end: test_loss, test_<task metric>,
+  train_seconds, tokens_per_sec;
+- artifacts: config.json, learning_curves.png, gradient_flow.png, the model (mlflow.keras);
+- a diverged run ends FAILED with tags nan_step and nan_cause.
+"""
+
+import contextlib
+import dataclasses
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+from unittest import mock
+
+import keras
+import matplotlib.pyplot as plt
+import mlflow
+import mlflow.keras.save as mlflow_keras_save
+import numpy as np
+import tensorflow as tf
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+
+STORE_DIR = Path("mlruns")
+PACKAGES = {"tensorflow": tf.__version__, "keras": keras.__version__, "mlflow": mlflow.__version__,
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+def tracking_uri():
+    """MLFLOW_TRACKING_URI, or sqlite:///mlruns/mlflow.db made absolute (MLflow caches stores by URI)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{STORE_DIR.resolve()}/mlflow.db"
+
+
+def experiment_id(name):
+    """The id of MLflow experiment `name`, created on first use."""
+    if "MLFLOW_TRACKING_URI" not in os.environ:
+        STORE_DIR.mkdir(exist_ok=True)
+    mlflow.set_tracking_uri(tracking_uri())
+    found = mlflow.get_experiment_by_name(name)
+    return found.experiment_id if found is not None else mlflow.create_experiment(name)
+
+
+def _git_commit():
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+class Recorder:
+    """Handle on the active run: what training reports goes through here into MLflow."""
+
+    def __init__(self, run):
+        self.run = run
+        self.run_id = run.info.run_id
+        self.status = "FINISHED"
+
+    def log_metrics(self, metrics, step=None):
+        mlflow.log_metrics({key: float(value) for key, value in metrics.items()}, step=step)
+
+    def log_series(self, key, values):
+        """One metric key with value i at step i, in batches."""
+        now = int(time.time() * 1000)
+        metrics = [Metric(key, float(v), now, step) for step, v in enumerate(values)]
+        for start in range(0, len(metrics), 1000):
+            MlflowClient().log_batch(self.run_id, metrics=metrics[start:start + 1000])
+
+    def log_figure(self, figure, name):
+        mlflow.log_figure(figure, name)
+        plt.close(figure)
+
+    def log_model(self, net, example):
+        """The model with its signature and an input example (`mlflow.keras`)."""
+        signature = mlflow.models.infer_signature(example, net.predict(example, verbose=0))
+        requirements = [f"{name}=={version}" for name, version in PACKAGES.items() if name != "python"]
+        # mlflow.keras writes the input example before it creates the model directory
+        # (mlflow/mlflow#16183, open in 3.17): create it first, as the proposed fix does.
+        save_example = mlflow_keras_save._save_example
+
+        def save_example_into_new_dir(model, input_example, path, *args, **kwargs):
+            os.makedirs(path, exist_ok=True)
+            return save_example(model, input_example, path, *args, **kwargs)
+
+        with mock.patch.object(mlflow_keras_save, "_save_example", save_example_into_new_dir):
+            mlflow.keras.log_model(net, name="model", signature=signature, input_example=example,
+                                   pip_requirements=requirements)
+
+    def fail(self, **tags):
+        """End this run as FAILED, with `tags` saying why (e.g. nan_step, nan_cause)."""
+        mlflow.set_tags({key: str(value) for key, value in tags.items()})
+        self.status = "FAILED"
+
+
+@contextlib.contextmanager
+def start_run(experiment, run_name, config=None, tags=None, nested=False):
+    """An MLflow run as a context: params from `config`, standard tags, a Recorder to log to.
+
+    The run ends FINISHED, or FAILED if the body raised (tag `error`) or called `fail`.
+    """
+    run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name,
+                           nested=nested)
+    recorder = Recorder(run)
+    try:
+        mlflow.set_tags({"git_commit": _git_commit(), **{f"version.{k}": v for k, v in PACKAGES.items()},
+                         **(tags or {})})
+        if config is not None:
+            fields = dataclasses.asdict(config)
+            mlflow.log_params({key: str(value) for key, value in fields.items()})
+            mlflow.log_dict(fields, "config.json")
+        yield recorder
+    except BaseException as error:
+        mlflow.set_tag("error", f"{type(error).__name__}: {error}".splitlines()[0][:500])
+        mlflow.end_run("FAILED")
+        raise
+    mlflow.end_run(recorder.status)
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Logs each epoch's Keras logs under the schema's names, and grad_norm every N steps."""
+
+    SKIP = ("grad_norm", "val_grad_norm", "val_clipped_fraction")
+
+    def __init__(self, recorder, grad_norm_every):
+        super().__init__()
+        self.recorder, self.every, self.step = recorder, grad_norm_every, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every == 0 and "grad_norm" in (logs or {}):
+            self.recorder.log_metrics({"grad_norm": logs["grad_norm"]}, step=self.step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.recorder.log_metrics(epoch_metrics(logs or {}), step=epoch + 1)
+
+
+def epoch_metrics(logs):
+    """Keras epoch logs -> schema names: loss -> train_loss, mse -> train_mse, val_* kept."""
+    metrics = {}
+    for key, value in logs.items():
+        if key in MetricsLogger.SKIP:
+            continue
+        if key == "loss" or not key.startswith(("val_", "spectral_radius", "clipped_fraction")):
+            key = "train_" + key
+        metrics[key] = float(value)
+    return metrics
+
+
+def runs(experiment, parent_run_id=None):
+    """The runs of `experiment` as a pandas DataFrame (children of `parent_run_id` if given)."""
+    mlflow.set_tracking_uri(tracking_uri())
+    frame = mlflow.search_runs(experiment_names=[experiment])
+    if frame.empty:
+        return frame
+    parent = frame.get("tags.mlflow.parentRunId")
+    if parent_run_id is not None:
+        frame = frame[parent == parent_run_id]
+    return frame.reset_index(drop=True)
+
+
+def metric_history(run_id, key):
+    """[value per step] of one metric of one run, in step order."""
+    history = MlflowClient(tracking_uri()).get_metric_history(run_id, key)
+    return [m.value for m in sorted(history, key=lambda m: m.step)]
+
+
+def log_artifacts(run_id, paths):
+    client = MlflowClient(tracking_uri())
+    for path in paths:
+        client.log_artifact(run_id, str(path))

@@ -1,0 +1,110 @@
+"""run(config) and sweep(base, grid): data -> model -> fit -> evaluate -> track.
+
+    from zoo.config import Config
+    from zoo.train import run, sweep
+    result = run(Config(task="adding", cell="vanilla", activation="relu", clipping="global_norm"))
+    results, table = sweep(Config(task="adding"), {"cell": ["vanilla", "gru"], "seed": [0, 1]})
+"""
+
+import dataclasses
+import itertools
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import keras
+
+from zoo import compare, diagnostics, models, plots, tracking
+from zoo.config import validate
+from zoo.data import load
+
+# fields that Config.variant names already; other fields varied by a sweep join the name
+VARIANT_FIELDS = {"cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
+                  "clipping", "clip_threshold", "seed"}
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    name: str
+    status: str  # FINISHED or FAILED
+    metrics: dict
+    nan_step: int | None = None
+    nan_cause: str | None = None
+
+    def summary(self):
+        """One line for the command line."""
+        if self.status == "FAILED":
+            return f"run {self.name} diverged: {self.nan_cause}; MLflow run {self.run_id} is FAILED"
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items() if k.startswith("test_"))
+        return f"run {self.name} finished: {shown}; MLflow run {self.run_id}"
+
+
+def run(config, data=None, nested=False, extra_variant_fields=()):
+    """Trains, evaluates and tracks one configuration; returns a RunResult.
+
+    data: a zoo.data.Data, or None to load config.dataset. A run whose loss or gradient norm
+    becomes non-finite stops there and ends FAILED with tags nan_step and nan_cause.
+    """
+    validate(config)
+    data = data if data is not None else load(config)
+    keras.utils.set_random_seed(config.seed)
+    net = models.build(config, data)
+    loss, metrics = models.loss_and_metrics(config)
+    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold)
+    monitor.compile(models.optimizer(config), loss=loss, metrics=metrics)
+    probe_inputs, probe_targets = next(iter(data.val))  # the fixed batch of the gradient flow
+    metric = models.TASK_METRIC[config.task]
+    variant = config.variant(extra_variant_fields)
+    name = f"{config.task}-{variant}"
+
+    guard = diagnostics.NaNGuard()
+    flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
+                                    config.flow_samples)
+    tags = {"variant": variant, "data_sha256": data.fingerprint}
+    with tracking.start_run(config.task, name, config, tags=tags, nested=nested) as recorder:
+        callbacks = [guard, diagnostics.SpectralRadius(net), flow,
+                     tracking.MetricsLogger(recorder, config.grad_norm_every)]
+        start = time.perf_counter()
+        history = monitor.fit(data.train, validation_data=data.val, epochs=config.epochs,
+                              callbacks=callbacks, shuffle=False,  # tf.data shuffles
+                              verbose=1 if sys.stdout.isatty() else 2)
+        seconds = time.perf_counter() - start
+        epochs_run = len(history.history.get("loss", []))
+        results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds}
+        recorder.log_figure(plots.learning_curves(history.history, metric, name), "learning_curves.png")
+        for epochs, layers in flow.snapshots:
+            for layer, norms in layers.items():  # step of the series = distance to the last step
+                recorder.log_series(f"grad_flow/{layer}/epoch{epochs}", norms[::-1])
+        if flow.snapshots:
+            recorder.log_figure(plots.gradient_flow_heatmap(flow.snapshots, name), "gradient_flow.png")
+        if guard.nan_step is not None:
+            recorder.log_metrics(results)
+            recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
+            return RunResult(recorder.run_id, name, "FAILED", results, guard.nan_step, guard.nan_cause)
+        test = monitor.evaluate(data.test, return_dict=True, verbose=0)
+        results.update({"test_loss": test["loss"], f"test_{metric}": test[metric]})
+        recorder.log_metrics(results)
+        recorder.log_model(net, keras.ops.convert_to_numpy(probe_inputs[:2]))
+    return RunResult(recorder.run_id, name, "FINISHED", results)
+
+
+def sweep(base, grid, data=None):
+    """Every combination of `grid` ({field: [values]}) over `base`, as one parent MLflow run
+    with a nested child run each; a child that diverges ends FAILED and the others go on.
+
+    Returns (results, comparison table); the table and its pictures are logged to the parent.
+    """
+    configs = [validate(dataclasses.replace(base, **dict(zip(grid, values))))
+               for values in itertools.product(*grid.values())]  # all checked before any runs
+    extra = [name for name in grid if name not in VARIANT_FIELDS]
+    results = []
+    with tracking.start_run(base.task, f"{base.task}-sweep", base,
+                            tags={"sweep_grid": json.dumps(grid)}) as parent:
+        for i, config in enumerate(configs, 1):
+            print(f"\n== sweep run {i}/{len(configs)}: {config.task}-{config.variant(extra)}", flush=True)
+            results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
+            print(results[-1].summary(), flush=True)
+        table = compare.compare(base.task, parent_run_id=parent.run_id)
+    return results, table
