@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -22,6 +22,24 @@ test: install
 
 bench: install
 	$(PY) benchmarks/rnn_throughput.py
+
+# e.g. make train ARGS="--set cell=gru --set clipping=global_norm"
+train: install
+	$(PY) -m zoo train $(ARGS)
+
+# e.g. make sweep ARGS="--grid cell=vanilla,gru --grid clipping=none,global_norm --set epochs=3"
+sweep: install
+	$(PY) -m zoo sweep $(ARGS)
+
+compare: install
+	$(PY) -m zoo compare
+
+# the MLflow UI over the same store, on this machine only (set HOST=0.0.0.0 to share it)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+ui: install
+	mkdir -p mlruns
+	$(VENV)/bin/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns/mlflow.db}" --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) benchmarks/results .pytest_cache

@@ -14,7 +14,7 @@ from zoo.__main__ import main
 from zoo.config import FIELDS, Config, apply_overrides, parse_grid
 from zoo.data import from_arrays, load
 from zoo.errors import UserError
-from zoo.train import run, sweep
+from zoo.train import grid, run, sweep
 
 TINY = Config(task="adding", examples=256, sequence_length=12, units=8, epochs=2, batch_size=32,
               flow_samples=2, grad_norm_every=2)
@@ -73,8 +73,8 @@ def test_runs_are_repeatable_with_a_seed(store):
 
 
 def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
-    grid = {"cell": ["vanilla", "gru"], "seed": [0, 1]}
-    results, table = sweep(dataclasses.replace(TINY, epochs=1, flow_samples=1), grid)
+    configs = grid(dataclasses.replace(TINY, epochs=1, flow_samples=1), {"cell": ["vanilla", "gru"], "seed": [0, 1]})
+    results, table = sweep(configs)
     assert [r.status for r in results] == ["FINISHED"] * 4
     frame = tracking.runs("adding")
     parents = frame[frame["tags.mlflow.parentRunId"].isna()]
@@ -96,7 +96,7 @@ EXPLODING = dataclasses.replace(TINY, activation="relu", recurrent_initializer="
 
 
 def test_divergence_ends_failed_with_the_step_and_the_other_runs_go_on(store, capsys):
-    results, table = sweep(EXPLODING, {"learning_rate": [1e3, 1e-3]})
+    results, table = sweep(grid(EXPLODING, {"learning_rate": [1e3, 1e-3]}))
     diverged, finished = results
     assert diverged.status == "FAILED" and finished.status == "FINISHED"
     recorded = mlflow.MlflowClient(tracking.tracking_uri()).get_run(diverged.run_id)

@@ -65,6 +65,7 @@ def overlaid_curves(curves, metric, title=""):
     figure, ax = plt.subplots(figsize=(7, 4))
     for label, values in curves.items():
         ax.plot(range(1, len(values) + 1), values, marker=".", label=label)
+    ax.set_yscale("log")  # losses span orders of magnitude when a variant explodes
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
     ax.grid(alpha=0.3)

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import mlflow
 import mlflow.keras.save as mlflow_keras_save
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
@@ -163,6 +164,8 @@ def epoch_metrics(logs):
 def runs(experiment, parent_run_id=None):
     """The runs of `experiment` as a pandas DataFrame (children of `parent_run_id` if given)."""
     mlflow.set_tracking_uri(tracking_uri())
+    if mlflow.get_experiment_by_name(experiment) is None:
+        return pd.DataFrame()
     frame = mlflow.search_runs(experiment_names=[experiment])
     if frame.empty:
         return frame

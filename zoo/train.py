@@ -1,9 +1,9 @@
-"""run(config) and sweep(base, grid): data -> model -> fit -> evaluate -> track.
+"""run(config) and sweep(configs): data -> model -> fit -> evaluate -> track.
 
     from zoo.config import Config
     from zoo.train import run, sweep
     result = run(Config(task="adding", cell="vanilla", activation="relu", clipping="global_norm"))
-    results, table = sweep(Config(task="adding"), {"cell": ["vanilla", "gru"], "seed": [0, 1]})
+    results, table = sweep(grid(Config(task="adding"), {"cell": ["vanilla", "gru"], "seed": [0, 1]}))
 """
 
 import dataclasses
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import keras
 
 from zoo import compare, diagnostics, models, plots, tracking
-from zoo.config import validate
+from zoo.config import FIELDS, validate
 from zoo.data import load
+from zoo.errors import UserError
 
 # fields that Config.variant names already; other fields varied by a sweep join the name
 VARIANT_FIELDS = {"cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
@@ -90,21 +91,32 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     return RunResult(recorder.run_id, name, "FINISHED", results)
 
 
-def sweep(base, grid, data=None):
-    """Every combination of `grid` ({field: [values]}) over `base`, as one parent MLflow run
-    with a nested child run each; a child that diverges ends FAILED and the others go on.
+def grid(base, values):
+    """Every combination of `values` ({field: [values]}) over `base`, each validated."""
+    return [validate(dataclasses.replace(base, **dict(zip(values, combination))))
+            for combination in itertools.product(*values.values())]
+
+
+def sweep(configs, data=None):
+    """`configs` (of one task) as one parent MLflow run with a nested child run each; a child
+    that diverges ends FAILED and the others go on. Fields that differ between the configs
+    (besides those a variant name shows) join the children's names.
 
     Returns (results, comparison table); the table and its pictures are logged to the parent.
     """
-    configs = [validate(dataclasses.replace(base, **dict(zip(grid, values))))
-               for values in itertools.product(*grid.values())]  # all checked before any runs
-    extra = [name for name in grid if name not in VARIANT_FIELDS]
+    configs = [validate(config) for config in configs]  # all checked before anything runs
+    task = configs[0].task
+    if any(config.task != task for config in configs):
+        raise UserError("A sweep runs configurations of one task; got " +
+                        ", ".join(sorted({config.task for config in configs})) + ".")
+    varying = {name: sorted({str(getattr(config, name)) for config in configs}) for name in FIELDS}
+    varying = {name: values for name, values in varying.items() if len(values) > 1}
+    extra = [name for name in varying if name not in VARIANT_FIELDS]
     results = []
-    with tracking.start_run(base.task, f"{base.task}-sweep", base,
-                            tags={"sweep_grid": json.dumps(grid)}) as parent:
+    with tracking.start_run(task, f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)}) as parent:
         for i, config in enumerate(configs, 1):
-            print(f"\n== sweep run {i}/{len(configs)}: {config.task}-{config.variant(extra)}", flush=True)
+            print(f"\n== sweep run {i}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
             results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
             print(results[-1].summary(), flush=True)
-        table = compare.compare(base.task, parent_run_id=parent.run_id)
+        table = compare.compare(task, parent_run_id=parent.run_id)
     return results, table
