@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from zoo import tracking  # noqa: E402
 from zoo.layers import VanillaRNN, VanillaRNNCell  # noqa: E402
 
 CONTENDERS = {
@@ -101,9 +102,16 @@ def main():
     print(f"\nbatch {args.batch}, D {args.features}, H {args.units}; "
           f"medians of {args.rounds} rounds x {args.steps} steps")
     print(table.to_markdown(index=False))
+    settings = vars(args) | {"out": str(args.out)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"settings": vars(args) | {"out": str(args.out)}, "rows": rows}, indent=2))
+    args.out.write_text(json.dumps({"settings": settings, "rows": rows}, indent=2))
     print(f"\nwrote {args.out}")
+    with tracking.start_run("benchmarks", "rnn_throughput", params=settings) as recorder:
+        name = lambda row: row["layer"].replace("(", "_").replace(")", "")  # noqa: E731  (MLflow's charset)
+        recorder.log_metrics({f"tokens_per_sec/{name(row)}/T{row['T']}/{'xla' if row['xla'] else 'no_xla'}":
+                              row["tokens_per_sec"] for row in rows})
+        recorder.log_text(table.to_markdown(index=False), "rnn_throughput.md")
+    print(f"logged to MLflow experiment 'benchmarks' ({tracking.tracking_uri()})")
 
 
 if __name__ == "__main__":

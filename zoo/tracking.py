@@ -14,7 +14,6 @@ What a run records (the schema the UI comparisons and zoo.compare rely on):
 """
 
 import contextlib
-import dataclasses
 import os
 import platform
 import subprocess
@@ -81,6 +80,9 @@ class Recorder:
         for start in range(0, len(metrics), 1000):
             MlflowClient().log_batch(self.run_id, metrics=metrics[start:start + 1000])
 
+    def log_text(self, text, name):
+        mlflow.log_text(text, name)
+
     def log_figure(self, figure, name):
         mlflow.log_figure(figure, name)
         plt.close(figure)
@@ -108,21 +110,19 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def start_run(experiment, run_name, config=None, tags=None, nested=False):
-    """An MLflow run as a context: params from `config`, standard tags, a Recorder to log to.
-
-    The run ends FINISHED, or FAILED if the body raised (tag `error`) or called `fail`.
-    """
+def start_run(experiment, run_name, params=None, tags=None, nested=False):
+    """An MLflow run as a context: `params` (a dict, also saved as config.json), standard tags,
+    and a Recorder to log to. It ends FINISHED, or FAILED if the body raised (tag `error`) or
+    called `fail`."""
     run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name,
                            nested=nested)
     recorder = Recorder(run)
     try:
         mlflow.set_tags({"git_commit": _git_commit(), **{f"version.{k}": v for k, v in PACKAGES.items()},
                          **(tags or {})})
-        if config is not None:
-            fields = dataclasses.asdict(config)
-            mlflow.log_params({key: str(value) for key, value in fields.items()})
-            mlflow.log_dict(fields, "config.json")
+        if params is not None:
+            mlflow.log_params({key: str(value) for key, value in params.items()})
+            mlflow.log_dict(params, "config.json")
         yield recorder
     except BaseException as error:
         mlflow.set_tag("error", f"{type(error).__name__}: {error}".splitlines()[0][:500])

@@ -64,7 +64,8 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
                                     config.flow_samples)
     tags = {"variant": variant, "data_sha256": data.fingerprint}
-    with tracking.start_run(config.task, name, config, tags=tags, nested=nested) as recorder:
+    with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags,
+                            nested=nested) as recorder:
         callbacks = [guard, diagnostics.SpectralRadius(net), flow,
                      tracking.MetricsLogger(recorder, config.grad_norm_every)]
         start = time.perf_counter()
