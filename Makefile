@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test bench train sweep compare ui clean
+.PHONY: install demo demo-full test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -14,8 +14,15 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# the main job: long-range memory sweep (adding problem, short and long T) + spectral-radius law
 demo: install
 	$(PY) experiments/long_range.py
+	$(PY) experiments/spectral_radius.py
+
+# the gradient lab at full size: T up to 400, the copy task, the causal conv stack (hours on 2 cores)
+demo-full: install
+	$(PY) experiments/long_range.py --preset full
+	$(PY) experiments/spectral_radius.py --length 100
 
 test: install
 	$(PY) -m pytest

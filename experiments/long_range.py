@@ -1,14 +1,17 @@
-"""The adding problem: can a recurrent network carry two numbers across T steps?
+"""Long-range memory: which recurrent networks carry information across T steps?
 
-Each sequence holds T (value, marker) pairs with exactly two markers; the target is the sum of
-the two marked values. Predicting the constant 1 scores MSE 0.167, so a model beats that only by
-remembering across the sequence. Compared, as one MLflow sweep in the `adding` experiment:
-vanilla tanh, vanilla ReLU with identity initialisation (IRNN), GRU and LSTM, each without and
-with global-norm clipping at 1.0. Expected from the literature: vanilla tanh stays near the
-baseline as T grows; IRNN, GRU and LSTM go well below it; ReLU without clipping can diverge.
+Adding problem: T (value, marker) pairs with exactly two markers; the target is the sum of the
+two marked values, and predicting the constant 1 scores MSE 0.167, so a model beats that only by
+remembering across the sequence. Compared, as one MLflow sweep per task: vanilla tanh, vanilla
+ReLU with identity initialisation (IRNN), GRU and LSTM, each without and with global-norm
+clipping at 1.0, at a short and a long T. Expected from the literature: vanilla tanh stays near
+the baseline at long T; IRNN, GRU and LSTM go well below it; ReLU without clipping diverges more
+often. `--preset full` goes to T = 400 (as in the IRNN paper), adds the copy-memory task
+(memoryless baseline 10 log 8 / (T + 20)) and the causal convolution stack (tcn).
 
-    python experiments/long_range.py                        # T = 50, 8 runs (make demo)
-    python experiments/long_range.py --set sequence_length=100 --set epochs=20
+    python experiments/long_range.py                     # quick: what make demo runs
+    python experiments/long_range.py --preset full
+    python experiments/long_range.py --set epochs=20     # any Config field of the base
 """
 
 import argparse
@@ -18,41 +21,104 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
 from zoo.config import Config, apply_overrides  # noqa: E402
-from zoo.data.synthetic import ADDING_BASELINE_MSE  # noqa: E402
+from zoo.data.synthetic import ADDING_BASELINE_MSE, copy_baseline_cross_entropy  # noqa: E402
 from zoo.errors import UserError  # noqa: E402
 
-BASE = Config(task="adding", dataset="adding", sequence_length=50, examples=10000, units=64,
-              epochs=10, batch_size=64, optimizer="adam", learning_rate=1e-3, clip_threshold=1.0)
-CELLS = [
+RECURRENT_CELLS = [
     dict(cell="vanilla", activation="tanh"),
     dict(cell="vanilla", activation="relu", recurrent_initializer="identity"),  # IRNN
     dict(cell="gru"),
     dict(cell="lstm"),
 ]
 CLIPPING = ["none", "global_norm"]
+PRESETS = {
+    "quick": dict(tasks=("adding",), lengths=(30, 100), cells=RECURRENT_CELLS,
+                  base=dict(examples=6400, epochs=8, units=64)),
+    "full": dict(tasks=("adding", "copy"), lengths=(100, 200, 400), cells=RECURRENT_CELLS + [dict(cell="tcn")],
+                 base=dict(examples=20000, epochs=20, units=128)),
+}
+BASE = Config(task="adding", dataset="adding", batch_size=64, optimizer="adam", learning_rate=1e-3,
+              clip_threshold=1.0, flow_samples=3)
+SOLVED_MSE = 0.01
+
+
+def baseline(task, length):
+    return ADDING_BASELINE_MSE if task == "adding" else copy_baseline_cross_entropy(length)
+
+
+def summarize(task, results, configs):
+    """One row per run: the final held-out loss against the baseline, when it was solved."""
+    rows = []
+    for config, result in zip(configs, results):
+        loss = result.metrics.get("test_loss", np.nan)
+        held_out = result.history.get("val_loss", [])
+        solved = next((i + 1 for i, v in enumerate(held_out) if v <= SOLVED_MSE), None)
+        rows.append({
+            "T": config.sequence_length,
+            "variant": config.variant(),
+            "status": "diverged" if result.status == "FAILED" else "finished",
+            "test_loss": loss,
+            "vs_baseline": loss / baseline(task, config.sequence_length),
+            **({"steps_to_mse_0.01": solved * result.steps_per_epoch if solved else None}
+               if task == "adding" else {"test_accuracy": result.metrics.get("test_accuracy", np.nan)}),
+            "train_seconds": result.metrics.get("train_seconds", np.nan),
+        })
+    return pd.DataFrame(rows)
+
+
+def figure_panels(task, results, configs):
+    panels = {}
+    for config, result in zip(configs, results):
+        flow = None
+        if result.flow and result.flow[-1][1]:
+            flow = next(iter(result.flow[-1][1].values()))[::-1]  # first layer, by distance
+        panels.setdefault(f"{task}, T = {config.sequence_length}", {})[config.variant()] = (
+            result.history.get("val_loss", []), flow)
+    return list(panels.items())
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a field of the base configuration, e.g. --set epochs=20")
     args = parser.parse_args(argv)
+    preset = PRESETS[args.preset]
     try:
-        base = apply_overrides(BASE, args.set)
-        configs = [dataclasses.replace(base, **cell, clipping=clipping)
-                   for cell in CELLS for clipping in CLIPPING]
+        base = apply_overrides(dataclasses.replace(BASE, **preset["base"]), args.set)
+        sweeps = {task: [apply_overrides(dataclasses.replace(base, task=task, dataset=task,
+                                                             sequence_length=length, **cell,
+                                                             clipping=clipping), [])
+                         for length in preset["lengths"] for cell in preset["cells"]
+                         for clipping in CLIPPING]
+                  for task in preset["tasks"]}
+        from zoo import plots, tracking
         from zoo.train import sweep
 
-        results, table = sweep(configs)
+        for task, configs in sweeps.items():
+            done = sweep(configs)
+            results = done.results
+            table = summarize(task, results, configs)
+            title = f"{task}: held-out loss against the baseline, and gradient flow"
+            figure = plots.long_range_summary(figure_panels(task, results, configs),
+                                              lambda label: baseline(task, int(label.split("= ")[1])),
+                                              title=title)
+            out = tracking.STORE_DIR / "compare" / task
+            out.mkdir(parents=True, exist_ok=True)
+            figure.savefig(out / "long_range.png", dpi=90)
+            (out / "long_range.md").write_text(table.to_markdown(index=False, floatfmt=".4g") + "\n")
+            tracking.log_artifacts(done.run_id, [out / "long_range.png", out / "long_range.md"])
+            print(f"\n{task}: test loss against the baseline ({'MSE 0.167' if task == 'adding' else '10 log 8 / (T + 20)'}); "
+                  f"{(table['status'] == 'diverged').sum()} of {len(table)} runs diverged.")
+            print(table.to_markdown(index=False, floatfmt=".4g"))
+            print(f"figure: {out / 'long_range.png'} (also an artifact of sweep run {done.run_id})")
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    table["test_mse_vs_baseline"] = table["test_mse_mean"] / ADDING_BASELINE_MSE
-    print(f"\nAdding problem, T = {base.sequence_length}; constant-prediction baseline MSE "
-          f"{ADDING_BASELINE_MSE:.3f}. Diverged runs: {sum(r.status == 'FAILED' for r in results)}.")
-    print(table[["variant", "runs", "diverged", "test_mse_mean", "test_mse_vs_baseline",
-                 "train_seconds_mean"]].to_markdown(index=False, floatfmt=".4g"))
     return 0
 
 

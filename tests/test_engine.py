@@ -74,11 +74,13 @@ def test_runs_are_repeatable_with_a_seed(store):
 
 def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
     configs = grid(dataclasses.replace(TINY, epochs=1, flow_samples=1), {"cell": ["vanilla", "gru"], "seed": [0, 1]})
-    results, table = sweep(configs)
+    done = sweep(configs)
+    results, table = done.results, done.table
     assert [r.status for r in results] == ["FINISHED"] * 4
     frame = tracking.runs("adding")
     parents = frame[frame["tags.mlflow.parentRunId"].isna()]
     assert len(parents) == 1 and parents.iloc[0]["tags.mlflow.runName"] == "adding-sweep"
+    assert parents.iloc[0]["run_id"] == done.run_id
     children = tracking.runs("adding", parent_run_id=parents.iloc[0]["run_id"])
     assert sorted(zip(children["params.cell"], children["params.seed"])) == [
         ("gru", "0"), ("gru", "1"), ("vanilla", "0"), ("vanilla", "1")]
@@ -96,7 +98,8 @@ EXPLODING = dataclasses.replace(TINY, activation="relu", recurrent_initializer="
 
 
 def test_divergence_ends_failed_with_the_step_and_the_other_runs_go_on(store, capsys):
-    results, table = sweep(grid(EXPLODING, {"learning_rate": [1e3, 1e-3]}))
+    done = sweep(grid(EXPLODING, {"learning_rate": [1e3, 1e-3]}))
+    results, table = done.results, done.table
     diverged, finished = results
     assert diverged.status == "FAILED" and finished.status == "FINISHED"
     recorded = mlflow.MlflowClient(tracking.tracking_uri()).get_run(diverged.run_id)
@@ -153,6 +156,7 @@ def test_spectral_radius_of_a_known_matrix():
     logs = {}
     diagnostics.SpectralRadius(net).on_epoch_end(0, logs)
     assert logs == {"spectral_radius/vanilla_rnn": pytest.approx(1.7, rel=1e-6)}
+    assert np.isnan(diagnostics.spectral_radius(np.full((2, 2), np.nan)))  # a diverged layer
 
 
 def token_data(task, vocab=20, classes=3, n=64, length=9, seed=0):
@@ -254,3 +258,15 @@ def test_invalid_configurations_exit_2_with_one_line_and_log_nothing(store, caps
     assert captured.out == ""
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
     assert not (store / "mlruns").exists()  # no store, no run
+
+
+def test_copy_task_with_the_causal_conv_stack(store):
+    config = dataclasses.replace(TINY, task="copy", dataset="copy", cell="tcn", epochs=1)
+    result = run(config)
+    assert result.status == "FINISHED" and 0.0 <= result.metrics["test_accuracy"] <= 1.0
+    recorded = mlflow.MlflowClient(tracking.tracking_uri()).get_run(result.run_id)
+    assert recorded.info.run_name == "copy-tcn-noclip"
+    artifacts = {a.path for a in mlflow.MlflowClient(tracking.tracking_uri()).list_artifacts(result.run_id)}
+    assert "learning_curves.png" in artifacts and "gradient_flow.png" not in artifacts  # not recurrent
+    with pytest.raises(UserError, match="causal convolution stack reads left to right"):
+        apply_overrides(config, ["bidirectional=true"])

@@ -51,8 +51,7 @@ def main(argv=None):
         grid = parse_grid(args.grid)
         if not grid:
             raise UserError("sweep needs at least one --grid FIELD=V1,V2, e.g. --grid cell=vanilla,gru.")
-        results, _ = engine.sweep(engine.grid(config, grid))
-        for result in results:
+        for result in engine.sweep(engine.grid(config, grid)).results:
             print(result.summary())
         return 0
     except UserError as error:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from zoo.errors import UserError
 
-TASKS = ("adding", "sentiment", "pos", "lm")
-CELLS = ("vanilla", "vanilla_keras", "gru", "lstm")
+TASKS = ("adding", "copy", "sentiment", "pos", "lm")
+CELLS = ("vanilla", "vanilla_keras", "gru", "lstm", "tcn")
 VANILLA_CELLS = ("vanilla", "vanilla_keras")
 ACTIVATIONS = ("tanh", "relu")
 RECURRENT_INITIALIZERS = ("orthogonal", "identity", "glorot_uniform")
@@ -28,9 +28,10 @@ CHOICES = {"task": TASKS, "cell": CELLS, "activation": ACTIVATIONS,
 class Config:
     """Everything one run depends on. Each field is a command-line `--set field=value`."""
 
-    task: str = "adding"  # adding | sentiment | pos | lm
+    task: str = "adding"  # adding | copy | sentiment | pos | lm
     dataset: str = "adding"  # a name zoo.data.load knows
     cell: str = "vanilla"  # vanilla (zoo.layers.VanillaRNN) | vanilla_keras (SimpleRNN) | gru | lstm
+    #                        | tcn (zoo.layers.CausalConvStack: causal dilated convolutions, not recurrent)
     activation: str = "tanh"  # tanh | relu (vanilla cells; GRU and LSTM keep tanh)
     recurrent_initializer: str = "orthogonal"  # orthogonal | identity (IRNN) | glorot_uniform
     spectral_radius: float = 1.0  # gain of the orthogonal or identity recurrent initializer
@@ -44,7 +45,7 @@ class Config:
     learning_rate: float = 1e-3
     batch_size: int = 64
     epochs: int = 5
-    sequence_length: int = 50  # adding: T; token tasks: maximum length / window
+    sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
     examples: int = 10000  # generated tasks: training examples
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
@@ -96,6 +97,9 @@ def validate(config):
     if config.cell not in VANILLA_CELLS and config.activation != "tanh":
         raise UserError(f"Invalid activation {config.activation!r} for cell {config.cell!r}: "
                         f"activation applies to {' and '.join(VANILLA_CELLS)} only; use activation=tanh.")
+    if config.cell == "tcn" and config.bidirectional:
+        raise UserError("Invalid bidirectional=true with cell 'tcn': a causal convolution stack "
+                        "reads left to right only; use bidirectional=false.")
     if config.clipping != "none" and config.clip_threshold <= 0:
         raise UserError(f"Invalid clip_threshold {config.clip_threshold!r} with clipping="
                         f"{config.clipping}; expected > 0, or clipping=none.")

@@ -79,8 +79,11 @@ def recurrent_layers(model):
 
 
 def spectral_radius(matrix):
-    """Largest absolute eigenvalue of a square matrix."""
-    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(matrix, dtype="float64")))))
+    """Largest absolute eigenvalue of a square matrix (nan once training has made it non-finite)."""
+    matrix = np.asarray(matrix, dtype="float64")
+    if not np.isfinite(matrix).all():
+        return float("nan")
+    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
 
 
 def _bumped_inner_loop(layer, tape, bumps):
@@ -207,3 +210,25 @@ class NaNGuard(keras.callbacks.TerminateOnNaN):
                                   f"(epoch {self.epoch + 1}, batch {batch + 1})")
                 self.model.stop_training = True
                 return
+
+
+def gradient_decay(activation, radius, length=50, units=64, features=8, batch=32, seed=0,
+                   dtype="float32"):
+    """How the gradient of a loss at the last step shrinks or grows going back in time, at
+    initialisation: ||dL/dh_{T-1-d}|| / ||dL/dh_{T-1}|| for distance d = 0..T-1 (batch means).
+
+    A VanillaRNN with `activation` and its recurrent kernel orthogonal scaled to spectral radius
+    `radius`; inputs and the loss direction are standard normal. For the linear activation every
+    step multiplies the norm by exactly `radius` (rnn-notes.md section 3).
+    """
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    inputs = keras.Input((length, features), dtype=dtype)
+    layer = VanillaRNN(units, activation=activation, dtype=dtype,
+                       recurrent_initializer=keras.initializers.Orthogonal(gain=radius, seed=seed))
+    model = keras.Model(inputs, layer(inputs))
+    x = rng.normal(size=(batch, length, features)).astype(dtype)
+    direction = rng.normal(size=(batch, units)).astype(dtype)
+    (norms,) = gradient_flow(model, x, direction, lambda y, h: tf.reduce_sum(y * h)).values()
+    by_distance = norms[::-1]
+    return by_distance / by_distance[0]

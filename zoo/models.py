@@ -1,20 +1,22 @@
 """Models for the topologies of rnn-notes.md section 1, built from a Config.
 
     adding      many-to-one regression    inputs [batch, time, 2]  -> [batch, 1]
+    copy        many-to-many classifier   symbols [batch, time]    -> symbol logits [batch, time, 10]
     sentiment   many-to-one classifier    token ids [batch, time] -> class logits [batch, classes]
     pos         many-to-many tagger       token ids [batch, time] -> tag logits [batch, time, tags]
     lm          language model            token ids [batch, time] -> next-token logits [batch, time, vocab]
 
-Token inputs use id 0 for padding: the embedding masks it, the recurrent layers skip it, and the
-loss and metrics exclude it (the language model has no padding).
+Token inputs of sentiment and pos use id 0 for padding: the embedding masks it, the recurrent
+layers skip it, and the loss and metrics exclude it (language model and copy task: no padding).
 """
 
 import keras
 from keras import ops
 
-from zoo.layers import VanillaRNN
+from zoo.layers import CausalConvStack, VanillaRNN
 
-TASK_METRIC = {"adding": "mse", "sentiment": "accuracy", "pos": "accuracy", "lm": "perplexity"}
+TASK_METRIC = {"adding": "mse", "copy": "accuracy", "sentiment": "accuracy", "pos": "accuracy",
+               "lm": "perplexity"}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -42,8 +44,12 @@ def recurrent_initializer(config):
     }[config.recurrent_initializer]
 
 
-def recurrent_layer(config, return_sequences, name):
-    """One recurrent layer of the configured cell, bidirectional if asked."""
+def recurrent_layer(config, return_sequences, name, length):
+    """One sequence layer of the configured cell, bidirectional if asked. length: the input's
+    time steps (None if they vary), which a tcn's receptive field must cover."""
+    if config.cell == "tcn":
+        return CausalConvStack(config.units, receptive_field=length or config.sequence_length,
+                               return_sequences=return_sequences, dropout=config.dropout, name=name)
     common = dict(return_sequences=return_sequences, dropout=config.dropout, seed=config.seed,
                   recurrent_initializer=recurrent_initializer(config), name=name)
     if config.cell == "vanilla":
@@ -63,14 +69,14 @@ def build(config, data):
         inputs = keras.Input(data.input_shape, name="sequence")
         x = inputs
     else:
-        inputs = keras.Input((None,), dtype="int32", name="tokens")
+        inputs = keras.Input(data.input_shape, dtype="int32", name="tokens")
         x = keras.layers.Embedding(data.vocab_size, config.embedding_size,
-                                   mask_zero=config.task != "lm", name="embedding")(inputs)
+                                   mask_zero=config.task in ("sentiment", "pos"), name="embedding")(inputs)
     many_to_one = config.task in ("adding", "sentiment")
     for i in range(config.layers):
         last = i == config.layers - 1
         keep_sequence = not (last and many_to_one and config.pooling == "last")
-        x = recurrent_layer(config, keep_sequence, name=f"{config.cell}_{i}")(x)
+        x = recurrent_layer(config, keep_sequence, f"{config.cell}_{i}", data.input_shape[0])(x)
     if many_to_one and config.pooling == "mean":
         x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)  # skips masked steps
     outputs = keras.layers.Dense(data.num_outputs, name="head")(x)

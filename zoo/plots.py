@@ -73,3 +73,53 @@ def overlaid_curves(curves, metric, title=""):
     ax.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def gradient_decay_curves(curves, bound=None, title=""):
+    """curves: {(activation, spectral radius): ratio by distance}; one panel per activation,
+    log scale; bound: optional (label, values by distance) drawn dashed in every panel."""
+    activations = list(dict.fromkeys(activation for activation, _ in curves))
+    figure, axes = plt.subplots(1, len(activations), figsize=(5.5 * len(activations), 4.2),
+                                squeeze=False, sharey=True)
+    for ax, activation in zip(axes[0], activations):
+        for (act, radius), ratios in curves.items():
+            if act == activation:
+                ax.plot(ratios, label=f"rho = {radius:g}")
+        if bound is not None:
+            ax.plot(bound[1], "k--", label=bound[0])
+        ax.set_yscale("log")
+        ax.set_ylim(1e-12, 1e10)
+        ax.set_xlabel("distance k to the loss (steps)")
+        ax.set_title(f"{activation} RNN, orthogonal W_hh x rho")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("||dL/dh_{T-k}|| / ||dL/dh_T||")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def long_range_summary(panels, baseline, title=""):
+    """panels: [(label, {variant: (held-out loss by epoch, ||dL/dh|| by distance)})], one row
+    each: learning curves against the baseline, and the gradient-flow profile after training."""
+    figure, axes = plt.subplots(len(panels), 2, figsize=(12, 4 * len(panels)), squeeze=False)
+    for (label, variants), (curves_ax, flow_ax) in zip(panels, axes):
+        for variant, (losses, flow) in variants.items():
+            line, = curves_ax.plot(range(1, len(losses) + 1), losses, marker=".", label=variant)
+            if flow is not None:
+                flow_ax.plot(flow, color=line.get_color(), label=variant)
+        curves_ax.axhline(baseline(label), color="k", linestyle="--", label="baseline")
+        curves_ax.set_yscale("log")
+        curves_ax.set_xlabel("epoch")
+        curves_ax.set_ylabel("held-out loss")
+        curves_ax.set_title(f"{label}: learning curves")
+        curves_ax.legend(fontsize=7)
+        flow_ax.set_yscale("log")
+        flow_ax.set_xlabel("distance to the last step")
+        flow_ax.set_ylabel("||dL/dh|| (batch mean, after training)")
+        flow_ax.set_title(f"{label}: gradient flow, first layer")
+        for ax in (curves_ax, flow_ax):
+            ax.grid(alpha=0.3)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure

@@ -3,7 +3,7 @@
     from zoo.config import Config
     from zoo.train import run, sweep
     result = run(Config(task="adding", cell="vanilla", activation="relu", clipping="global_norm"))
-    results, table = sweep(grid(Config(task="adding"), {"cell": ["vanilla", "gru"], "seed": [0, 1]}))
+    done = sweep(grid(Config(task="adding"), {"cell": ["vanilla", "gru"], "seed": [0, 1]}))
 """
 
 import dataclasses
@@ -33,6 +33,9 @@ class RunResult:
     metrics: dict
     nan_step: int | None = None
     nan_cause: str | None = None
+    history: dict = dataclasses.field(default_factory=dict)  # Keras History.history
+    flow: list = dataclasses.field(default_factory=list)  # [(epochs trained, {layer: ||dL/dh_t||})]
+    steps_per_epoch: int = 0
 
     def summary(self):
         """One line for the command line."""
@@ -79,17 +82,27 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
         for epochs, layers in flow.snapshots:
             for layer, norms in layers.items():  # step of the series = distance to the last step
                 recorder.log_series(f"grad_flow/{layer}/epoch{epochs}", norms[::-1])
-        if flow.snapshots:
+        if flow.snapshots and flow.snapshots[0][1]:  # a tcn has no recurrent layer to show
             recorder.log_figure(plots.gradient_flow_heatmap(flow.snapshots, name), "gradient_flow.png")
+        result = RunResult(recorder.run_id, name, "FINISHED", results, history=history.history,
+                           flow=flow.snapshots, steps_per_epoch=guard.step // max(1, epochs_run))
         if guard.nan_step is not None:
             recorder.log_metrics(results)
             recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
-            return RunResult(recorder.run_id, name, "FAILED", results, guard.nan_step, guard.nan_cause)
+            return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step,
+                                       nan_cause=guard.nan_cause)
         test = monitor.evaluate(data.test, return_dict=True, verbose=0)
         results.update({"test_loss": test["loss"], f"test_{metric}": test[metric]})
         recorder.log_metrics(results)
         recorder.log_model(net, keras.ops.convert_to_numpy(probe_inputs[:2]))
-    return RunResult(recorder.run_id, name, "FINISHED", results)
+    return result
+
+
+@dataclass
+class SweepResult:
+    run_id: str  # the parent run
+    results: list  # a RunResult per configuration
+    table: object  # the comparison (pandas DataFrame), also logged to the parent
 
 
 def grid(base, values):
@@ -103,7 +116,7 @@ def sweep(configs, data=None):
     that diverges ends FAILED and the others go on. Fields that differ between the configs
     (besides those a variant name shows) join the children's names.
 
-    Returns (results, comparison table); the table and its pictures are logged to the parent.
+    Returns a SweepResult; the comparison table and its pictures are logged to the parent.
     """
     configs = [validate(config) for config in configs]  # all checked before anything runs
     task = configs[0].task
@@ -120,4 +133,4 @@ def sweep(configs, data=None):
             results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
             print(results[-1].summary(), flush=True)
         table = compare.compare(task, parent_run_id=parent.run_id)
-    return results, table
+    return SweepResult(parent.run_id, results, table)

@@ -68,7 +68,7 @@ def load(config):
     """The Data of `config.dataset` for `config.task`."""
     from zoo.data import synthetic
 
-    loaders = {("adding", "adding"): synthetic.adding_data}
+    loaders = {("adding", "adding"): synthetic.synthetic_data, ("copy", "copy"): synthetic.synthetic_data}
     loader = loaders.get((config.task, config.dataset))
     if loader is None:
         valid = [name for task, name in loaders if task == config.task]

@@ -1,44 +1,99 @@
-"""Synthetic long-range tasks, generated from a seed (no data files).
+"""Synthetic long-range tasks, generated on the fly with tf.data (no data files).
 
-The adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): a sequence of T
-(value, marker) pairs, values uniform in [0, 1], exactly two markers set to 1; the target is the
-sum of the two marked values. Predicting the constant 1 scores MSE 1/6 = 0.167 (the variance of
-a sum of two uniforms), so a model beats the baseline only by remembering across the sequence.
+Example i of a split is drawn from a stateless seed made of (seed, split, i), so a dataset is
+the same whatever the batch size, and streams: nothing is held in memory.
+
+- Adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): T (value, marker)
+  pairs, values uniform in [0, 1], exactly two markers (one in each half); the target is the sum
+  of the two marked values. Predicting the constant 1 scores MSE 1/6 = 0.167.
+- Copy memory (Arjovsky, Shah & Bengio 2016): 10 symbols from {1..8}, T - 1 blanks (0), the
+  delimiter 9, 10 blanks; the target is blanks for T + 10 steps, then the 10 symbols. Predicting
+  blanks and then uniform symbols scores cross-entropy 10 log 8 / (T + 20) per step.
 """
 
-import numpy as np
+import hashlib
+import json
+import math
+
+import tensorflow as tf
 
 ADDING_BASELINE_MSE = 1.0 / 6.0
+COPY_SYMBOLS, COPY_ALPHABET, COPY_BLANK, COPY_DELIMITER = 10, 8, 0, 9
+SPLITS = {"train": 0, "val": 1, "test": 2}
 
 
-def adding_problem(num_examples, length, seed=0):
-    """Returns x: [num_examples, length, 2] float32 (value, marker) and y: [num_examples, 1]."""
-    if length < 2:
-        raise ValueError(f"Received an invalid value for argument `length`, expected >= 2, got {length}.")
-    rng = np.random.default_rng(seed)
-    values = rng.uniform(0.0, 1.0, size=(num_examples, length)).astype("float32")
-    markers = np.zeros((num_examples, length), "float32")
-    rows = np.arange(num_examples)
-    # the first marker in the first half, the second in the second half (as in the IRNN paper)
-    first = rng.integers(0, length // 2, size=num_examples)
-    second = rng.integers(length // 2, length, size=num_examples)
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
-    x = np.stack([values, markers], axis=-1)
-    y = (values[rows, first] + values[rows, second])[:, None]
-    return x, y
+def copy_baseline_cross_entropy(length):
+    """The memoryless baseline of the copy task: 10 log 8 / (T + 20) nats per step."""
+    return COPY_SYMBOLS * math.log(COPY_ALPHABET) / (length + 20)
 
 
-def adding_data(config):
-    """The adding problem at T = config.sequence_length as a `zoo.data.Data`: config.examples
-    training sequences, a tenth as many each for validation and test, seeds from config.seed."""
-    from zoo.data import from_arrays
+def _seeds(seed, split, index, count):
+    """`count` independent stateless seeds for example `index` of `split`."""
+    base = tf.stack([tf.constant(seed * len(SPLITS) + SPLITS[split], tf.int64), index])
+    return tf.random.experimental.stateless_split(base, num=count)
+
+
+def _check_length(length, minimum):
+    if length < minimum:
+        raise ValueError(f"Received an invalid value for argument `length`, expected >= {minimum}, "
+                         f"got {length}.")
+
+
+def adding_problem(num_examples, length, seed=0, split="train"):
+    """tf.data of (x [length, 2] float32: value, marker; y [1]: sum of the two marked values)."""
+    _check_length(length, 2)
+
+    def example(index):
+        values_seed, first_seed, second_seed = tf.unstack(_seeds(seed, split, index, 3))
+        values = tf.random.stateless_uniform([length], values_seed)
+        half = length // 2
+        first = tf.random.stateless_uniform([], first_seed, 0, half, dtype=tf.int32)
+        second = tf.random.stateless_uniform([], second_seed, half, length, dtype=tf.int32)
+        markers = tf.one_hot(first, length) + tf.one_hot(second, length)
+        return tf.stack([values, markers], axis=-1), tf.reduce_sum(values * markers, keepdims=True)
+
+    return tf.data.Dataset.range(num_examples).map(example, num_parallel_calls=tf.data.AUTOTUNE,
+                                                   deterministic=True)
+
+
+def copy_memory(num_examples, length, seed=0, split="train"):
+    """tf.data of (x [length + 20] int32 symbols, y [length + 20] int32 targets)."""
+    _check_length(length, 1)
+
+    def example(index):
+        symbols = tf.random.stateless_uniform([COPY_SYMBOLS], _seeds(seed, split, index, 1)[0],
+                                              1, COPY_ALPHABET + 1, dtype=tf.int32)
+        blanks = lambda n: tf.fill([n], COPY_BLANK)  # noqa: E731
+        x = tf.concat([symbols, blanks(length - 1), [COPY_DELIMITER], blanks(COPY_SYMBOLS)], 0)
+        y = tf.concat([blanks(length + COPY_SYMBOLS), symbols], 0)
+        return x, y
+
+    return tf.data.Dataset.range(num_examples).map(example, num_parallel_calls=tf.data.AUTOTUNE,
+                                                   deterministic=True)
+
+
+def synthetic_data(config):
+    """config.task 'adding' or 'copy' at T = config.sequence_length as a zoo.data.Data:
+    config.examples training sequences, a tenth as many (at least 256) for validation and test."""
+    from zoo.data import Data
 
     length, n = config.sequence_length, config.examples
-    return from_arrays(
-        adding_problem(n, length, seed=config.seed),
-        adding_problem(max(1, n // 10), length, seed=config.seed + 10_000),
-        adding_problem(max(1, n // 10), length, seed=config.seed + 20_000),
-        batch_size=config.batch_size,
-        seed=config.seed,
+    generate = {"adding": adding_problem, "copy": copy_memory}[config.task]
+    sizes = {"train": n, "val": max(256, n // 10), "test": max(256, n // 10)}
+    splits = {split: generate(size, length, config.seed, split).batch(config.batch_size)
+              .prefetch(tf.data.AUTOTUNE) for split, size in sizes.items()}
+    first_x, first_y = next(iter(splits["train"]))
+    digest = hashlib.sha256(json.dumps({"task": config.task, "length": length, "sizes": sizes,
+                                        "seed": config.seed}, sort_keys=True).encode())
+    digest.update(first_x.numpy().tobytes() + first_y.numpy().tobytes())
+    steps = length if config.task == "adding" else length + 20
+    return Data(
+        train=splits["train"],
+        val=splits["val"],
+        test=splits["test"],
+        input_shape=tuple(first_x.shape[1:]),
+        vocab_size=None if config.task == "adding" else COPY_DELIMITER + 1,
+        num_outputs=1 if config.task == "adding" else COPY_DELIMITER + 1,
+        train_tokens=n * steps,
+        fingerprint=digest.hexdigest(),
     )
