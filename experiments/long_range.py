@@ -37,7 +37,7 @@ RECURRENT_CELLS = [
 CLIPPING = ["none", "global_norm"]
 PRESETS = {
     "quick": dict(tasks=("adding",), lengths=(30, 100), cells=RECURRENT_CELLS,
-                  base=dict(examples=6400, epochs=8, units=64)),
+                  base=dict(examples=10000, epochs=12, units=64)),
     "full": dict(tasks=("adding", "copy"), lengths=(100, 200, 400), cells=RECURRENT_CELLS + [dict(cell="tcn")],
                  base=dict(examples=20000, epochs=20, units=128)),
 }
@@ -63,7 +63,7 @@ def summarize(task, results, configs):
             "status": "diverged" if result.status == "FAILED" else "finished",
             "test_loss": loss,
             "vs_baseline": loss / baseline(task, config.sequence_length),
-            **({"steps_to_mse_0.01": solved * result.steps_per_epoch if solved else None}
+            **({"steps_to_mse_0.01": solved * result.steps_per_epoch if solved else "not reached"}
                if task == "adding" else {"test_accuracy": result.metrics.get("test_accuracy", np.nan)}),
             "train_seconds": result.metrics.get("train_seconds", np.nan),
         })
