@@ -71,14 +71,16 @@ def summarize(task, results, configs):
 
 
 def figure_panels(task, results, configs):
+    """[(label, baseline, {variant: (held-out loss by epoch, final gradient flow by distance)})]."""
     panels = {}
     for config, result in zip(configs, results):
         flow = None
         if result.flow and result.flow[-1][1]:
             flow = next(iter(result.flow[-1][1].values()))[::-1]  # first layer, by distance
-        panels.setdefault(f"{task}, T = {config.sequence_length}", {})[config.variant()] = (
-            result.history.get("val_loss", []), flow)
-    return list(panels.items())
+        length = config.sequence_length
+        panel = panels.setdefault(length, (f"{task}, T = {length}", baseline(task, length), {}))
+        panel[2][config.variant()] = (result.history.get("val_loss", []), flow)
+    return list(panels.values())
 
 
 def main(argv=None):
@@ -104,9 +106,7 @@ def main(argv=None):
             results = done.results
             table = summarize(task, results, configs)
             title = f"{task}: held-out loss against the baseline, and gradient flow"
-            figure = plots.long_range_summary(figure_panels(task, results, configs),
-                                              lambda label: baseline(task, int(label.split("= ")[1])),
-                                              title=title)
+            figure = plots.long_range_summary(figure_panels(task, results, configs), title=title)
             out = tracking.STORE_DIR / "compare" / task
             out.mkdir(parents=True, exist_ok=True)
             figure.savefig(out / "long_range.png", dpi=90)

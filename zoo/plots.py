@@ -99,16 +99,17 @@ def gradient_decay_curves(curves, bound=None, title=""):
     return figure
 
 
-def long_range_summary(panels, baseline, title=""):
-    """panels: [(label, {variant: (held-out loss by epoch, ||dL/dh|| by distance)})], one row
-    each: learning curves against the baseline, and the gradient-flow profile after training."""
+def long_range_summary(panels, title=""):
+    """panels: [(label, baseline, {variant: (held-out loss by epoch, ||dL/dh|| by distance)})],
+    one row each: learning curves against the baseline, and the gradient-flow profile after
+    training."""
     figure, axes = plt.subplots(len(panels), 2, figsize=(12, 4 * len(panels)), squeeze=False)
-    for (label, variants), (curves_ax, flow_ax) in zip(panels, axes):
+    for (label, baseline, variants), (curves_ax, flow_ax) in zip(panels, axes):
         for variant, (losses, flow) in variants.items():
             line, = curves_ax.plot(range(1, len(losses) + 1), losses, marker=".", label=variant)
             if flow is not None:
                 flow_ax.plot(flow, color=line.get_color(), label=variant)
-        curves_ax.axhline(baseline(label), color="k", linestyle="--", label="baseline")
+        curves_ax.axhline(baseline, color="k", linestyle="--", label="baseline")
         curves_ax.set_yscale("log")
         curves_ax.set_xlabel("epoch")
         curves_ax.set_ylabel("held-out loss")
