@@ -41,6 +41,8 @@ class Config:
     pooling: str = "last"  # many-to-one: last state or mean over the unmasked states
     embedding_size: int = 64  # token tasks
     dropout: float = 0.0  # on the inputs of each recurrent layer
+    max_vocab: int = 20000  # token tasks: the most frequent training tokens kept (ids beyond: unknown)
+    data_path: str = ""  # dataset=user: your CSV/TSV (text, label), CoNLL-U, or text file
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     batch_size: int = 64
@@ -82,7 +84,7 @@ def validate(config):
     """Raises UserError (one line, naming the valid choices) for anything that cannot run."""
     for name, valid in CHOICES.items():
         _one_of(name, getattr(config, name), valid)
-    for name in ("units", "layers", "embedding_size", "batch_size", "epochs", "examples",
+    for name in ("units", "layers", "embedding_size", "batch_size", "epochs", "examples", "max_vocab",
                  "grad_norm_every", "flow_samples"):
         if getattr(config, name) < 1:
             raise UserError(f"Invalid {name} {getattr(config, name)!r}; expected an integer >= 1.")

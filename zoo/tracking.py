@@ -83,6 +83,9 @@ class Recorder:
     def log_text(self, text, name):
         mlflow.log_text(text, name)
 
+    def log_dict(self, dictionary, name):
+        mlflow.log_dict(dictionary, name)
+
     def log_figure(self, figure, name):
         mlflow.log_figure(figure, name)
         plt.close(figure)

@@ -69,6 +69,8 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     tags = {"variant": variant, "data_sha256": data.fingerprint}
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags,
                             nested=nested) as recorder:
+        if data.vocabularies:  # the training split's vocabularies: id i is entry i
+            recorder.log_dict(data.vocabularies, "vocabulary.json")
         callbacks = [guard, diagnostics.SpectralRadius(net), flow,
                      tracking.MetricsLogger(recorder, config.grad_norm_every)]
         start = time.perf_counter()

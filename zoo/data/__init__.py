@@ -1,7 +1,8 @@
 """Datasets: one module per source, each giving a `Data` with one schema per task."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -31,6 +32,7 @@ class Data:
     num_outputs: int
     train_tokens: int
     fingerprint: str
+    vocabularies: dict = field(default_factory=dict)  # name -> [token per id], from train only
 
 
 def fingerprint(*arrays):
@@ -39,6 +41,26 @@ def fingerprint(*arrays):
     for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+def sha256_files(paths):
+    """sha256 over the bytes of the files, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def split_user_data(items, seed):
+    """A user's single file of examples -> 80% train, 10% val, 10% test, drawn with `seed`."""
+    if len(items) < 10:
+        raise UserError(f"Too few examples in the data file ({len(items)}); give at least 10.")
+    order = np.random.default_rng(seed).permutation(len(items))
+    cut_val, cut_test = int(len(items) * 0.8), int(len(items) * 0.9)
+    pick = lambda indices: [items[i] for i in indices]  # noqa: E731
+    return {"train": pick(order[:cut_val]), "val": pick(order[cut_val:cut_test]), "test": pick(order[cut_test:])}
 
 
 def from_arrays(train, val, test, batch_size, seed, input_shape=None, vocab_size=None, num_outputs=1):
@@ -66,9 +88,17 @@ def from_arrays(train, val, test, batch_size, seed, input_shape=None, vocab_size
 
 def load(config):
     """The Data of `config.dataset` for `config.task`."""
-    from zoo.data import synthetic
+    from zoo.data import language, sentiment, synthetic, tagging
 
-    loaders = {("adding", "adding"): synthetic.synthetic_data, ("copy", "copy"): synthetic.synthetic_data}
+    loaders = {("adding", "adding"): synthetic.synthetic_data, ("copy", "copy"): synthetic.synthetic_data,
+               ("sentiment", "imdb"): sentiment.sentiment_data, ("sentiment", "sst2"): sentiment.sentiment_data,
+               ("sentiment", "user"): sentiment.sentiment_data,
+               ("pos", "ud_english_ewt"): tagging.tagging_data, ("pos", "user"): tagging.tagging_data,
+               ("lm", "ptb"): language.lm_data, ("lm", "tinyshakespeare"): language.lm_data,
+               ("lm", "user"): language.lm_data}
+    if config.dataset == "user" and not config.data_path:
+        raise UserError("dataset=user needs --set data_path=FILE (CSV/TSV with text and label columns, "
+                        "a CoNLL-U file, or a plain text file).")
     loader = loaders.get((config.task, config.dataset))
     if loader is None:
         valid = [name for task, name in loaders if task == config.task]

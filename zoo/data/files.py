@@ -1,0 +1,108 @@
+"""Where the data lives and how its files are read, with one-line errors for bad files.
+
+The data directory is ZOO_DATA_DIR, else `../shared/data` beside this checkout when present.
+It holds `imdb/`, `sst2/`, `ud_english_ewt/`, `ptb/` and `tinyshakespeare/`, each with a README.
+"""
+
+import csv
+import gzip
+import io
+import os
+import zlib
+from pathlib import Path
+
+from zoo.errors import UserError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def data_dir():
+    """ZOO_DATA_DIR, or ../shared/data beside the project when it exists."""
+    if os.environ.get("ZOO_DATA_DIR"):
+        return Path(os.environ["ZOO_DATA_DIR"])
+    return PROJECT_ROOT.parent / "shared" / "data"
+
+
+def require(path):
+    """`path` if it is a file, else a UserError that says how to fix it."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"Missing data file {path}: set ZOO_DATA_DIR to the folder that holds "
+                        "imdb/, sst2/, ud_english_ewt/, ptb/ and tinyshakespeare/ "
+                        f"(default {data_dir()}), or pass your own file with --set data_path=...")
+    return path
+
+
+def read_text(path):
+    """The whole UTF-8 text of a file (.gz files are decompressed)."""
+    path = require(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                return f.read()
+        return path.read_text(encoding="utf-8")
+    except (EOFError, OSError, zlib.error) as error:
+        raise UserError(f"Corrupt data file {path} ({error}); replace it with an intact copy.") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"Data file {path} is not UTF-8 text (byte {error.start}); "
+                        "convert it to UTF-8.") from None
+
+
+def read_table(path, text_column, label_column, delimiter=None):
+    """(texts, integer labels) from a CSV or TSV file with a header row (.gz allowed)."""
+    path = Path(path)
+    if delimiter is None:
+        delimiter = "\t" if ".tsv" in path.suffixes else ","
+    rows = csv.reader(io.StringIO(read_text(path), newline=""), delimiter=delimiter,
+                      quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
+    try:
+        header = next(rows)
+        for column in (text_column, label_column):
+            if column not in header:
+                raise UserError(f"Data file {path} has no column {column!r} (columns: "
+                                f"{', '.join(header)}); use a header with {text_column!r} and {label_column!r}.")
+        text_at, label_at = header.index(text_column), header.index(label_column)
+        texts, labels = [], []
+        for row in rows:
+            try:
+                labels.append(int(row[label_at]))
+                texts.append(row[text_at].strip())
+            except (IndexError, ValueError):
+                raise UserError(f"Malformed row in {path}, line {rows.line_num}: expected "
+                                f"{len(header)} columns with an integer {label_column!r}; fix or remove it.") from None
+    except csv.Error as error:
+        raise UserError(f"Malformed data file {path} ({error}); check its quoting.") from None
+    except StopIteration:
+        raise UserError(f"Data file {path} is empty; expected a header row and data.") from None
+    return texts, labels
+
+
+def read_conllu(path):
+    """[(words, upos tags)] per sentence of a CoNLL-U file. Multiword-token ranges (3-4) and
+    empty nodes (8.1) are skipped: words are the integer-ID lines."""
+    path = Path(path)
+    sentences, words, tags = [], [], []
+    for line_number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            if words:
+                sentences.append((words, tags))
+                words, tags = [], []
+            continue
+        if line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 10:
+            raise UserError(f"Malformed CoNLL-U line in {path}, line {line_number}: expected 10 "
+                            f"tab-separated fields, got {len(fields)}; fix or remove the line.")
+        if "-" in fields[0] or "." in fields[0]:
+            continue
+        if not fields[0].isdigit():
+            raise UserError(f"Malformed CoNLL-U line in {path}, line {line_number}: ID "
+                            f"{fields[0]!r} is not an integer, a range or a decimal; fix the line.")
+        words.append(fields[1])
+        tags.append(fields[3])
+    if words:
+        sentences.append((words, tags))
+    if not sentences:
+        raise UserError(f"Data file {path} holds no CoNLL-U sentences; check the file.")
+    return sentences

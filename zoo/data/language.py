@@ -1,0 +1,65 @@
+"""Language modelling: PTB (words), Tiny Shakespeare (characters), or a user's text file.
+
+PTB is the token stream with one `<eos>` per line (929,589 / 73,760 / 82,430 tokens). Tiny
+Shakespeare is split by characters: the first 90% train, then 5% validation and 5% test. Ids come
+from a StringLookup vocabulary of the training split (id 0 = out of vocabulary). The stream is cut
+into windows of config.sequence_length + 1 ids; inputs are a window's first T, targets its last T.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import Data, sha256_files
+from zoo.data.files import data_dir, read_text
+
+
+def words_with_eos(text):
+    return [token for line in text.splitlines() for token in line.split() + ["<eos>"]]
+
+
+def ptb():
+    folder = data_dir() / "ptb"
+    paths = {split: folder / f"ptb.{name}.txt" for split, name in
+             (("train", "train"), ("val", "valid"), ("test", "test"))}
+    return {split: words_with_eos(read_text(path)) for split, path in paths.items()}, list(paths.values())
+
+
+def split_90_5_5(tokens):
+    """First 90% train, next 5% validation, last 5% test (a string splits into characters)."""
+    train_end, val_end = int(len(tokens) * 0.9), int(len(tokens) * 0.95)
+    return {"train": list(tokens[:train_end]), "val": list(tokens[train_end:val_end]),
+            "test": list(tokens[val_end:])}
+
+
+def tinyshakespeare():
+    path = data_dir() / "tinyshakespeare" / "input.txt"
+    return split_90_5_5(read_text(path)), [path]
+
+
+def lm_data(config):
+    """Data for config.dataset (ptb | tinyshakespeare | user: config.data_path, words)."""
+    if config.dataset == "user":
+        text = read_text(config.data_path)
+        splits, files = split_90_5_5(words_with_eos(text)), [config.data_path]
+    else:
+        splits, files = {"ptb": ptb, "tinyshakespeare": tinyshakespeare}[config.dataset]()
+    print(f"{config.dataset}: " + " / ".join(f"{split} {len(tokens):,}" for split, tokens in splits.items())
+          + f" tokens, {len(set(splits['train'])):,} distinct in train")
+    lookup = keras.layers.StringLookup(max_tokens=config.max_vocab, mask_token=None)
+    lookup.adapt(splits["train"])
+    window = config.sequence_length + 1
+
+    def pipeline(tokens, shuffle):
+        ids = lookup(tf.constant(tokens)).numpy().astype("int32")
+        rows = ids[: len(ids) // window * window].reshape(-1, window)
+        ds = tf.data.Dataset.from_tensor_slices((rows[:, :-1], rows[:, 1:]))
+        if shuffle:
+            ds = ds.shuffle(len(rows), seed=config.seed, reshuffle_each_iteration=True)
+        return ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE), rows.size - len(rows)
+
+    (train, train_tokens), (val, _), (test, _) = (pipeline(splits[s], s == "train") for s in ("train", "val", "test"))
+    return Data(train=train, val=val, test=test, input_shape=(config.sequence_length,),
+                vocab_size=lookup.vocabulary_size(), num_outputs=lookup.vocabulary_size(),
+                train_tokens=train_tokens, fingerprint=sha256_files(files),
+                vocabularies={"tokens": lookup.get_vocabulary()})
