@@ -120,10 +120,8 @@ def test_a_users_own_files_in_the_standard_formats(tmp_path):
         load(Config(task="lm", dataset="user"))
 
 
-def test_a_saved_vocabulary_reproduces_the_same_token_ids(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    reviews, _, _ = user_files(tmp_path)
+def test_a_saved_vocabulary_reproduces_the_same_token_ids(store):
+    reviews, _, _ = user_files(store)
     config = Config(task="sentiment", dataset="user", data_path=str(reviews), sequence_length=6,
                     batch_size=8, units=8, embedding_size=8, epochs=1, flow_samples=1)
     result = run(config)
@@ -134,3 +132,37 @@ def test_a_saved_vocabulary_reproduces_the_same_token_ids(tmp_path, monkeypatch)
     test_texts = [text for text, _ in split_user_data(list(zip(texts, labels)), config.seed)["test"]]
     ids = np.concatenate([x for x, _ in load(config).test.as_numpy_iterator()])
     np.testing.assert_array_equal(vectorizer(test_texts).numpy(), ids)
+
+
+def only_child(experiment):
+    runs = tracking.runs(experiment)
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert len(children) == 1 and children.iloc[0]["status"] == "FINISHED"
+    return children.iloc[0]
+
+
+@needs_data
+def test_sentiment_script_on_a_slice_of_sst2(store, script):
+    sentiment = script("sentiment")
+    argv = ["--set", "dataset=sst2", "--set", "limit=1500", "--grid", "cell=gru"]
+    assert sentiment.main(sentiment.__doc__, sentiment.PRESETS, argv) == 0
+    run = only_child("sentiment")
+    assert run["metrics.test_accuracy"] > 0.6 and run["metrics.test_auc"] > 0.65  # chance: 0.5
+    assert run["params.dataset"] == "sst2" and run["params.limit"] == "1500"
+    assert np.isfinite(run["metrics.val_accuracy"]) and len(run["tags.data_sha256"]) == 64
+    artifacts = {a.path for a in mlflow.MlflowClient(tracking.tracking_uri()).list_artifacts(run["run_id"])}
+    assert {"vocabulary.json", "learning_curves.png", "gradient_flow.png", "config.json"} <= artifacts
+
+
+@needs_data
+def test_pos_script_on_a_slice_of_ewt(store, script):
+    pos = script("pos_tagging")
+    assert pos.main(pos.__doc__, pos.PRESETS, ["--set", "limit=1500", "--grid", "cell=gru"]) == 0
+    run = only_child("pos")
+    assert run["metrics.test_accuracy"] > 0.5  # the most frequent tag, NOUN, is 17% of tokens
+    assert 0 < run["metrics.test_macro_f1"] < 1
+    client = mlflow.MlflowClient(tracking.tracking_uri())
+    artifacts = {a.path for a in client.list_artifacts(run["run_id"])}
+    assert {"per_tag_f1.md", "confusion_matrix.png", "vocabulary.json"} <= artifacts
+    report = open(client.download_artifacts(run["run_id"], "per_tag_f1.md")).read()
+    assert "| NOUN " in report and "| PUNCT " in report

@@ -20,14 +20,6 @@ TINY = Config(task="adding", examples=256, sequence_length=12, units=8, epochs=2
               flow_samples=2, grad_norm_every=2)
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    """A fresh default store (sqlite:///mlruns/mlflow.db) in a temporary working directory."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    return tmp_path
-
-
 def test_a_run_records_the_whole_schema(store):
     result = run(dataclasses.replace(TINY, clipping="global_norm"))
     assert result.status == "FINISHED"

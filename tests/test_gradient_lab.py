@@ -1,8 +1,6 @@
 """The gradient lab: generated long-range tasks, the spectral-radius law, the causal conv stack."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -118,18 +116,9 @@ def test_causal_stack_last_output_respects_right_padding():
     np.testing.assert_allclose(last(x, mask=tf.constant(mask)).numpy(), full[[0, 1, 2], [5, 9, 9]], rtol=1e-6)
 
 
-def load_script(name):
-    path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_tiny_long_range_sweep_end_to_end(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    long_range = load_script("long_range")
+def test_tiny_long_range_sweep_end_to_end(store, script, monkeypatch, capsys):
+    tmp_path = store
+    long_range = script("long_range")
     monkeypatch.setitem(long_range.PRESETS, "quick", dict(
         tasks=("adding",), lengths=(6, 12), cells=long_range.RECURRENT_CELLS[:2],
         base=dict(examples=256, epochs=2, units=8)))
@@ -148,10 +137,8 @@ def test_tiny_long_range_sweep_end_to_end(tmp_path, monkeypatch, capsys):
     assert {"long_range.png", "long_range.md", "comparison.md"} <= artifacts
 
 
-def test_spectral_radius_experiment_logs_one_run(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert load_script("spectral_radius").main(["--length", "12", "--units", "8"]) == 0
+def test_spectral_radius_experiment_logs_one_run(store, script, capsys):
+    assert script("spectral_radius").main(["--length", "12", "--units", "8"]) == 0
     from zoo import tracking
     runs = tracking.runs("spectral_radius")
     assert len(runs) == 1 and runs.iloc[0]["status"] == "FINISHED"

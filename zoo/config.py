@@ -49,6 +49,7 @@ class Config:
     epochs: int = 5
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
     examples: int = 10000  # generated tasks: training examples
+    limit: int = 0  # real datasets: use at most this many examples of each split (0 = all)
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
     clip_threshold: float = 1.0
@@ -94,6 +95,8 @@ def validate(config):
         raise UserError("Invalid learning_rate or spectral_radius; both must be > 0.")
     if not 0.0 <= config.dropout < 1.0:
         raise UserError(f"Invalid dropout {config.dropout!r}; expected a value in [0, 1).")
+    if config.limit < 0:
+        raise UserError(f"Invalid limit {config.limit!r}; expected 0 (all) or a positive integer.")
     if config.seed < 0:
         raise UserError(f"Invalid seed {config.seed!r}; expected an integer >= 0.")
     if config.cell not in VANILLA_CELLS and config.activation != "tanh":

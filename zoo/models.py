@@ -34,6 +34,17 @@ class Perplexity(keras.metrics.Mean):
         return ops.exp(super().result())
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class PositiveClassAUC(keras.metrics.AUC):
+    """ROC AUC of a two-class classifier that outputs logits: scores are softmax(logits)[:, 1]."""
+
+    def __init__(self, name="auc", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(y_true, ops.softmax(y_pred)[:, 1], sample_weight=sample_weight)
+
+
 def recurrent_initializer(config):
     """The recurrent kernel's initializer; spectral_radius scales the orthogonal and identity ones."""
     gain = config.spectral_radius
@@ -90,7 +101,10 @@ def loss_and_metrics(config):
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     if config.task == "lm":
         return loss, [Perplexity()]
-    return loss, [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    if config.task == "sentiment":
+        return loss, [accuracy, PositiveClassAUC()]
+    return loss, [accuracy]
 
 
 def optimizer(config):

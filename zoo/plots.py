@@ -124,3 +124,18 @@ def long_range_summary(panels, title=""):
     figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def confusion_matrix(matrix, labels, title=""):
+    """matrix[i, j]: count of true label i predicted as j; rows normalised, log colour."""
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    figure, ax = plt.subplots(figsize=(0.45 * len(labels) + 3, 0.45 * len(labels) + 2))
+    image = ax.imshow(np.where(rates > 0, rates, np.nan), cmap="viridis", norm=LogNorm(vmin=1e-3, vmax=1))
+    ax.set_xticks(range(len(labels)), labels, rotation=90)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    figure.colorbar(image, ax=ax, label="share of the true tag's tokens")
+    ax.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 
 import keras
+import numpy as np
+import pandas as pd
 
 from zoo import compare, diagnostics, models, plots, tracking
 from zoo.config import FIELDS, validate
@@ -43,6 +45,25 @@ class RunResult:
             return f"run {self.name} diverged: {self.nan_cause}; MLflow run {self.run_id} is FAILED"
         shown = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items() if k.startswith("test_"))
         return f"run {self.name} finished: {shown}; MLflow run {self.run_id}"
+
+
+def tagging_report(net, data):
+    """Per-tag precision, recall and F1 on data.test (padding left out), and the confusion matrix."""
+    tags = data.vocabularies["tags"]
+    matrix = np.zeros((len(tags), len(tags)), dtype="int64")
+    for x, y in data.test:
+        predicted = net.predict_on_batch(x).argmax(-1)
+        real = y.numpy() > 0
+        np.add.at(matrix, (y.numpy()[real], predicted[real]), 1)
+    used = [i for i in range(len(tags)) if matrix[i].sum() or matrix[:, i].sum()]
+    matrix = matrix[np.ix_(used, used)]
+    true_positive = np.diag(matrix)
+    precision = true_positive / np.maximum(matrix.sum(axis=0), 1)
+    recall = true_positive / np.maximum(matrix.sum(axis=1), 1)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    table = pd.DataFrame({"tag": [tags[i] for i in used], "support": matrix.sum(axis=1),
+                          "precision": precision, "recall": recall, "f1": f1})
+    return table, matrix
 
 
 def run(config, data=None, nested=False, extra_variant_fields=()):
@@ -94,7 +115,14 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
             return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step,
                                        nan_cause=guard.nan_cause)
         test = monitor.evaluate(data.test, return_dict=True, verbose=0)
-        results.update({"test_loss": test["loss"], f"test_{metric}": test[metric]})
+        results.update({f"test_{key}": value for key, value in test.items()
+                        if key not in ("clipped_fraction", "compile_metrics")})
+        if config.task == "pos":
+            table, matrix = tagging_report(net, data)
+            recorder.log_text(table.to_markdown(index=False, floatfmt=".4f"), "per_tag_f1.md")
+            recorder.log_figure(plots.confusion_matrix(matrix, table["tag"].tolist(), name),
+                                "confusion_matrix.png")
+            results["test_macro_f1"] = float(table["f1"].mean())
         recorder.log_metrics(results)
         recorder.log_model(net, keras.ops.convert_to_numpy(probe_inputs[:2]))
     return result

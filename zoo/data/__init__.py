@@ -53,6 +53,14 @@ def sha256_files(paths):
     return digest.hexdigest()
 
 
+def sample(items, limit, seed):
+    """At most `limit` of `items` (0 = all), drawn at random with `seed`, in their original order."""
+    if not limit or len(items) <= limit:
+        return items
+    keep = np.sort(np.random.default_rng(seed).choice(len(items), limit, replace=False))
+    return [items[i] for i in keep]
+
+
 def split_user_data(items, seed):
     """A user's single file of examples -> 80% train, 10% val, 10% test, drawn with `seed`."""
     if len(items) < 10:

@@ -52,7 +52,7 @@ def lm_data(config):
 
     def pipeline(tokens, shuffle):
         ids = lookup(tf.constant(tokens)).numpy().astype("int32")
-        rows = ids[: len(ids) // window * window].reshape(-1, window)
+        rows = ids[: len(ids) // window * window].reshape(-1, window)[: config.limit or None]
         ds = tf.data.Dataset.from_tensor_slices((rows[:, :-1], rows[:, 1:]))
         if shuffle:
             ds = ds.shuffle(len(rows), seed=config.seed, reshuffle_each_iteration=True)

@@ -9,7 +9,7 @@ import re
 import keras
 import numpy as np
 
-from zoo.data import from_arrays, sha256_files, split_user_data
+from zoo.data import from_arrays, sample, sha256_files, split_user_data
 from zoo.data.files import data_dir, read_table
 
 BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB keeps the site's line breaks
@@ -41,6 +41,9 @@ def sentiment_data(config):
         splits, files = {"imdb": imdb, "sst2": sst2}[config.dataset]()
     counts = " / ".join(f"{split} {len(texts):,}" for split, (texts, _) in splits.items())
     print(f"{config.dataset}: {counts} texts")
+    if config.limit:  # a random slice (IMDB's files are sorted by label)
+        splits = {split: tuple(map(list, zip(*sample(list(zip(*pair)), config.limit, config.seed))))
+                  for split, pair in splits.items()}
     if "val" not in splits:  # IMDB has no dev set: hold out a tenth of train, drawn at random
         texts, labels = splits["train"]
         order = np.random.default_rng(config.seed).permutation(len(texts))

@@ -7,7 +7,7 @@ padding, 1 = out-of-vocabulary word); sentences are padded per batch, never cut.
 import keras
 import tensorflow as tf
 
-from zoo.data import Data, sha256_files, split_user_data
+from zoo.data import Data, sample, sha256_files, split_user_data
 from zoo.data.files import data_dir, read_conllu
 
 
@@ -28,6 +28,7 @@ def tagging_data(config):
     print(f"{config.dataset}: " + " / ".join(
         f"{split} {len(sentences):,} sentences, {sum(len(w) for w, _ in sentences):,} words"
         for split, sentences in splits.items()))
+    splits = {split: sample(sentences, config.limit, config.seed) for split, sentences in splits.items()}
     words = keras.layers.StringLookup(max_tokens=config.max_vocab, mask_token="", oov_token="[UNK]")
     words.adapt(tf.ragged.constant([w for w, _ in splits["train"]]))
     tags = keras.layers.StringLookup(mask_token="", oov_token="[UNK]")

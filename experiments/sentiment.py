@@ -1,0 +1,30 @@
+"""Sentiment, many-to-one: read a review, emit one label (positive or negative).
+
+IMDB (default; 25,000 training reviews, of which a tenth is held out for validation, and 25,000
+test reviews) or SST-2 (`--set dataset=sst2`: 67,349 GLUE training phrases and sentences, the 872
+dev sentences for validation, the 1,821 labelled test sentences). The recurrent network reads the
+token ids and its last state (or the mean of its states) is classified. Metrics: accuracy and ROC
+AUC. Compares vanilla tanh, IRNN, GRU and LSTM, without and with clipping, as one MLflow sweep.
+
+    python experiments/sentiment.py                         # quick: 2,000 reviews a split
+    python experiments/sentiment.py --preset full
+    python experiments/sentiment.py --set dataset=sst2 --grid cell=gru,lstm --grid bidirectional=false,true
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from zoo.config import Config  # noqa: E402
+from zoo.experiment import main  # noqa: E402
+
+PRESETS = {
+    "quick": Config(task="sentiment", dataset="imdb", limit=2000, sequence_length=100, max_vocab=10000,
+                    embedding_size=32, units=32, epochs=2, batch_size=32, learning_rate=2e-3),
+    "full": Config(task="sentiment", dataset="imdb", sequence_length=400, max_vocab=20000,
+                   embedding_size=128, units=128, epochs=5, batch_size=64, learning_rate=1e-3),
+}
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__, PRESETS))
