@@ -166,3 +166,35 @@ def test_pos_script_on_a_slice_of_ewt(store, script):
     assert {"per_tag_f1.md", "confusion_matrix.png", "vocabulary.json"} <= artifacts
     report = open(client.download_artifacts(run["run_id"], "per_tag_f1.md")).read()
     assert "| NOUN " in report and "| PUNCT " in report
+
+
+def test_language_model_batches_carry_each_row_on_from_the_last(tmp_path):
+    _, _, corpus = user_files(tmp_path)
+    data = load(Config(task="lm", dataset="user", data_path=str(corpus), sequence_length=5, batch_size=4))
+    batches = list(data.train.as_numpy_iterator())
+    assert len(batches) >= 3
+    for (x, y), (next_x, _) in zip(batches, batches[1:]):
+        assert x.shape == (4, 5)
+        np.testing.assert_array_equal(y[:, :-1], x[:, 1:])  # targets: the window shifted by one
+        np.testing.assert_array_equal(next_x[:, 0], y[:, -1])  # row i continues where it stopped
+
+
+@needs_data
+def test_language_model_script_scores_and_generates(store, script, capsys):
+    lm = script("language_model")
+    assert lm.main(lm.__doc__, lm.PRESETS, ["--set", "limit=40", "--grid", "cell=gru"]) == 0
+    run = only_child("lm")
+    assert run["metrics.test_perplexity"] < 2000  # uniform guessing: 10,001
+    assert run["metrics.test_perplexity"] == pytest.approx(np.exp(run["metrics.test_loss"]), rel=1e-4)
+    client = mlflow.MlflowClient(tracking.tracking_uri())
+    samples = open(client.download_artifacts(run["run_id"], "samples.txt")).read()
+    assert samples.count("--- prompt") == 6 and "temperature 1.5" in samples
+    capsys.readouterr()
+    assert main(["score", "--run", run["run_id"], "john is driving a car", "john is driving a cat"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(None, 1)[1] for line in lines] == ["john is driving a car", "john is driving a cat"]
+    assert all(float(line.split()[0]) < 0 for line in lines)
+    assert main(["generate", "--run", run["run_id"], "--prompt", "the", "--length", "5"]) == 0
+    assert len(capsys.readouterr().out.split()) >= 6
+    assert main(["score", "--run", "no-such-run", "x"]) == 2
+    assert "No MLflow run 'no-such-run'" in capsys.readouterr().err

@@ -188,7 +188,7 @@ def test_tagger_excludes_padding_from_loss_and_accuracy():
 def test_language_model_perplexity_is_exp_of_mean_cross_entropy():
     config = Config(task="lm", dataset="custom", units=8, embedding_size=8, cell="lstm")
     data = token_data("lm")
-    net = models.build(config, data)
+    net = models.build(config, data, stateful=False)
     loss, metrics = models.loss_and_metrics(config)
     net.compile(models.optimizer(config), loss=loss, metrics=metrics)
     result = net.evaluate(data.test, return_dict=True, verbose=0)

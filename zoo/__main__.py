@@ -3,6 +3,8 @@
     python -m zoo train --set task=adding --set cell=vanilla --set activation=relu
     python -m zoo sweep --grid cell=vanilla,gru --grid clipping=none,global_norm --set epochs=3
     python -m zoo compare [--experiment adding]
+    python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
+    python -m zoo generate --run RUN_ID --prompt "the company said" --length 40 --temperature 0.8
 
 Configuration fields and their defaults: zoo/config.py. A bad value is one line on stderr and
 exit code 2; a run that diverges is one line and exit code 1 (in a sweep the others go on).
@@ -32,9 +34,20 @@ def main(argv=None):
     compare = commands.add_parser("compare", help="print and save comparison tables of the runs")
     compare.add_argument("--experiment", action="append", choices=TASKS,
                          help="experiment(s) to compare (default: every task)")
+    score = commands.add_parser("score", help="log-probability of sentences under a language-model run")
+    score.add_argument("--run", required=True, help="MLflow run id of a finished language-model run")
+    score.add_argument("sentences", nargs="+")
+    generate = commands.add_parser("generate", help="sample text from a language-model run")
+    generate.add_argument("--run", required=True, help="MLflow run id of a finished language-model run")
+    generate.add_argument("--prompt", default="")
+    generate.add_argument("--length", type=int, default=40, help="tokens to sample")
+    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     try:
+        if args.command in ("score", "generate"):
+            return use_language_model(args)
         if args.command == "compare":
             from zoo.compare import compare as compare_runs
 
@@ -57,6 +70,27 @@ def main(argv=None):
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def use_language_model(args):
+    from zoo import generate, tracking
+    import zoo.layers  # noqa: F401  (registers the layers the logged model uses)
+
+    config, vocabularies, net = tracking.load_run(args.run)
+    if config["task"] != "lm":
+        raise UserError(f"MLflow run {args.run} is a {config['task']!r} run; score and generate "
+                        "need a language-model (task=lm) run.")
+    if args.command == "generate" and (args.temperature <= 0 or args.length < 1):
+        raise UserError("generate needs --temperature > 0 and --length >= 1.")
+    characters = config["dataset"] == "tinyshakespeare"
+    vocabulary = vocabularies["tokens"]
+    if args.command == "generate":
+        print(generate.generate(net, vocabulary, args.prompt, args.length, args.temperature,
+                                args.seed, characters))
+        return 0
+    for sentence in args.sentences:
+        print(f"{generate.score(net, vocabulary, sentence, characters):10.3f}  {sentence}")
+    return 0
 
 
 if __name__ == "__main__":

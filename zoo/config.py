@@ -49,7 +49,7 @@ class Config:
     epochs: int = 5
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
     examples: int = 10000  # generated tasks: training examples
-    limit: int = 0  # real datasets: use at most this many examples of each split (0 = all)
+    limit: int = 0  # real datasets: at most this many examples per split (lm: windows); 0 = all
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
     clip_threshold: float = 1.0
@@ -105,6 +105,9 @@ def validate(config):
     if config.cell == "tcn" and config.bidirectional:
         raise UserError("Invalid bidirectional=true with cell 'tcn': a causal convolution stack "
                         "reads left to right only; use bidirectional=false.")
+    if config.task == "lm" and config.bidirectional:
+        raise UserError("Invalid bidirectional=true with task 'lm': a language model predicts the "
+                        "next token and must not read the future; use bidirectional=false.")
     if config.clipping != "none" and config.clip_threshold <= 0:
         raise UserError(f"Invalid clip_threshold {config.clip_threshold!r} with clipping="
                         f"{config.clipping}; expected > 0, or clipping=none.")

@@ -55,14 +55,15 @@ def recurrent_initializer(config):
     }[config.recurrent_initializer]
 
 
-def recurrent_layer(config, return_sequences, name, length):
+def recurrent_layer(config, return_sequences, name, length, stateful=False):
     """One sequence layer of the configured cell, bidirectional if asked. length: the input's
-    time steps (None if they vary), which a tcn's receptive field must cover."""
+    time steps (None if they vary), which a tcn's receptive field must cover; stateful: carry
+    the last state of each row into the next batch (language model training)."""
     if config.cell == "tcn":
         return CausalConvStack(config.units, receptive_field=length or config.sequence_length,
                                return_sequences=return_sequences, dropout=config.dropout, name=name)
     common = dict(return_sequences=return_sequences, dropout=config.dropout, seed=config.seed,
-                  recurrent_initializer=recurrent_initializer(config), name=name)
+                  recurrent_initializer=recurrent_initializer(config), stateful=stateful, name=name)
     if config.cell == "vanilla":
         layer = VanillaRNN(config.units, activation=config.activation, bptt_steps=config.bptt_steps, **common)
     elif config.cell == "vanilla_keras":
@@ -74,20 +75,31 @@ def recurrent_layer(config, return_sequences, name, length):
     return keras.layers.Bidirectional(layer, name=f"bi_{name}") if config.bidirectional else layer
 
 
-def build(config, data):
-    """The keras.Model of `config.task` for `data` (a zoo.data.Data)."""
+def build(config, data, stateful=None):
+    """The keras.Model of `config.task` for `data` (a zoo.data.Data).
+
+    A language model trains stateful (Zaremba et al.): its input has the fixed shape [batch_size,
+    sequence_length] and each recurrent layer carries its state from batch to batch. With
+    stateful=False it is the same network for any batch and length, for generation and export.
+    """
+    if stateful is None:
+        stateful = config.task == "lm" and config.cell != "tcn"
     if config.task == "adding":
         inputs = keras.Input(data.input_shape, name="sequence")
         x = inputs
+    elif stateful:
+        inputs = keras.Input(batch_shape=(config.batch_size, *data.input_shape), dtype="int32", name="tokens")
     else:
-        inputs = keras.Input(data.input_shape, dtype="int32", name="tokens")
+        shape = (None,) if config.task == "lm" and config.cell != "tcn" else data.input_shape
+        inputs = keras.Input(shape, dtype="int32", name="tokens")
+    if config.task != "adding":
         x = keras.layers.Embedding(data.vocab_size, config.embedding_size,
                                    mask_zero=config.task in ("sentiment", "pos"), name="embedding")(inputs)
     many_to_one = config.task in ("adding", "sentiment")
     for i in range(config.layers):
         last = i == config.layers - 1
         keep_sequence = not (last and many_to_one and config.pooling == "last")
-        x = recurrent_layer(config, keep_sequence, f"{config.cell}_{i}", data.input_shape[0])(x)
+        x = recurrent_layer(config, keep_sequence, f"{config.cell}_{i}", data.input_shape[0], stateful)(x)
     if many_to_one and config.pooling == "mean":
         x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)  # skips masked steps
     outputs = keras.layers.Dense(data.num_outputs, name="head")(x)

@@ -31,6 +31,8 @@ import tensorflow as tf
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
+from zoo.errors import UserError
+
 STORE_DIR = Path("mlruns")
 PACKAGES = {"tensorflow": tf.__version__, "keras": keras.__version__, "mlflow": mlflow.__version__,
             "numpy": np.__version__, "python": platform.python_version()}
@@ -188,3 +190,19 @@ def log_artifacts(run_id, paths):
     client = MlflowClient(tracking_uri())
     for path in paths:
         client.log_artifact(run_id, str(path))
+
+
+def load_run(run_id):
+    """(config dict, vocabularies dict, keras model) of a finished run that logged a model."""
+    client = MlflowClient(tracking_uri())
+    mlflow.set_tracking_uri(tracking_uri())
+    try:
+        run = client.get_run(run_id)
+    except mlflow.exceptions.MlflowException:
+        raise UserError(f"No MLflow run {run_id!r} in {tracking_uri()}; list runs with make ui "
+                        "or python -m zoo compare.") from None
+    if run.info.status != "FINISHED":
+        raise UserError(f"MLflow run {run_id} is {run.info.status}; pick a FINISHED run.")
+    config = mlflow.artifacts.load_dict(f"runs:/{run_id}/config.json")
+    vocabularies = mlflow.artifacts.load_dict(f"runs:/{run_id}/vocabulary.json")
+    return config, vocabularies, mlflow.keras.load_model(f"runs:/{run_id}/model")

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from zoo import compare, diagnostics, models, plots, tracking
+from zoo import compare, diagnostics, generate, models, plots, tracking
 from zoo.config import FIELDS, validate
 from zoo.data import load
 from zoo.errors import UserError
@@ -25,6 +25,24 @@ from zoo.errors import UserError
 # fields that Config.variant names already; other fields varied by a sweep join the name
 VARIANT_FIELDS = {"cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
                   "clipping", "clip_threshold", "seed"}
+
+
+PROMPTS = {"ptb": ["the company said", "in the"], "tinyshakespeare": ["ROMEO:\n", "First Citizen:\n"]}
+
+
+class ResetStates(keras.callbacks.Callback):
+    """Zeroes the carried state of a stateful network before every epoch and every evaluation."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def reset(self, *_):
+        for layer in diagnostics.recurrent_layers(self.net):
+            if layer.stateful:
+                layer.reset_state()
+
+    on_epoch_begin = on_test_begin = reset
 
 
 @dataclass
@@ -92,7 +110,8 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
                             nested=nested) as recorder:
         if data.vocabularies:  # the training split's vocabularies: id i is entry i
             recorder.log_dict(data.vocabularies, "vocabulary.json")
-        callbacks = [guard, diagnostics.SpectralRadius(net), flow,
+        reset = ResetStates(net)
+        callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow,
                      tracking.MetricsLogger(recorder, config.grad_norm_every)]
         start = time.perf_counter()
         history = monitor.fit(data.train, validation_data=data.val, epochs=config.epochs,
@@ -114,7 +133,7 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
             recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
             return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step,
                                        nan_cause=guard.nan_cause)
-        test = monitor.evaluate(data.test, return_dict=True, verbose=0)
+        test = monitor.evaluate(data.test, return_dict=True, verbose=0, callbacks=[reset])
         results.update({f"test_{key}": value for key, value in test.items()
                         if key not in ("clipped_fraction", "compile_metrics")})
         if config.task == "pos":
@@ -123,6 +142,13 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
             recorder.log_figure(plots.confusion_matrix(matrix, table["tag"].tolist(), name),
                                 "confusion_matrix.png")
             results["test_macro_f1"] = float(table["f1"].mean())
+        if config.task == "lm":  # the same weights without carried state, for any batch and length
+            stateless = models.build(config, data, stateful=False)
+            stateless.set_weights(net.get_weights())
+            net = stateless
+            recorder.log_text(generate.samples(
+                net, data.vocabularies["tokens"], PROMPTS.get(config.dataset, ["the"]),
+                characters=config.dataset == "tinyshakespeare"), "samples.txt")
         recorder.log_metrics(results)
         recorder.log_model(net, keras.ops.convert_to_numpy(probe_inputs[:2]))
     return result

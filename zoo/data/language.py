@@ -1,9 +1,14 @@
-"""Language modelling: PTB (words), Tiny Shakespeare (characters), or a user's text file.
+"""Language modelling: PTB (words), Tiny Shakespeare (characters), or a user's text file (words).
 
 PTB is the token stream with one `<eos>` per line (929,589 / 73,760 / 82,430 tokens). Tiny
 Shakespeare is split by characters: the first 90% train, then 5% validation and 5% test. Ids come
-from a StringLookup vocabulary of the training split (id 0 = out of vocabulary). The stream is cut
-into windows of config.sequence_length + 1 ids; inputs are a window's first T, targets its last T.
+from a StringLookup vocabulary of the training split (id 0 = out of vocabulary).
+
+Batches follow Zaremba et al. (2014): each split's stream is cut into batch_size contiguous rows,
+and batch k holds the k-th window of sequence_length steps of every row (targets: the same window
+shifted by one). Row i of batch k + 1 continues row i of batch k, so a stateful model carries its
+state from window to window; batches come in order, never shuffled. The last partial window of
+each row is dropped.
 """
 
 import keras
@@ -11,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data import Data, sha256_files
+from zoo.errors import UserError
 from zoo.data.files import data_dir, read_text
 
 
@@ -48,18 +54,22 @@ def lm_data(config):
           + f" tokens, {len(set(splits['train'])):,} distinct in train")
     lookup = keras.layers.StringLookup(max_tokens=config.max_vocab, mask_token=None)
     lookup.adapt(splits["train"])
-    window = config.sequence_length + 1
+    length, rows = config.sequence_length, config.batch_size
 
-    def pipeline(tokens, shuffle):
+    def pipeline(tokens):
         ids = lookup(tf.constant(tokens)).numpy().astype("int32")
-        rows = ids[: len(ids) // window * window].reshape(-1, window)[: config.limit or None]
-        ds = tf.data.Dataset.from_tensor_slices((rows[:, :-1], rows[:, 1:]))
-        if shuffle:
-            ds = ds.shuffle(len(rows), seed=config.seed, reshuffle_each_iteration=True)
-        return ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE), rows.size - len(rows)
+        per_row = len(ids) // rows
+        if per_row <= length:
+            raise UserError(f"Too little text for batch_size={rows} and sequence_length={length} "
+                            f"({len(ids):,} tokens); lower them or give more text.")
+        streams = ids[: rows * per_row].reshape(rows, per_row)
+        windows = min((per_row - 1) // length, config.limit or per_row)
+        x = np.stack([streams[:, k * length:(k + 1) * length] for k in range(windows)])
+        y = np.stack([streams[:, k * length + 1:(k + 1) * length + 1] for k in range(windows)])
+        return tf.data.Dataset.from_tensor_slices((x, y)).prefetch(tf.data.AUTOTUNE), x.size
 
-    (train, train_tokens), (val, _), (test, _) = (pipeline(splits[s], s == "train") for s in ("train", "val", "test"))
-    return Data(train=train, val=val, test=test, input_shape=(config.sequence_length,),
+    (train, train_tokens), (val, _), (test, _) = (pipeline(splits[s]) for s in ("train", "val", "test"))
+    return Data(train=train, val=val, test=test, input_shape=(length,),
                 vocab_size=lookup.vocabulary_size(), num_outputs=lookup.vocabulary_size(),
                 train_tokens=train_tokens, fingerprint=sha256_files(files),
                 vocabularies={"tokens": lookup.get_vocabulary()})
