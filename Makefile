@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo demo-full test bench train sweep compare ui clean
+.PHONY: install demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -26,6 +26,20 @@ demo-full: install
 
 test: install
 	$(PY) -m pytest
+
+# the real-data comparisons: full preset (the benchmark configuration) or quick (a few CPU minutes)
+sentiment: install
+	$(PY) experiments/sentiment.py --preset full $(ARGS)
+sentiment-quick: install
+	$(PY) experiments/sentiment.py --preset quick $(ARGS)
+pos: install
+	$(PY) experiments/pos_tagging.py --preset full $(ARGS)
+pos-quick: install
+	$(PY) experiments/pos_tagging.py --preset quick $(ARGS)
+lm: install
+	$(PY) experiments/language_model.py --preset full $(ARGS)
+lm-quick: install
+	$(PY) experiments/language_model.py --preset quick $(ARGS)
 
 bench: install
 	$(PY) benchmarks/rnn_throughput.py

@@ -27,18 +27,12 @@ import pandas as pd  # noqa: E402
 from zoo.config import Config, apply_overrides  # noqa: E402
 from zoo.data.synthetic import ADDING_BASELINE_MSE, copy_baseline_cross_entropy  # noqa: E402
 from zoo.errors import UserError  # noqa: E402
+from zoo.experiment import CELLS, CLIPPING  # noqa: E402
 
-RECURRENT_CELLS = [
-    dict(cell="vanilla", activation="tanh"),
-    dict(cell="vanilla", activation="relu", recurrent_initializer="identity"),  # IRNN
-    dict(cell="gru"),
-    dict(cell="lstm"),
-]
-CLIPPING = ["none", "global_norm"]
 PRESETS = {
-    "quick": dict(tasks=("adding",), lengths=(30, 100), cells=RECURRENT_CELLS,
+    "quick": dict(tasks=("adding",), lengths=(30, 100), cells=CELLS,
                   base=dict(examples=10000, epochs=12, units=64)),
-    "full": dict(tasks=("adding", "copy"), lengths=(100, 200, 400), cells=RECURRENT_CELLS + [dict(cell="tcn")],
+    "full": dict(tasks=("adding", "copy"), lengths=(100, 200, 400), cells=CELLS + [dict(cell="tcn")],
                  base=dict(examples=20000, epochs=20, units=128)),
 }
 BASE = Config(task="adding", dataset="adding", batch_size=64, optimizer="adam", learning_rate=1e-3,

@@ -120,7 +120,7 @@ def test_tiny_long_range_sweep_end_to_end(store, script, monkeypatch, capsys):
     tmp_path = store
     long_range = script("long_range")
     monkeypatch.setitem(long_range.PRESETS, "quick", dict(
-        tasks=("adding",), lengths=(6, 12), cells=long_range.RECURRENT_CELLS[:2],
+        tasks=("adding",), lengths=(6, 12), cells=long_range.CELLS[:2],
         base=dict(examples=256, epochs=2, units=8)))
     assert long_range.main(["--set", "batch_size=64", "--set", "flow_samples=2"]) == 0
     out = capsys.readouterr().out
