@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
+.PHONY: install export serve demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -61,6 +61,18 @@ PORT ?= 5000
 ui: install
 	mkdir -p mlruns
 	$(VENV)/bin/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns/mlflow.db}" --host $(HOST) --port $(PORT)
+
+# a finished run for use elsewhere: make export RUN=<run id>, or the best run of EXPERIMENT
+EXPERIMENT ?= sentiment
+export: install
+	$(PY) -m zoo export $(if $(RUN),--run $(RUN),--experiment $(EXPERIMENT))
+
+# a registered model behind HTTP on 127.0.0.1 with the current environment (POST /invocations)
+MODEL ?= models:/zoo-$(EXPERIMENT)/latest
+SERVE_PORT ?= 5001
+serve: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlruns/mlflow.db}" \
+	$(VENV)/bin/mlflow models serve -m "$(MODEL)" --env-manager local --host 127.0.0.1 --port $(SERVE_PORT)
 
 clean:
 	rm -rf $(VENV) benchmarks/results .pytest_cache

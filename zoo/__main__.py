@@ -5,12 +5,15 @@
     python -m zoo compare [--experiment adding]
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
     python -m zoo generate --run RUN_ID --prompt "the company said" --length 40 --temperature 0.8
+    python -m zoo export --experiment sentiment          # or --run RUN_ID; writes exports/<experiment>/<run>/
+    python -m zoo predict --model exports/sentiment/RUN_ID/saved_model "a fine film" "a dull film"
 
 Configuration fields and their defaults: zoo/config.py. A bad value is one line on stderr and
 exit code 2; a run that diverges is one line and exit code 1 (in a sweep the others go on).
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -43,11 +46,32 @@ def main(argv=None):
     generate.add_argument("--length", type=int, default=40, help="tokens to sample")
     generate.add_argument("--temperature", type=float, default=1.0)
     generate.add_argument("--seed", type=int, default=0)
+    export = commands.add_parser("export", help="write model.keras, a raw-text SavedModel and a "
+                                 "registered MLflow model of a finished run")
+    export.add_argument("--run", help="MLflow run id (default: the best finished run of --experiment)")
+    export.add_argument("--experiment", choices=("sentiment", "pos", "lm"))
+    export.add_argument("--out", default="exports", help="folder of the exports (default: exports)")
+    predict = commands.add_parser("predict", help="predictions of an exported model for raw texts")
+    predict.add_argument("--model", required=True, help="model.keras, saved_model/, mlflow_model/ "
+                         "or models:/NAME/VERSION")
+    predict.add_argument("--k", type=int, default=5, help="language model: next tokens to show")
+    predict.add_argument("texts", nargs="+")
     args = parser.parse_args(argv)
 
     try:
         if args.command in ("score", "generate"):
             return use_language_model(args)
+        if args.command in ("export", "predict"):
+            from zoo import export as exporting
+
+            if args.command == "export":
+                print(f"exported to {exporting.export(args.run, args.experiment, args.out)}")
+                return 0
+            if args.k < 1:
+                raise UserError(f"Invalid --k {args.k}; expected an integer >= 1.")
+            for text, prediction in zip(args.texts, exporting.predict(args.model, args.texts, args.k)):
+                print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
+            return 0
         if args.command == "compare":
             from zoo.compare import compare as compare_runs
 

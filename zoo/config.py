@@ -45,6 +45,8 @@ class Config:
     data_path: str = ""  # dataset=user: your CSV/TSV (text, label), CoNLL-U, or text file
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    lr_decay: float = 1.0  # after lr_decay_after epochs, the learning rate is multiplied by this each epoch
+    lr_decay_after: int = 0  # epochs at the full learning rate (Zaremba et al.'s max_epoch)
     batch_size: int = 64
     epochs: int = 5
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
@@ -95,6 +97,9 @@ def validate(config):
         raise UserError("Invalid learning_rate or spectral_radius; both must be > 0.")
     if not 0.0 <= config.dropout < 1.0:
         raise UserError(f"Invalid dropout {config.dropout!r}; expected a value in [0, 1).")
+    if not 0.0 < config.lr_decay <= 1.0 or config.lr_decay_after < 0:
+        raise UserError(f"Invalid lr_decay {config.lr_decay!r} or lr_decay_after {config.lr_decay_after!r}; "
+                        "expected a factor in (0, 1] (1 = no decay) and a number of epochs >= 0.")
     if config.limit < 0:
         raise UserError(f"Invalid limit {config.limit!r}; expected 0 (all) or a positive integer.")
     if config.seed < 0:

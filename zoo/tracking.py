@@ -160,7 +160,7 @@ def epoch_metrics(logs):
     for key, value in logs.items():
         if key in MetricsLogger.SKIP:
             continue
-        if key == "loss" or not key.startswith(("val_", "spectral_radius", "clipped_fraction")):
+        if key == "loss" or not key.startswith(("val_", "spectral_radius", "clipped_fraction", "learning_rate")):
             key = "train_" + key
         metrics[key] = float(value)
     return metrics

@@ -111,8 +111,11 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
         if data.vocabularies:  # the training split's vocabularies: id i is entry i
             recorder.log_dict(data.vocabularies, "vocabulary.json")
         reset = ResetStates(net)
-        callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow,
-                     tracking.MetricsLogger(recorder, config.grad_norm_every)]
+        callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
+        if config.lr_decay != 1.0:
+            callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
+                config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
+        callbacks.append(tracking.MetricsLogger(recorder, config.grad_norm_every))
         start = time.perf_counter()
         history = monitor.fit(data.train, validation_data=data.val, epochs=config.epochs,
                               callbacks=callbacks, shuffle=False,  # tf.data shuffles

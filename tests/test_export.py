@@ -1,0 +1,206 @@
+"""Exports of finished runs: a raw-text SavedModel that TensorFlow alone loads, model.keras,
+the registered MLflow model, HTTP serving, bad input, and bad run ids."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import keras
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from test_data import user_files
+from zoo import export, tracking
+from zoo.__main__ import main
+from zoo.config import Config
+from zoo.train import run
+
+TEXTS = {
+    "sentiment": ["good great film, really", "awful dull<br />the film", "", "x " * 50_000, "sehr gut, très bon 好"],
+    "pos": ["the good film", "", "the film " * 50_000, "le très bon 好 film", "film"],
+    "lm": ["the good film was", "", "the film " * 50_000, "très bon 好", "a"],
+}
+TINY = dict(units=8, embedding_size=8, epochs=1, flow_samples=1, seed=0)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """{task: export folder} of one tiny run per task on a user's files, in a fresh store."""
+    folder = tmp_path_factory.mktemp("exports")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        reviews, treebank, corpus = user_files(folder)
+        configs = {"sentiment": Config(task="sentiment", dataset="user", data_path=str(reviews),
+                                       sequence_length=6, batch_size=8, cell="gru", **TINY),
+                   "pos": Config(task="pos", dataset="user", data_path=str(treebank), batch_size=4,
+                                 cell="vanilla", bidirectional=True, **TINY),
+                   "lm": Config(task="lm", dataset="user", data_path=str(corpus), sequence_length=5,
+                                batch_size=4, cell="lstm", layers=2, **TINY)}
+        paths = {}
+        for task, config in configs.items():
+            result = run(config)
+            assert main(["export", "--run", result.run_id]) == 0
+            paths[task] = folder / "exports" / task / result.run_id
+        yield folder, paths
+
+
+def in_memory(path, texts):
+    """Predictions of the exported run's Keras network with the zoo's Python tokenization."""
+    config = json.loads((path / "config.json").read_text())
+    vocabularies = json.loads((path / "vocabulary.json").read_text())
+    net = keras.saving.load_model(path / "model.keras")
+    return export.predict_keras(net, config, vocabularies, texts, k=3)
+
+
+def assert_same(expected, got):
+    assert len(expected) == len(got)
+    for want, have in zip(expected, got):
+        assert set(want) == set(have)
+        for key, value in want.items():
+            if key in ("probability", "probabilities"):
+                np.testing.assert_allclose(have[key], value, rtol=0, atol=1e-6)
+            else:
+                assert list(have[key]) == list(value) if isinstance(value, list) else have[key] == value
+
+
+LOAD_WITH_TENSORFLOW_ONLY = """
+import json, sys
+import tensorflow as tf
+path, task, texts = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
+serve = tf.saved_model.load(path).signatures["serving_default"]
+batch = tf.constant(texts, tf.string, shape=[len(texts)])
+out = serve(prompts=batch, k=tf.constant(3)) if task == "lm" else serve(texts=batch) if task == "sentiment" else serve(sentences=batch)
+print(json.dumps({key: value.numpy().tolist() for key, value in out.items()}, default=lambda b: b.decode()))
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("zoo", "mlflow"))))
+"""
+
+
+@pytest.mark.parametrize("task", ["sentiment", "pos", "lm"])
+def test_saved_model_in_a_tensorflow_only_process_equals_the_in_memory_model(exported, task):
+    _, paths = exported
+    texts = TEXTS[task]
+    done = subprocess.run([sys.executable, "-c", LOAD_WITH_TENSORFLOW_ONLY, str(paths[task] / "saved_model"), task],
+                          input=json.dumps(texts), capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    outputs, modules = map(json.loads, done.stdout.strip().splitlines()[-2:])
+    assert modules == []  # neither the zoo nor MLflow was imported (Keras: only what TensorFlow loads itself)
+    assert_same(in_memory(paths[task], texts), export.rows(task, outputs))
+
+
+def test_bad_inputs_have_defined_outputs(exported):
+    _, paths = exported
+    for task, texts in TEXTS.items():
+        got = export.predict(paths[task] / "saved_model", texts)
+        assert len(got) == len(texts) and export.predict(paths[task] / "saved_model", []) == []
+        if task == "sentiment":
+            assert all(0 <= row["probability"] <= 1 and row["label"] in (0, 1) for row in got)
+        elif task == "pos":
+            assert got[1] == {"tokens": [], "tags": []}  # the empty sentence
+            assert len(got[2]["tags"]) == export.MAX_TOKENS  # 100,000 words, cut
+            assert got[3]["tokens"] == ["le", "très", "bon", "好", "film"] and len(got[3]["tags"]) == 5
+        else:
+            assert all(len(row["tokens"]) == 5 and sum(row["probabilities"]) <= 1 + 1e-6 for row in got)
+    # the 100,000-character review reads as its first sequence_length words: the same as 6 of them
+    sentiment = export.predict(paths["sentiment"] / "saved_model", ["x " * 50_000, "x x x x x x"])
+    assert sentiment[0] == sentiment[1]
+
+
+def test_keras_and_mlflow_formats_give_the_same_predictions(exported):
+    _, paths = exported
+    for task, path in paths.items():
+        texts = TEXTS[task][:2] + TEXTS[task][-1:]
+        expected = export.predict(path / "saved_model", texts, k=3)
+        assert_same(expected, export.predict(path / "model.keras", texts, k=3))
+        assert_same(expected, export.predict(path / "mlflow_model", texts, k=3))
+        # .keras round trip: the loaded network computes what the run's network computed
+        net = keras.saving.load_model(path / "model.keras")
+        again = keras.saving.load_model(path / "model.keras")
+        ids = np.array([[1, 2, 3, 2]], dtype="int32")
+        np.testing.assert_array_equal(net.predict(ids, verbose=0), again.predict(ids, verbose=0))
+
+
+def test_registered_model_and_generation(exported):
+    folder, paths = exported
+    os.chdir(folder)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    client = mlflow.MlflowClient(tracking.tracking_uri())
+    for task in paths:
+        version = client.get_latest_versions(f"zoo-{task}")[0]
+        assert version.run_id == paths[task].name
+        model = mlflow.pyfunc.load_model(f"models:/zoo-{task}/{version.version}")
+        assert model.metadata.get_input_schema().input_names() == ["text"]
+        assert model.metadata.saved_input_example_info is not None
+        frame = model.predict(pd.DataFrame({"text": TEXTS[task][:2]}))
+        assert_same(export.predict(paths[task] / "saved_model", TEXTS[task][:2]), frame.to_dict("records"))
+    # generation: the exported signature samples what zoo.generate samples, with the same seed
+    model = mlflow.pyfunc.load_model("models:/zoo-lm/latest")
+    frame = model.predict(pd.DataFrame({"text": ["the film"]}), params={"length": 8, "seed": 3})
+    from zoo import generate
+
+    config, vocabularies, net = tracking.load_run(paths["lm"].name)
+    assert frame["generated"][0] == generate.generate(net, vocabularies["tokens"], "the film", 8, 1.0, seed=3)
+    assert len(frame["generated"][0].split()) == 10
+    assert client.get_run(paths["lm"].name).info.status == "FINISHED"
+    readme = (paths["lm"] / "README.md").read_text()
+    assert "serving_default" in readme and "generate" in readme and "models:/zoo-lm/1" in readme
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_served_over_http_gives_the_same_predictions(exported):
+    _, paths = exported
+    path, texts = paths["sentiment"], TEXTS["sentiment"]
+    port = free_port()
+    mlflow_cli = os.path.join(os.path.dirname(sys.executable), "mlflow")
+    server = subprocess.Popen([mlflow_cli, "models", "serve", "-m", str(path / "mlflow_model"), "--env-manager",
+                               "local", "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # uvicorn: beside python
+                              env={**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]})
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(1)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
+                                         data=json.dumps({"dataframe_split": {"columns": ["text"], "data": [
+                                             [text] for text in texts]}}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=60).read())["predictions"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert_same(export.predict(path / "saved_model", texts), answer)
+
+
+def test_a_missing_or_failed_run_is_one_line_and_exit_code_2(exported, capsys):
+    folder, _ = exported
+    os.chdir(folder)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    assert main(["export", "--run", "0123456789abcdef0123456789abcdef"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No MLflow run") and err.count("\n") == 1
+    with tracking.start_run("sentiment", "diverged", params={"task": "sentiment"}) as recorder:
+        recorder.fail(nan_step=3, nan_cause="loss is nan")
+    assert main(["export", "--run", recorder.run_id]) == 2
+    err = capsys.readouterr().err
+    assert "is FAILED; pick a FINISHED run" in err and err.count("\n") == 1
+    assert not (folder / "exports" / "sentiment" / recorder.run_id).exists()
+    assert main(["predict", "--model", "exports/nothing/here", "a"]) == 2
+    assert "No model at exports/nothing/here" in capsys.readouterr().err
