@@ -9,6 +9,7 @@ vanilla tanh, IRNN, GRU and LSTM, without and with clipping, as one MLflow sweep
 
     python experiments/language_model.py                    # quick: 100 windows of 20 x 35 tokens
     python experiments/language_model.py --preset full      # the "small" configuration, 13 epochs
+    python experiments/language_model.py --preset tinyshakespeare   # characters, 2 x 256 LSTM-size cells
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
 """
 
@@ -29,6 +30,10 @@ PRESETS = {
     "full": Config(task="lm", dataset="ptb", batch_size=20, sequence_length=35, embedding_size=200,
                    units=200, layers=2, epochs=13, optimizer="sgd", learning_rate=20.0, lr_decay=0.5,
                    lr_decay_after=4, clip_threshold=0.25, max_vocab=20000, flow_samples=4),
+    # characters: 2 x 256, batch 64, windows of 100 characters, Adam
+    "tinyshakespeare": Config(task="lm", dataset="tinyshakespeare", batch_size=64, sequence_length=100,
+                              embedding_size=64, units=256, layers=2, epochs=12, learning_rate=2e-3,
+                              clip_threshold=1.0, max_vocab=100, flow_samples=4),
 }
 
 if __name__ == "__main__":

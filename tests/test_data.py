@@ -11,7 +11,7 @@ import pytest
 from zoo import tracking
 from zoo.__main__ import main
 from zoo.config import Config
-from zoo.data import language, load, sentiment, split_user_data, tagging
+from zoo.data import language, load, remote, sentiment, split_user_data, tagging
 from zoo.data.files import data_dir, read_conllu, read_table, read_text
 from zoo.errors import UserError
 from zoo.train import run
@@ -198,3 +198,46 @@ def test_language_model_script_scores_and_generates(store, script, capsys):
     assert len(capsys.readouterr().out.split()) >= 6
     assert main(["score", "--run", "no-such-run", "x"]) == 2
     assert "No MLflow run 'no-such-run'" in capsys.readouterr().err
+
+
+@needs_data
+def test_tiny_shakespeare_goes_through_the_tfds_builder_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
+    splits, files = language.tinyshakespeare()
+    assert (tmp_path / "tfds" / "tiny_shakespeare").is_dir()  # prepared by TFDS from input.txt
+    expected = language.split_90_5_5(read_text(data_dir() / "tinyshakespeare" / "input.txt"))
+    assert {split: len(chars) for split, chars in splits.items()} == {"train": 1_003_854, "val": 55_770,
+                                                                      "test": 55_770}
+    assert splits == expected
+
+
+@needs_data
+def test_ptb_download_checks_the_sha256(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
+    canonical = (data_dir() / "ptb").resolve().as_uri() + "/"  # the same files, served by file://
+    paths = remote.ptb_files(canonical)
+    assert [p.name for p in paths] == ["ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"]
+    assert all(p.read_bytes() == (data_dir() / "ptb" / p.name).read_bytes() for p in paths)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for name in remote.PTB_SHA256:
+        (mirror / name).write_bytes((data_dir() / "ptb" / name).read_bytes())
+    (mirror / "ptb.test.txt").write_bytes((mirror / "ptb.test.txt").read_bytes()[:-10])  # truncated
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "other"))
+    with pytest.raises(UserError, match=r"Checksum mismatch for ptb.test.txt .*download again"):
+        remote.ptb_files(mirror.as_uri() + "/")
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "empty"))
+    with pytest.raises(UserError, match=r"Could not download .*nowhere/ptb.train.txt"):
+        remote.ptb_files((tmp_path / "nowhere").as_uri() + "/")
+
+
+def test_tfds_examples_become_the_local_schema(monkeypatch):
+    rows = {"train": [{"tokens": [b"I", b"ran"], "upos": [1, 2]}], "dev": [{"tokens": [b"Go"], "upos": [2]}],
+            "test": [{"tokens": [b"ok"], "upos": [0]}]}
+    monkeypatch.setattr(remote, "_tfds", lambda name, splits, manual_dir=None: rows)
+    monkeypatch.setattr(remote, "upos_names", lambda: ["ADJ", "PRON", "VERB"])
+    assert remote.ud_english_ewt() == {"train": [(["I", "ran"], ["PRON", "VERB"])], "val": [(["Go"], ["VERB"])],
+                                       "test": [(["ok"], ["ADJ"])]}
+    glue = {"train": [{"sentence": b"fine", "label": 1}], "validation": [{"sentence": b"bad", "label": 0}]}
+    monkeypatch.setattr(remote, "_tfds", lambda name, splits, manual_dir=None: glue)
+    assert remote.sst2() == {"train": (["fine"], [1]), "val": (["bad"], [0]), "test": (["bad"], [0])}

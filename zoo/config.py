@@ -19,9 +19,10 @@ RECURRENT_INITIALIZERS = ("orthogonal", "identity", "glorot_uniform")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 CLIPPINGS = ("none", "value", "norm", "global_norm")
 POOLINGS = ("last", "mean")
+SOURCES = ("local", "download")
 CHOICES = {"task": TASKS, "cell": CELLS, "activation": ACTIVATIONS,
            "recurrent_initializer": RECURRENT_INITIALIZERS, "optimizer": OPTIMIZERS,
-           "clipping": CLIPPINGS, "pooling": POOLINGS}
+           "clipping": CLIPPINGS, "pooling": POOLINGS, "source": SOURCES}
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Config:
     embedding_size: int = 64  # token tasks
     dropout: float = 0.0  # on the inputs of each recurrent layer
     max_vocab: int = 20000  # token tasks: the most frequent training tokens kept (ids beyond: unknown)
+    source: str = "local"  # local: files in the data directory | download: TFDS catalog, PTB's URL + sha256
     data_path: str = ""  # dataset=user: your CSV/TSV (text, label), CoNLL-U, or text file
     optimizer: str = "adam"
     learning_rate: float = 1e-3

@@ -2,7 +2,6 @@
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -50,6 +49,14 @@ def sha256_files(paths):
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_texts(texts):
+    """sha256 over UTF-8 strings, each followed by a newline (data that came without files)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\n")
     return digest.hexdigest()
 
 

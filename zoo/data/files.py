@@ -29,7 +29,8 @@ def require(path):
     if not path.is_file():
         raise UserError(f"Missing data file {path}: set ZOO_DATA_DIR to the folder that holds "
                         "imdb/, sst2/, ud_english_ewt/, ptb/ and tinyshakespeare/ "
-                        f"(default {data_dir()}), or pass your own file with --set data_path=...")
+                        f"(default {data_dir()}), fetch it with --set source=download, or pass your own "
+                        "file with --set data_path=...")
     return path
 
 

@@ -1,7 +1,8 @@
 """Language modelling: PTB (words), Tiny Shakespeare (characters), or a user's text file (words).
 
 PTB is the token stream with one `<eos>` per line (929,589 / 73,760 / 82,430 tokens). Tiny
-Shakespeare is split by characters: the first 90% train, then 5% validation and 5% test. Ids come
+Shakespeare comes through TFDS's builder, split by characters: the first 90% train, then 5% validation
+and 5% test (a user's text file is split the same way, by words). Ids come
 from a StringLookup vocabulary of the training split (id 0 = out of vocabulary).
 
 Batches follow Zaremba et al. (2014): each split's stream is cut into batch_size contiguous rows,
@@ -15,19 +16,22 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import Data, sha256_files
+from zoo.data import Data, remote, sha256_files, sha256_texts
 from zoo.errors import UserError
-from zoo.data.files import data_dir, read_text
+from zoo.data.files import data_dir, read_text, require
 
 
 def words_with_eos(text):
     return [token for line in text.splitlines() for token in line.split() + ["<eos>"]]
 
 
-def ptb():
-    folder = data_dir() / "ptb"
-    paths = {split: folder / f"ptb.{name}.txt" for split, name in
-             (("train", "train"), ("val", "valid"), ("test", "test"))}
+def ptb(download=False):
+    """{split: tokens} with one <eos> per line, and the files (local, or downloaded and checked)."""
+    if download:
+        paths = dict(zip(("train", "val", "test"), remote.ptb_files()))
+    else:
+        paths = {split: data_dir() / "ptb" / f"ptb.{name}.txt" for split, name in
+                 (("train", "train"), ("val", "valid"), ("test", "test"))}
     return {split: words_with_eos(read_text(path)) for split, path in paths.items()}, list(paths.values())
 
 
@@ -38,9 +42,12 @@ def split_90_5_5(tokens):
             "test": list(tokens[val_end:])}
 
 
-def tinyshakespeare():
-    path = data_dir() / "tinyshakespeare" / "input.txt"
-    return split_90_5_5(read_text(path)), [path]
+def tinyshakespeare(download=False):
+    """{split: characters} from TFDS's tiny_shakespeare builder (90% / 5% / 5% in order). Locally
+    TFDS reads the data folder's input.txt (its manual_dir) and checks its sha256."""
+    local = None if download else require(data_dir() / "tinyshakespeare" / "input.txt")
+    splits = remote.tinyshakespeare(manual_dir=local.parent if local else None)
+    return {split: list(text) for split, text in splits.items()}, [local] if local else None
 
 
 def lm_data(config):
@@ -49,7 +56,8 @@ def lm_data(config):
         text = read_text(config.data_path)
         splits, files = split_90_5_5(words_with_eos(text)), [config.data_path]
     else:
-        splits, files = {"ptb": ptb, "tinyshakespeare": tinyshakespeare}[config.dataset]()
+        splits, files = {"ptb": ptb, "tinyshakespeare": tinyshakespeare}[config.dataset](
+            download=config.source == "download")
     print(f"{config.dataset}: " + " / ".join(f"{split} {len(tokens):,}" for split, tokens in splits.items())
           + f" tokens, {len(set(splits['train'])):,} distinct in train")
     lookup = keras.layers.StringLookup(max_tokens=config.max_vocab, mask_token=None)
@@ -71,5 +79,6 @@ def lm_data(config):
     (train, train_tokens), (val, _), (test, _) = (pipeline(splits[s]) for s in ("train", "val", "test"))
     return Data(train=train, val=val, test=test, input_shape=(length,),
                 vocab_size=lookup.vocabulary_size(), num_outputs=lookup.vocabulary_size(),
-                train_tokens=train_tokens, fingerprint=sha256_files(files),
+                train_tokens=train_tokens, fingerprint=sha256_files(files) if files else sha256_texts(
+                    "".join(tokens) for tokens in splits.values()),
                 vocabularies={"tokens": lookup.get_vocabulary()})

@@ -9,7 +9,7 @@ import re
 import keras
 import numpy as np
 
-from zoo.data import from_arrays, sample, sha256_files, split_user_data
+from zoo.data import from_arrays, remote, sample, sha256_files, sha256_texts, split_user_data
 from zoo.data.files import data_dir, read_table
 
 BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB keeps the site's line breaks
@@ -37,6 +37,8 @@ def sentiment_data(config):
         pairs = split_user_data(list(zip(texts, labels)), config.seed)
         splits = {split: ([t for t, _ in items], [lab for _, lab in items]) for split, items in pairs.items()}
         files = [config.data_path]
+    elif config.source == "download":
+        splits, files = {"imdb": remote.imdb, "sst2": remote.sst2}[config.dataset](), None
     else:
         splits, files = {"imdb": imdb, "sst2": sst2}[config.dataset]()
     counts = " / ".join(f"{split} {len(texts):,}" for split, (texts, _) in splits.items())
@@ -63,5 +65,6 @@ def sentiment_data(config):
     data = from_arrays(arrays["train"], arrays["val"], arrays["test"], config.batch_size, config.seed,
                        input_shape=(None,), vocab_size=len(vocabulary), num_outputs=classes)
     data.vocabularies = {"tokens": vocabulary}
-    data.fingerprint = sha256_files(files)
+    data.fingerprint = sha256_files(files) if files else sha256_texts(
+        text for texts, _ in splits.values() for text in texts)
     return data

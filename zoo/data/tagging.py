@@ -7,7 +7,7 @@ padding, 1 = out-of-vocabulary word); sentences are padded per batch, never cut.
 import keras
 import tensorflow as tf
 
-from zoo.data import Data, sample, sha256_files, split_user_data
+from zoo.data import Data, remote, sample, sha256_files, sha256_texts, split_user_data
 from zoo.data.files import data_dir, read_conllu
 
 
@@ -23,6 +23,8 @@ def tagging_data(config):
     """Data for config.dataset (ud_english_ewt | user, the latter from config.data_path)."""
     if config.dataset == "user":
         splits, files = split_user_data(read_conllu(config.data_path), config.seed), [config.data_path]
+    elif config.source == "download":
+        splits, files = remote.ud_english_ewt(), None
     else:
         splits, files = ud_english_ewt()
     print(f"{config.dataset}: " + " / ".join(
@@ -52,6 +54,7 @@ def tagging_data(config):
         vocab_size=words.vocabulary_size(),
         num_outputs=tags.vocabulary_size(),
         train_tokens=sum(len(w) for w, _ in splits["train"]),
-        fingerprint=sha256_files(files),
+        fingerprint=sha256_files(files) if files else sha256_texts(
+            " ".join(words) for sentences in splits.values() for words, _ in sentences),
         vocabularies={"tokens": words.get_vocabulary(), "tags": tags.get_vocabulary()},
     )
