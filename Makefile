@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install export serve demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
+.PHONY: install export serve bench-lm demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -43,6 +43,11 @@ lm-quick: install
 
 bench: install
 	$(PY) benchmarks/rnn_throughput.py
+
+# the PTB language model's step against PyTorch's (when TORCH_PYTHON can import torch)
+TORCH_PYTHON ?= $(PY)
+bench-lm: install
+	$(PY) benchmarks/lm_throughput.py --torch-python $(TORCH_PYTHON) $(ARGS)
 
 # e.g. make train ARGS="--set cell=gru --set clipping=global_norm"
 train: install
