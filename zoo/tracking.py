@@ -75,10 +75,11 @@ class Recorder:
     def log_metrics(self, metrics, step=None):
         mlflow.log_metrics({key: float(value) for key, value in metrics.items()}, step=step)
 
-    def log_series(self, key, values):
-        """One metric key with value i at step i, in batches."""
+    def log_series(self, key, values, steps=None):
+        """One metric key with value i at step i (or at steps[i]), in batches."""
         now = int(time.time() * 1000)
-        metrics = [Metric(key, float(v), now, step) for step, v in enumerate(values)]
+        steps = range(len(values)) if steps is None else steps
+        metrics = [Metric(key, float(v), now, step) for step, v in zip(steps, values)]
         for start in range(0, len(metrics), 1000):
             MlflowClient().log_batch(self.run_id, metrics=metrics[start:start + 1000])
 
@@ -137,21 +138,33 @@ def start_run(experiment, run_name, params=None, tags=None, nested=False):
 
 
 class MetricsLogger(keras.callbacks.Callback):
-    """Logs each epoch's Keras logs under the schema's names, and grad_norm every N steps."""
+    """Logs each epoch's Keras logs under the schema's names, and grad_norm every N steps (kept
+    in memory and written once per epoch: a store write per step would slow training)."""
 
     SKIP = ("grad_norm", "val_grad_norm", "val_clipped_fraction")
 
     def __init__(self, recorder, grad_norm_every):
         super().__init__()
         self.recorder, self.every, self.step = recorder, grad_norm_every, 0
+        self.steps, self.norms = [], []
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
         if self.step % self.every == 0 and "grad_norm" in (logs or {}):
-            self.recorder.log_metrics({"grad_norm": logs["grad_norm"]}, step=self.step)
+            self.steps.append(self.step)
+            self.norms.append(logs["grad_norm"])
+
+    def flush(self):
+        if self.steps:
+            self.recorder.log_series("grad_norm", self.norms, self.steps)
+            self.steps, self.norms = [], []
 
     def on_epoch_end(self, epoch, logs=None):
+        self.flush()
         self.recorder.log_metrics(epoch_metrics(logs or {}), step=epoch + 1)
+
+    def on_train_end(self, logs=None):
+        self.flush()  # a run stopped within an epoch (non-finite loss) keeps its last norms
 
 
 def epoch_metrics(logs):
