@@ -211,6 +211,17 @@ def test_classifier_topologies_train_and_report_gradient_flow(cell, pooling, bid
         assert norms.shape == (9,) and np.all(np.isfinite(norms)) and np.all(norms >= 0)
 
 
+def test_mean_pooling_of_an_all_padding_text_is_finite():
+    config = Config(task="sentiment", dataset="custom", cell="lstm", pooling="mean", units=8, embedding_size=8)
+    net = models.build(config, token_data("sentiment"))
+    x = np.array([[3, 4, 0, 0, 0, 0, 0, 0, 0], [0] * 9], dtype="int32")  # an empty text: padding only
+    logits = np.asarray(net(x))
+    assert np.all(np.isfinite(logits))
+    states = keras.Model(net.input, net.get_layer("lstm_0").output)(x[:1])  # the mean of the 2 real steps
+    np.testing.assert_allclose(net.get_layer("mean_over_time")(states, mask=x[:1] > 0), np.mean(states[:, :2], axis=1),
+                               rtol=1e-6)
+
+
 def test_config_overrides_parse_types_and_reject_bad_values():
     config = apply_overrides(Config(), ["units=256", "clipping=global_norm", "bptt_steps=5",
                                         "bidirectional=true", "learning_rate=0.5"])

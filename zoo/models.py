@@ -45,6 +45,26 @@ class PositiveClassAUC(keras.metrics.AUC):
         return super().update_state(y_true, ops.softmax(y_pred)[:, 1], sample_weight=sample_weight)
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class MaskedMean(keras.layers.Layer):
+    """Mean over the unmasked steps: [batch, time, units] -> [batch, units]; zeros for a sequence
+    with no unmasked step (keras.layers.GlobalAveragePooling1D gives 0 / 0 = nan there, and an
+    SST-2 phrase of punctuation alone is such a sequence)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.mean(inputs, axis=1)
+        weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        return ops.sum(inputs * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
 def recurrent_initializer(config):
     """The recurrent kernel's initializer; spectral_radius scales the orthogonal and identity ones."""
     gain = config.spectral_radius
@@ -101,7 +121,7 @@ def build(config, data, stateful=None):
         keep_sequence = not (last and many_to_one and config.pooling == "last")
         x = recurrent_layer(config, keep_sequence, f"{config.cell}_{i}", data.input_shape[0], stateful)(x)
     if many_to_one and config.pooling == "mean":
-        x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)  # skips masked steps
+        x = MaskedMean(name="mean_over_time")(x)  # skips masked steps
     outputs = keras.layers.Dense(data.num_outputs, name="head")(x)
     return keras.Model(inputs, outputs, name=f"{config.task}_{config.cell}")
 
