@@ -64,6 +64,17 @@ def test_runs_are_repeatable_with_a_seed(store):
     assert other.metrics["test_mse"] != pytest.approx(first.metrics["test_mse"], rel=1e-6)
 
 
+def test_early_stopping_keeps_the_weights_of_the_best_epoch(store):
+    config = Config(task="adding", sequence_length=10, examples=40, units=16, epochs=20, patience=1,
+                    learning_rate=0.02, batch_size=8, flow_samples=1)  # 32 examples: overfits at once
+    result = run(config)
+    val_loss = result.history["val_loss"]
+    assert len(val_loss) < config.epochs  # stopped one epoch after the best
+    net = mlflow.keras.load_model(f"runs:/{result.run_id}/model")
+    net.compile(loss="mse")
+    assert net.evaluate(load(config).val, verbose=0) == pytest.approx(min(val_loss), rel=1e-5)
+
+
 def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
     configs = grid(dataclasses.replace(TINY, epochs=1, flow_samples=1), {"cell": ["vanilla", "gru"], "seed": [0, 1]})
     done = sweep(configs)

@@ -51,6 +51,7 @@ class Config:
     lr_decay_after: int = 0  # epochs at the full learning rate (Zaremba et al.'s max_epoch)
     batch_size: int = 64
     epochs: int = 5
+    patience: int = 0  # early stopping: epochs without a lower val_loss before stopping, best weights kept (0 = off)
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
     examples: int = 10000  # generated tasks: training examples
     limit: int = 0  # real datasets: at most this many examples per split (lm: windows); 0 = all
@@ -102,6 +103,8 @@ def validate(config):
     if not 0.0 < config.lr_decay <= 1.0 or config.lr_decay_after < 0:
         raise UserError(f"Invalid lr_decay {config.lr_decay!r} or lr_decay_after {config.lr_decay_after!r}; "
                         "expected a factor in (0, 1] (1 = no decay) and a number of epochs >= 0.")
+    if config.patience < 0:
+        raise UserError(f"Invalid patience {config.patience!r}; expected 0 (no early stopping) or more epochs.")
     if config.limit < 0:
         raise UserError(f"Invalid limit {config.limit!r}; expected 0 (all) or a positive integer.")
     if config.seed < 0:

@@ -115,6 +115,9 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
         if config.lr_decay != 1.0:
             callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
                 config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
+        if config.patience:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                                           restore_best_weights=True))
         callbacks.append(tracking.MetricsLogger(recorder, config.grad_norm_every))
         start = time.perf_counter()
         history = monitor.fit(data.train, validation_data=data.val, epochs=config.epochs,
