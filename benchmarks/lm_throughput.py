@@ -44,7 +44,8 @@ def zoo_model(config, data, jit_compile):
     keras.utils.set_random_seed(0)
     net = models.build(config, data)
     loss, metrics = models.loss_and_metrics(config)
-    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold)
+    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold,
+                                          perplexity=config.task == "lm")
     monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
     return monitor
 

@@ -20,21 +20,6 @@ TASK_METRIC = {"adding": "mse", "copy": "accuracy", "sentiment": "accuracy", "po
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Perplexity(keras.metrics.Mean):
-    """exp of the mean per-token cross-entropy (from logits), over unmasked tokens."""
-
-    def __init__(self, name="perplexity", **kwargs):
-        super().__init__(name=name, **kwargs)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        cross_entropy = keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
-        return super().update_state(cross_entropy, sample_weight=sample_weight)
-
-    def result(self):
-        return ops.exp(super().result())
-
-
-@keras.saving.register_keras_serializable(package="zoo")
 class PositiveClassAUC(keras.metrics.AUC):
     """ROC AUC of a two-class classifier that outputs logits: scores are softmax(logits)[:, 1]."""
 
@@ -127,12 +112,13 @@ def build(config, data, stateful=None):
 
 
 def loss_and_metrics(config):
-    """The loss and the task's metric: MSE, accuracy, or perplexity."""
+    """The loss and the task's metrics: MSE, accuracy (and AUC), or none for a language model:
+    its perplexity is exp of the mean loss (zoo.diagnostics.GradientMonitor reports it)."""
     if config.task == "adding":
         return keras.losses.MeanSquaredError(), [keras.metrics.MeanSquaredError(name="mse")]
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     if config.task == "lm":
-        return loss, [Perplexity()]
+        return loss, []
     accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     if config.task == "sentiment":
         return loss, [accuracy, PositiveClassAUC()]

@@ -95,7 +95,8 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     keras.utils.set_random_seed(config.seed)
     net = models.build(config, data)
     loss, metrics = models.loss_and_metrics(config)
-    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold)
+    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold,
+                                          perplexity=config.task == "lm")
     monitor.compile(models.optimizer(config), loss=loss, metrics=metrics)
     probe_inputs, probe_targets = next(iter(data.val))  # the fixed batch of the gradient flow
     metric = models.TASK_METRIC[config.task]
