@@ -141,6 +141,8 @@ def test_registered_model_and_generation(exported):
         assert model.metadata.saved_input_example_info is not None
         frame = model.predict(pd.DataFrame({"text": TEXTS[task][:2]}))
         assert_same(export.predict(paths[task] / "saved_model", TEXTS[task][:2]), frame.to_dict("records"))
+        assert_same(export.predict(paths[task] / "saved_model", TEXTS[task][:2], k=3),
+                    export.predict(f"models:/zoo-{task}/{version.version}", TEXTS[task][:2], k=3))
     # generation: the exported signature samples what zoo.generate samples, with the same seed
     model = mlflow.pyfunc.load_model("models:/zoo-lm/latest")
     frame = model.predict(pd.DataFrame({"text": ["the film"]}), params={"length": 8, "seed": 3})

@@ -177,7 +177,7 @@ def predict_keras(net, config, vocabularies, texts, k=TOP_K):
     for text in texts:
         ids = generate.ids(generate.tokenize(text, characters), tokens)[-CONTEXT:] or generate.ids([generate.EOS], tokens)
         logits = np.asarray(net(np.array([ids], "int32")))[0, -1].astype("float64")
-        probabilities = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        probabilities = np.exp(generate.log_softmax(logits))
         top = np.argsort(-probabilities, kind="stable")[:k]
         result.append({"tokens": [tokens[i] for i in top], "probabilities": probabilities[top].tolist()})
     return result
@@ -249,18 +249,14 @@ def export(run_id=None, experiment=None, out_dir="exports"):
     params = serving.PARAMS if task == "lm" else None
     signature = mlflow.models.infer_signature(examples, outputs, params=params)
     registered = f"zoo-{experiment}"
-    mlflow.set_tracking_uri(tracking.tracking_uri())
+    pyfunc = dict(python_model=SERVING_CODE, artifacts={"saved_model": str(staging / "saved_model")},
+                  model_config={"task": task}, signature=signature, input_example=examples,
+                  pip_requirements=[f"{name}=={version}" for name, version in tracking.PACKAGES.items()
+                                    if name != "python"] + ["pandas"])
     with mlflow.start_run(run_id=run_id):  # the training run keeps its status (FINISHED)
-        info = mlflow.pyfunc.log_model(
-            name="serving", python_model=SERVING_CODE, artifacts={"saved_model": str(staging / "saved_model")},
-            model_config={"task": task}, signature=signature, input_example=examples,
-            registered_model_name=registered,
-            pip_requirements=[f"{name}=={version}" for name, version in tracking.PACKAGES.items()
-                              if name != "python"] + ["pandas"])
+        info = mlflow.pyfunc.log_model(name="serving", registered_model_name=registered, **pyfunc)
     version = info.registered_model_version
-    mlflow.pyfunc.save_model(staging / "mlflow_model", python_model=SERVING_CODE,
-                             artifacts={"saved_model": str(staging / "saved_model")},
-                             model_config={"task": task}, signature=signature, input_example=examples)
+    mlflow.pyfunc.save_model(staging / "mlflow_model", **pyfunc)
     metric = TASK_METRIC[task]
     (staging / "README.md").write_text(README.format(
         task=task, run_id=run_id, experiment=experiment, variant=run.data.tags.get("variant", ""),
@@ -282,15 +278,24 @@ def task_of(path):
     raise UserError(f"No config.json beside {path}; pass a model from an exports/<experiment>/<run>/ folder.")
 
 
+def predict_pyfunc(uri, texts, k=TOP_K):
+    """Predictions (one dict per text) of the MLflow model at `uri` (a folder or models:/...)."""
+    mlflow.set_tracking_uri(tracking.tracking_uri())  # the registry of models:/, and no default store
+    model = mlflow.pyfunc.load_model(str(uri))
+    params = {"k": k} if model.model_config.get("task") == "lm" else None
+    return model.predict(pd.DataFrame({"text": texts}), params=params).to_dict("records")
+
+
 def predict(path, texts, k=TOP_K):
     """Predictions (one dict per text) of an exported model: model.keras, saved_model/ or
     mlflow_model/ (or a models:/ URI of the registry)."""
     if str(path).startswith("models:/"):
-        mlflow.set_tracking_uri(tracking.tracking_uri())
-        return mlflow.pyfunc.load_model(str(path)).predict(pd.DataFrame({"text": texts})).to_dict("records")
+        return predict_pyfunc(path, texts, k)
     path = Path(path)
     if not path.exists():
         raise UserError(f"No model at {path}; export one first: make export EXPERIMENT=sentiment.")
+    if (path / "MLmodel").is_file():
+        return predict_pyfunc(path, texts, k)
     task = task_of(path)
     if path.suffix == ".keras":
         config = json.loads((path.parent / "config.json").read_text())
@@ -298,7 +303,4 @@ def predict(path, texts, k=TOP_K):
         return predict_keras(keras.saving.load_model(path), config, vocabularies, texts, k)
     if (path / "saved_model.pb").is_file():
         return call_saved_model(tf.saved_model.load(str(path)), task, texts, k)
-    if (path / "MLmodel").is_file():
-        return mlflow.pyfunc.load_model(str(path)).predict(pd.DataFrame({"text": texts}), params=(
-            {"k": k} if task == "lm" else None)).to_dict("records")
     raise UserError(f"{path} is not model.keras, a SavedModel folder or an MLflow model folder.")

@@ -24,7 +24,8 @@ def ids(tokens, vocabulary):
     return [index.get(token, 0) for token in tokens]  # id 0: out of vocabulary
 
 
-def _log_softmax(logits):
+def log_softmax(logits):
+    """log of softmax over the last axis, computed stably."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -49,7 +50,7 @@ def score(net, vocabulary, sentence, characters=False):
     boundary, including the closing <eos> for a word model."""
     tokens = tokenize(sentence, characters)
     sequence = ids(([] if characters else [EOS]) + tokens + ([] if characters else [EOS]), vocabulary)
-    log_probabilities = _log_softmax(np.asarray(net.predict_on_batch(np.array([sequence[:-1]], dtype="int32")))[0])
+    log_probabilities = log_softmax(np.asarray(net.predict_on_batch(np.array([sequence[:-1]], dtype="int32")))[0])
     return float(sum(log_probabilities[t, sequence[t + 1]] for t in range(len(sequence) - 1)))
 
 

@@ -60,17 +60,20 @@ def _tfds(name, splits, manual_dir=None):
                         "local files (source=local, ZOO_DATA_DIR).") from None
 
 
+def _texts_and_labels(rows, text_key):
+    """TFDS examples -> (texts, integer labels), as zoo.data.files.read_table gives them."""
+    return [x[text_key].decode("utf-8") for x in rows], [int(x["label"]) for x in rows]
+
+
 def imdb():
     splits = _tfds("imdb_reviews", ["train", "test"])
-    return {split: ([x["text"].decode("utf-8") for x in rows], [int(x["label"]) for x in rows])
-            for split, rows in splits.items()}
+    return {split: _texts_and_labels(rows, "text") for split, rows in splits.items()}
 
 
 def sst2():
     splits = _tfds("glue/sst2", ["train", "validation"])
-    pairs = {split: ([x["sentence"].decode("utf-8") for x in rows], [int(x["label"]) for x in rows])
-             for split, rows in splits.items()}
-    return {"train": pairs["train"], "val": pairs["validation"], "test": pairs["validation"]}
+    train, dev = _texts_and_labels(splits["train"], "sentence"), _texts_and_labels(splits["validation"], "sentence")
+    return {"train": train, "val": dev, "test": dev}
 
 
 def upos_names():
