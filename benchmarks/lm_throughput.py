@@ -1,10 +1,11 @@
 """Language-model throughput on PTB in the "small" configuration: the zoo's training step (and
 evaluation) against PyTorch's word-language-model reference on the same machine.
 
-The zoo side is exactly what `experiments/language_model.py --preset full` trains: zoo.models.build
-(stateful, embedding 200, 2 x 200 units, softmax over the 10,001 ids), the GradientMonitor train
-step, SGD at 20 with global-norm clipping at 0.25, batch 20, windows of 35, through model.fit on
-the tf.data pipeline of zoo.data. The PyTorch side (benchmarks/peers/torch_lm.py) runs when torch
+The zoo side is exactly what `experiments/language_model.py --preset full` trains (that preset's
+Config, with clipping on): zoo.models.build (stateful, embedding 200, 2 x 200 units unrolled over
+the window, softmax over the 10,001 ids), zoo.train.compiled_monitor (the GradientMonitor train
+step, SGD at 20 with global-norm clipping at 0.25, evaluation with XLA), batch 20, windows of 35,
+through model.fit on the tf.data pipeline of zoo.data. The PyTorch side (benchmarks/peers/torch_lm.py) runs when torch
 is importable by --torch-python (default: this Python), in its own process, on the same windows.
 Rounds interleave zoo and torch, so drift of the machine hits both; the table shows medians.
 
@@ -14,6 +15,7 @@ Rounds interleave zoo and torch, so drift of the machine hits both; the table sh
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import os
 import statistics
@@ -30,39 +32,43 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from zoo import diagnostics, models  # noqa: E402
-from zoo.config import Config  # noqa: E402
+from zoo import models, train  # noqa: E402
 from zoo.data import load  # noqa: E402
 
-SMALL = Config(task="lm", dataset="ptb", batch_size=20, sequence_length=35, embedding_size=200, units=200,
-               layers=2, optimizer="sgd", learning_rate=20.0, clipping="global_norm", clip_threshold=0.25,
-               max_vocab=20000)
+
+def full_preset():
+    """The language model's full preset (experiments/language_model.py): the "small" configuration."""
+    path = Path(__file__).resolve().parents[1] / "experiments" / "language_model.py"
+    spec = importlib.util.spec_from_file_location("language_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PRESETS["full"]
+
+
 PEER = Path(__file__).resolve().parent / "peers" / "torch_lm.py"
 
 
 def zoo_model(config, data, jit_compile):
     keras.utils.set_random_seed(0)
-    net = models.build(config, data)
-    loss, metrics = models.loss_and_metrics(config)
-    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold,
-                                          perplexity=config.task == "lm")
-    monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
-    return monitor
+    return train.compiled_monitor(config, models.build(config, data), jit_compile=jit_compile)
 
 
-def zoo_round(monitor, train, test):
-    """(ms per training batch, ms per evaluation batch) over the windows of `train` / `test`."""
-    batches = int(train.cardinality())
+def zoo_round(monitor, train_set, test_set):
+    """(ms per training batch, ms per evaluation batch) over the windows of the two sets."""
+    batches = int(train_set.cardinality())
     start = time.perf_counter()
-    monitor.fit(train, epochs=1, verbose=0, shuffle=False)
+    monitor.fit(train_set, epochs=1, verbose=0, shuffle=False)
     train_ms = (time.perf_counter() - start) * 1000 / batches
     start = time.perf_counter()
-    monitor.evaluate(test, verbose=0)
+    monitor.evaluate(test_set, verbose=0)
     return train_ms, (time.perf_counter() - start) * 1000 / batches
 
 
 def torch_available(python):
-    done = subprocess.run([python, "-c", "import torch"], capture_output=True)
+    try:
+        done = subprocess.run([python, "-c", "import torch"], capture_output=True)
+    except OSError:  # no such interpreter
+        return False
     return done.returncode == 0
 
 
@@ -79,14 +85,14 @@ def main():
     parser.add_argument("--cells", nargs="+", choices=["lstm", "gru", "vanilla"], default=["lstm", "gru", "vanilla"])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are over these")
     parser.add_argument("--batches", type=int, default=50, help="timed batches per round (after one warm-up pass)")
-    parser.add_argument("--xla", action="store_true", help="compile the zoo's whole train step with XLA")
+    parser.add_argument("--xla", action="store_true", help="also compile the zoo's training step with XLA")
     parser.add_argument("--torch-python", default=sys.executable,
                         help="a Python that can import torch (default: this one)")
     parser.add_argument("--torch-threads", type=int, default=0, help="torch threads (0: its default)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/lm_throughput.json"))
     args = parser.parse_args()
 
-    config = dataclasses.replace(SMALL, limit=args.batches)
+    config = dataclasses.replace(full_preset(), clipping="global_norm", limit=args.batches)
     data = load(config)
     with_torch = torch_available(args.torch_python)
     if not with_torch:
@@ -99,7 +105,7 @@ def main():
 
     times = {}
     for cell in args.cells:
-        monitor = zoo_model(dataclasses.replace(config, cell=cell), data, args.xla)
+        monitor = zoo_model(dataclasses.replace(config, cell=cell), data, args.xla or "auto")
         zoo_round(monitor, data.train, data.test)  # warm-up: tracing, compilation
         for _ in tqdm(range(args.rounds), desc=cell):
             times.setdefault((cell, "zoo"), []).append(zoo_round(monitor, data.train, data.test))
@@ -122,7 +128,7 @@ def main():
         table["torch_over_zoo_train"] = table.cell.map(peer.train_ms_per_batch / zoo.train_ms_per_batch).round(2)
         table["torch_over_zoo_eval"] = table.cell.map(peer.eval_ms_per_batch / zoo.eval_ms_per_batch).round(2)
     print(f"\nPTB small: batch {config.batch_size}, window {config.sequence_length}, "
-          f"{data.vocab_size:,} ids; XLA {'on' if args.xla else 'off'}; medians of {args.rounds} rounds x "
+          f"{data.vocab_size:,} ids; XLA for {'training and ' if args.xla else ''}evaluation; medians of {args.rounds} rounds x "
           f"{args.batches} batches (ratio > 1: the zoo is faster)")
     print(table.to_markdown(index=False))
     args.out.parent.mkdir(parents=True, exist_ok=True)

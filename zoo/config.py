@@ -56,6 +56,10 @@ class Config:
     examples: int = 10000  # generated tasks: training examples
     limit: int = 0  # real datasets: at most this many examples per split (lm: windows); 0 = all
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
+    unroll: bool = False  # gru, lstm, vanilla_keras over fixed-length windows (the language model's):
+    #                       Keras's unroll, the steps as graph ops instead of a loop; faster for short windows
+    xla_evaluation: bool = False  # evaluate (validation, test) with XLA; for fixed-shape batches only
+    #                               (the language model's): every new batch shape compiles again
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
     clip_threshold: float = 1.0
     grad_norm_every: int = 10  # log grad_norm every N training steps

@@ -31,15 +31,29 @@ class GradientMonitor(keras.Model):
         perplexity: also report `perplexity` = exp(mean loss), for a loss that is the mean
             cross-entropy per token (a language model). A metric of its own would compute the
             softmax over the vocabulary a second time: a fifth of the training step on PTB.
+        xla_evaluation: compile evaluation (`evaluate`, and validation in `fit`) with XLA,
+            whatever `compile(jit_compile=...)` says for training. For batches of one fixed shape.
     """
 
-    def __init__(self, net, clipping="none", clip_threshold=1.0, perplexity=False, **kwargs):
+    def __init__(self, net, clipping="none", clip_threshold=1.0, perplexity=False, xla_evaluation=False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.net = net
         self.clipping = clipping
         self.clip_threshold = clip_threshold
         self.perplexity = perplexity
+        self.xla_evaluation = xla_evaluation
         self.clipped = keras.metrics.Mean(name="clipped_fraction")
+
+    def make_test_function(self, force=False):
+        if not self.xla_evaluation or (self.test_function is not None and not force):
+            return super().make_test_function(force)
+        for_training = self.jit_compile  # Keras builds the function from this attribute
+        self.jit_compile = True
+        try:
+            return super().make_test_function(force)
+        finally:
+            self.jit_compile = for_training
 
     def with_perplexity(self, logs):
         if self.perplexity:

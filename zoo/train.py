@@ -84,6 +84,17 @@ def tagging_report(net, data):
     return table, matrix
 
 
+def compiled_monitor(config, net, jit_compile="auto"):
+    """`net` wrapped in a GradientMonitor and compiled with the configured loss, metrics and
+    optimizer: what `run` trains (benchmarks/lm_throughput.py times the same)."""
+    loss, metrics = models.loss_and_metrics(config)
+    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold,
+                                          perplexity=config.task == "lm",
+                                          xla_evaluation=config.xla_evaluation)
+    monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
+    return monitor
+
+
 def run(config, data=None, nested=False, extra_variant_fields=()):
     """Trains, evaluates and tracks one configuration; returns a RunResult.
 
@@ -94,10 +105,8 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     data = data if data is not None else load(config)
     keras.utils.set_random_seed(config.seed)
     net = models.build(config, data)
-    loss, metrics = models.loss_and_metrics(config)
-    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold,
-                                          perplexity=config.task == "lm")
-    monitor.compile(models.optimizer(config), loss=loss, metrics=metrics)
+    loss, _ = models.loss_and_metrics(config)
+    monitor = compiled_monitor(config, net)
     probe_inputs, probe_targets = next(iter(data.val))  # the fixed batch of the gradient flow
     metric = models.TASK_METRIC[config.task]
     variant = config.variant(extra_variant_fields)

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import Data, remote, sha256_files, sha256_texts
+from zoo.data import Data, prefetched, remote, sha256_files, sha256_texts
 from zoo.errors import UserError
 from zoo.data.files import data_dir, read_text, require
 
@@ -74,7 +74,7 @@ def lm_data(config):
         windows = min((per_row - 1) // length, config.limit or per_row)
         x = np.stack([streams[:, k * length:(k + 1) * length] for k in range(windows)])
         y = np.stack([streams[:, k * length + 1:(k + 1) * length + 1] for k in range(windows)])
-        return tf.data.Dataset.from_tensor_slices((x, y)).prefetch(tf.data.AUTOTUNE), x.size
+        return prefetched(tf.data.Dataset.from_tensor_slices((x, y))), x.size
 
     (train, train_tokens), (val, _), (test, _) = (pipeline(splits[s]) for s in ("train", "val", "test"))
     return Data(train=train, val=val, test=test, input_shape=(length,),

@@ -75,13 +75,13 @@ def copy_memory(num_examples, length, seed=0, split="train"):
 def synthetic_data(config):
     """config.task 'adding' or 'copy' at T = config.sequence_length as a zoo.data.Data:
     config.examples training sequences, a tenth as many (at least 256) for validation and test."""
-    from zoo.data import Data
+    from zoo.data import Data, prefetched
 
     length, n = config.sequence_length, config.examples
     generate = {"adding": adding_problem, "copy": copy_memory}[config.task]
     sizes = {"train": n, "val": max(256, n // 10), "test": max(256, n // 10)}
-    splits = {split: generate(size, length, config.seed, split).batch(config.batch_size)
-              .prefetch(tf.data.AUTOTUNE) for split, size in sizes.items()}
+    splits = {split: prefetched(generate(size, length, config.seed, split).batch(config.batch_size))
+              for split, size in sizes.items()}
     first_x, first_y = next(iter(splits["train"]))
     digest = hashlib.sha256(json.dumps({"task": config.task, "length": length, "sizes": sizes,
                                         "seed": config.seed}, sort_keys=True).encode())

@@ -7,7 +7,7 @@ padding, 1 = out-of-vocabulary word); sentences are padded per batch, never cut.
 import keras
 import tensorflow as tf
 
-from zoo.data import Data, remote, sample, sha256_files, sha256_texts, split_user_data
+from zoo.data import Data, prefetched, remote, sample, sha256_files, sha256_texts, split_user_data
 from zoo.data.files import data_dir, read_conllu
 
 
@@ -43,8 +43,7 @@ def tagging_data(config):
         if shuffle:
             ds = ds.shuffle(len(sentences), seed=config.seed, reshuffle_each_iteration=True)
         pad = lambda ragged: tf.cast(ragged.to_tensor(), tf.int32)  # noqa: E731  (0 = padding)
-        return (ds.ragged_batch(config.batch_size).map(lambda w, t: (pad(w), pad(t)))
-                .prefetch(tf.data.AUTOTUNE))
+        return prefetched(ds.ragged_batch(config.batch_size).map(lambda w, t: (pad(w), pad(t))))
 
     return Data(
         train=pipeline(splits["train"], True),
