@@ -7,6 +7,7 @@ import keras
 import mlflow
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo.layers  # noqa: F401  (registers the layers for loading logged models)
 from zoo import diagnostics, models, tracking
@@ -14,7 +15,7 @@ from zoo.__main__ import main
 from zoo.config import FIELDS, Config, apply_overrides, parse_grid
 from zoo.data import from_arrays, load
 from zoo.errors import UserError
-from zoo.train import grid, run, sweep
+from zoo.train import compiled_monitor, grid, run, sweep
 
 TINY = Config(task="adding", examples=256, sequence_length=12, units=8, epochs=2, batch_size=32,
               flow_samples=2, grad_norm_every=2)
@@ -212,6 +213,55 @@ def test_language_model_perplexity_is_exp_of_mean_cross_entropy():
         log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
         cross_entropy.append(-np.take_along_axis(log_probs, y[..., None], -1)[..., 0].ravel())
     assert result["perplexity"] == pytest.approx(np.exp(np.concatenate(cross_entropy).mean()), rel=1e-4)
+
+
+def test_sparse_cross_entropy_has_the_value_and_gradient_of_keras_loss():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 50, size=(4, 7))
+    logits = tf.constant(rng.normal(size=(4, 7, 50)).astype("float32") * 3)
+    reference = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for weights in (None, rng.random((4, 7)).astype("float32")):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(logits)
+            ours = models.SparseCrossEntropy()(labels, logits, sample_weight=weights)
+            theirs = reference(labels, logits, sample_weight=weights)
+        assert float(ours) == pytest.approx(float(theirs), rel=1e-6)
+        np.testing.assert_allclose(tape.gradient(ours, logits), tape.gradient(theirs, logits), atol=1e-7)
+
+
+def test_language_model_speed_settings_keep_the_numbers():
+    """unroll, xla_evaluation and SparseCrossEntropy change how the LM's steps run, not their results."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 20, size=(48, 9)).astype("int32")
+    y = np.roll(x, -1, axis=1)
+    results = {}
+    for fast in (False, True):  # the same seeds, new pipelines: the shuffle order depends on the pass
+        keras.utils.set_random_seed(0)
+        data = from_arrays((x[:32], y[:32]), (x[32:], y[32:]), (x[32:], y[32:]), batch_size=16, seed=0,
+                           input_shape=(9,), vocab_size=20, num_outputs=20)
+        assert not data.train.options().autotune.enabled  # zoo.data.prefetched
+        config = Config(task="lm", dataset="custom", cell="lstm", layers=2, units=8, embedding_size=8,
+                        batch_size=16, sequence_length=9, optimizer="sgd", learning_rate=1.0,
+                        clipping="global_norm", unroll=fast, xla_evaluation=fast)
+        net = models.build(config, data)
+        assert all(layer.unroll == fast and layer.stateful for layer in diagnostics.recurrent_layers(net))
+        if fast:
+            monitor = compiled_monitor(config, net)
+        else:  # Keras's own loss, loop and graph-mode evaluation
+            monitor = diagnostics.GradientMonitor(net, "global_norm", 1.0, perplexity=True)
+            monitor.compile(models.optimizer(config), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = monitor.fit(data.train, epochs=2, verbose=0).history
+        evaluation = monitor.evaluate(data.test, return_dict=True, verbose=0)
+        results[fast] = history, evaluation, net.get_weights()
+        stateless = models.build(config, data, stateful=False)  # generation and export: any length
+        assert not any(layer.unroll for layer in diagnostics.recurrent_layers(stateless))
+    (history, evaluation, weights), (fast_history, fast_evaluation, fast_weights) = results.values()
+    for key in ("loss", "perplexity", "grad_norm"):
+        np.testing.assert_allclose(fast_history[key], history[key], rtol=1e-5)
+    for key in ("loss", "perplexity"):
+        assert fast_evaluation[key] == pytest.approx(evaluation[key], rel=1e-5)
+    for fast_weight, weight in zip(fast_weights, weights):
+        np.testing.assert_allclose(fast_weight, weight, atol=1e-5)
 
 
 @pytest.mark.parametrize("cell,pooling,bidirectional", [("gru", "mean", True), ("lstm", "last", False),
