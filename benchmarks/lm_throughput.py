@@ -5,8 +5,9 @@ The zoo side is exactly what `experiments/language_model.py --preset full` train
 Config, with clipping on): zoo.models.build (stateful, embedding 200, 2 x 200 units unrolled over
 the window, softmax over the 10,001 ids), zoo.train.compiled_monitor (the GradientMonitor train
 step, SGD at 20 with global-norm clipping at 0.25, evaluation with XLA), batch 20, windows of 35,
-through model.fit on the tf.data pipeline of zoo.data. The PyTorch side (benchmarks/peers/torch_lm.py) runs when torch
-is importable by --torch-python (default: this Python), in its own process, on the same windows.
+through model.fit on the tf.data pipeline of zoo.data. The PyTorch side
+(benchmarks/peers/torch_lm.py) runs when torch is importable by --torch-python (default: this
+Python), in its own process, on the same windows.
 Rounds interleave zoo and torch, so drift of the machine hits both; the table shows medians.
 
     python benchmarks/lm_throughput.py                          # lstm, gru, vanilla; 3 rounds of 50 batches
@@ -128,8 +129,8 @@ def main():
         table["torch_over_zoo_train"] = table.cell.map(peer.train_ms_per_batch / zoo.train_ms_per_batch).round(2)
         table["torch_over_zoo_eval"] = table.cell.map(peer.eval_ms_per_batch / zoo.eval_ms_per_batch).round(2)
     print(f"\nPTB small: batch {config.batch_size}, window {config.sequence_length}, "
-          f"{data.vocab_size:,} ids; XLA for {'training and ' if args.xla else ''}evaluation; medians of {args.rounds} rounds x "
-          f"{args.batches} batches (ratio > 1: the zoo is faster)")
+          f"{data.vocab_size:,} ids; XLA for {'training and ' if args.xla else ''}evaluation; "
+          f"medians of {args.rounds} rounds x {args.batches} batches (ratio > 1: the zoo is faster)")
     print(table.to_markdown(index=False))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table.to_json(orient="records", indent=1))

@@ -55,8 +55,9 @@ def sparse_cross_entropy(labels, logits):
     """-log softmax(logits)[label] per position: labels [...] (ids), logits [..., classes] -> [...].
 
     The value and gradient of tf.nn.sparse_softmax_cross_entropy_with_logits, from a softmax
-    and one scatter: TensorFlow's fused CPU kernel for that op takes 28 ms on the PTB model's
-    [20, 35, 10001] logits, this 3-5 ms (forward and gradient).
+    and one scatter. That op's fused CPU kernel takes 28 ms on the PTB model's [20, 35, 10001]
+    logits; the model's output layer and loss took 56.4 ms forward and backward with it, 42.3
+    with this (32.7 and 16.4 forward only).
     """
     labels = tf.cast(labels, "int32")
 

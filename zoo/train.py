@@ -105,8 +105,8 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     data = data if data is not None else load(config)
     keras.utils.set_random_seed(config.seed)
     net = models.build(config, data)
-    loss, _ = models.loss_and_metrics(config)
     monitor = compiled_monitor(config, net)
+    loss = monitor.loss  # the configured loss, for the gradient flow
     probe_inputs, probe_targets = next(iter(data.val))  # the fixed batch of the gradient flow
     metric = models.TASK_METRIC[config.task]
     variant = config.variant(extra_variant_fields)
