@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import warnings
 
 import keras
 import mlflow
@@ -230,19 +231,21 @@ def test_sparse_cross_entropy_has_the_value_and_gradient_of_keras_loss():
 
 
 def test_language_model_speed_settings_keep_the_numbers():
-    """unroll, xla_evaluation and SparseCrossEntropy change how the LM's steps run, not their results."""
+    """unroll, xla_evaluation, evaluation_steps_per_execution and SparseCrossEntropy change how the
+    LM's steps run, not their results (training, validation in fit, evaluate)."""
     rng = np.random.default_rng(0)
-    x = rng.integers(0, 20, size=(48, 9)).astype("int32")
+    x = rng.integers(0, 20, size=(80, 9)).astype("int32")
     y = np.roll(x, -1, axis=1)
     results = {}
     for fast in (False, True):  # the same seeds, new pipelines: the shuffle order depends on the pass
         keras.utils.set_random_seed(0)
         data = from_arrays((x[:32], y[:32]), (x[32:], y[32:]), (x[32:], y[32:]), batch_size=16, seed=0,
-                           input_shape=(9,), vocab_size=20, num_outputs=20)
+                           input_shape=(9,), vocab_size=20, num_outputs=20)  # 3 evaluation batches
         assert not data.train.options().autotune.enabled  # zoo.data.prefetched
         config = Config(task="lm", dataset="custom", cell="lstm", layers=2, units=8, embedding_size=8,
                         batch_size=16, sequence_length=9, optimizer="sgd", learning_rate=1.0,
-                        clipping="global_norm", unroll=fast, xla_evaluation=fast)
+                        clipping="global_norm", unroll=fast, xla_evaluation=fast,
+                        evaluation_steps_per_execution=2 if fast else 1)  # 2 + 1 batches per pass
         net = models.build(config, data)
         assert all(layer.unroll == fast and layer.stateful for layer in diagnostics.recurrent_layers(net))
         if fast:
@@ -250,13 +253,17 @@ def test_language_model_speed_settings_keep_the_numbers():
         else:  # Keras's own loss, loop and graph-mode evaluation
             monitor = diagnostics.GradientMonitor(net, "global_norm", 1.0, perplexity=True)
             monitor.compile(models.optimizer(config), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        history = monitor.fit(data.train, epochs=2, verbose=0).history
-        evaluation = monitor.evaluate(data.test, return_dict=True, verbose=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = monitor.fit(data.train, validation_data=data.val, epochs=2, verbose=0).history
+            evaluation = monitor.evaluate(data.test, return_dict=True, verbose=0)
+        assert not [w for w in caught if "ran out of data" in str(w.message)]  # the batches per call add up
+        assert monitor.steps_per_execution == 1  # training: one step per call
         results[fast] = history, evaluation, net.get_weights()
         stateless = models.build(config, data, stateful=False)  # generation and export: any length
         assert not any(layer.unroll for layer in diagnostics.recurrent_layers(stateless))
     (history, evaluation, weights), (fast_history, fast_evaluation, fast_weights) = results.values()
-    for key in ("loss", "perplexity", "grad_norm"):
+    for key in ("loss", "perplexity", "grad_norm", "val_loss", "val_perplexity"):
         np.testing.assert_allclose(fast_history[key], history[key], rtol=1e-5)
     for key in ("loss", "perplexity"):
         assert fast_evaluation[key] == pytest.approx(evaluation[key], rel=1e-5)

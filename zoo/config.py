@@ -60,6 +60,8 @@ class Config:
     #                       Keras's unroll, the steps as graph ops instead of a loop; faster for short windows
     xla_evaluation: bool = False  # evaluate (validation, test) with XLA; for fixed-shape batches only
     #                               (the language model's): every new batch shape compiles again
+    evaluation_steps_per_execution: int = 1  # batches per call of the compiled evaluation (Keras's
+    #                                          steps_per_execution, for evaluation only; training keeps 1)
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
     clip_threshold: float = 1.0
     grad_norm_every: int = 10  # log grad_norm every N training steps
@@ -95,7 +97,7 @@ def validate(config):
     for name, valid in CHOICES.items():
         _one_of(name, getattr(config, name), valid)
     for name in ("units", "layers", "embedding_size", "batch_size", "epochs", "examples", "max_vocab",
-                 "grad_norm_every", "flow_samples"):
+                 "grad_norm_every", "flow_samples", "evaluation_steps_per_execution"):
         if getattr(config, name) < 1:
             raise UserError(f"Invalid {name} {getattr(config, name)!r}; expected an integer >= 1.")
     if config.sequence_length < 2:

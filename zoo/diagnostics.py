@@ -33,16 +33,20 @@ class GradientMonitor(keras.Model):
             softmax over the vocabulary a second time: a fifth of the training step on PTB.
         xla_evaluation: compile evaluation (`evaluate`, and validation in `fit`) with XLA,
             whatever `compile(jit_compile=...)` says for training. For batches of one fixed shape.
+        evaluation_steps_per_execution: Keras's `steps_per_execution` for evaluation alone:
+            batches per call of the compiled evaluation function. Training keeps
+            `compile(steps_per_execution=...)`, so the NaN guard still sees every training step.
     """
 
     def __init__(self, net, clipping="none", clip_threshold=1.0, perplexity=False, xla_evaluation=False,
-                 **kwargs):
+                 evaluation_steps_per_execution=1, **kwargs):
         super().__init__(**kwargs)
         self.net = net
         self.clipping = clipping
         self.clip_threshold = clip_threshold
         self.perplexity = perplexity
         self.xla_evaluation = xla_evaluation
+        self.evaluation_steps_per_execution = evaluation_steps_per_execution
         self.clipped = keras.metrics.Mean(name="clipped_fraction")
 
     def make_test_function(self, force=False):
@@ -54,6 +58,18 @@ class GradientMonitor(keras.Model):
             return super().make_test_function(force)
         finally:
             self.jit_compile = for_training
+
+    def evaluate(self, *args, **kwargs):
+        """Keras's evaluate, `evaluation_steps_per_execution` batches per call."""
+        for_training = self.steps_per_execution
+        self.steps_per_execution = self.evaluation_steps_per_execution  # read when Keras traces
+        validation = getattr(self, "_eval_epoch_iterator", None)  # fit's, made with training's value
+        if validation is not None:
+            validation.steps_per_execution = self.evaluation_steps_per_execution
+        try:
+            return super().evaluate(*args, **kwargs)
+        finally:
+            self.steps_per_execution = for_training
 
     def with_perplexity(self, logs):
         if self.perplexity:

@@ -90,7 +90,8 @@ def compiled_monitor(config, net, jit_compile="auto"):
     loss, metrics = models.loss_and_metrics(config)
     monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold,
                                           perplexity=config.task == "lm",
-                                          xla_evaluation=config.xla_evaluation)
+                                          xla_evaluation=config.xla_evaluation,
+                                          evaluation_steps_per_execution=config.evaluation_steps_per_execution)
     monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
     return monitor
 
