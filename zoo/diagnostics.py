@@ -49,27 +49,21 @@ class GradientMonitor(keras.Model):
         self.evaluation_steps_per_execution = evaluation_steps_per_execution
         self.clipped = keras.metrics.Mean(name="clipped_fraction")
 
-    def make_test_function(self, force=False):
-        if not self.xla_evaluation or (self.test_function is not None and not force):
-            return super().make_test_function(force)
-        for_training = self.jit_compile  # Keras builds the function from this attribute
-        self.jit_compile = True
-        try:
-            return super().make_test_function(force)
-        finally:
-            self.jit_compile = for_training
-
     def evaluate(self, *args, **kwargs):
-        """Keras's evaluate, `evaluation_steps_per_execution` batches per call."""
-        for_training = self.steps_per_execution
-        self.steps_per_execution = self.evaluation_steps_per_execution  # read when Keras traces
+        """Keras's evaluate (also fit's validation) with the evaluation settings: XLA if
+        `xla_evaluation`, and `evaluation_steps_per_execution` batches per call. Keras reads both
+        from the attributes that training uses, when it builds and traces the test function."""
+        for_training = self.jit_compile, self.steps_per_execution
+        if self.xla_evaluation:
+            self.jit_compile = True
+        self.steps_per_execution = self.evaluation_steps_per_execution
         validation = getattr(self, "_eval_epoch_iterator", None)  # fit's, made with training's value
         if validation is not None:
             validation.steps_per_execution = self.evaluation_steps_per_execution
         try:
             return super().evaluate(*args, **kwargs)
         finally:
-            self.steps_per_execution = for_training
+            self.jit_compile, self.steps_per_execution = for_training
 
     def with_perplexity(self, logs):
         if self.perplexity:
