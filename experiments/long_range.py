@@ -24,24 +24,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from zoo.config import Config, apply_overrides  # noqa: E402
-from zoo.data.synthetic import ADDING_BASELINE_MSE, copy_baseline_cross_entropy  # noqa: E402
-from zoo.errors import UserError  # noqa: E402
-from zoo.experiment import CELLS, CLIPPING  # noqa: E402
+from zoo import tasks  # noqa: E402
+from zoo.config import apply_overrides  # noqa: E402
+from zoo.errors import command  # noqa: E402
+from zoo.presets import CLIPPING, LONG_RANGE, LONG_RANGE_BASE  # noqa: E402
 
-PRESETS = {
-    "quick": dict(tasks=("adding",), lengths=(30, 100), cells=CELLS,
-                  base=dict(examples=10000, epochs=12, units=64)),
-    "full": dict(tasks=("adding", "copy"), lengths=(100, 200, 400), cells=CELLS + [dict(cell="tcn")],
-                 base=dict(examples=20000, epochs=20, units=128)),
-}
-BASE = Config(task="adding", dataset="adding", batch_size=64, optimizer="adam", learning_rate=1e-3,
-              clip_threshold=1.0, flow_samples=3)
 SOLVED_MSE = 0.01
 
 
 def baseline(task, length):
-    return ADDING_BASELINE_MSE if task == "adding" else copy_baseline_cross_entropy(length)
+    """The memoryless baseline's held-out loss at T = length (the task's spec knows it)."""
+    return tasks.get(task).baseline(length)
 
 
 def summarize(task, results, configs):
@@ -58,7 +51,7 @@ def summarize(task, results, configs):
             "test_loss": loss,
             "vs_baseline": loss / baseline(task, config.sequence_length),
             **({"steps_to_mse_0.01": solved * result.steps_per_epoch if solved else "not reached"}
-               if task == "adding" else {"test_accuracy": result.metrics.get("test_accuracy", np.nan)}),
+               if tasks.get(task).metric == "mse" else {"test_accuracy": result.metrics.get("test_accuracy", np.nan)}),
             "train_seconds": result.metrics.get("train_seconds", np.nan),
         })
     return pd.DataFrame(rows)
@@ -77,42 +70,39 @@ def figure_panels(task, results, configs):
     return list(panels.values())
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
+    parser.add_argument("--preset", choices=sorted(LONG_RANGE), default="quick")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a field of the base configuration, e.g. --set epochs=20")
     args = parser.parse_args(argv)
-    preset = PRESETS[args.preset]
-    try:
-        base = apply_overrides(dataclasses.replace(BASE, **preset["base"]), args.set)
-        sweeps = {task: [apply_overrides(dataclasses.replace(base, task=task, dataset=task,
-                                                             sequence_length=length, **cell,
-                                                             clipping=clipping), [])
-                         for length in preset["lengths"] for cell in preset["cells"]
-                         for clipping in CLIPPING]
-                  for task in preset["tasks"]}
-        from zoo import plots, tracking
-        from zoo.train import sweep
+    preset = LONG_RANGE[args.preset]
+    base = apply_overrides(dataclasses.replace(LONG_RANGE_BASE, **preset["base"]), args.set)
+    sweeps = {task: [apply_overrides(dataclasses.replace(base, task=task, dataset=task,
+                                                         sequence_length=length, **cell,
+                                                         clipping=clipping), [])
+                     for length in preset["lengths"] for cell in preset["cells"]
+                     for clipping in CLIPPING]
+              for task in preset["tasks"]}
+    from zoo import plots, tracking
+    from zoo.train import sweep
 
-        for task, configs in sweeps.items():
-            done = sweep(configs)
-            results = done.results
-            table = summarize(task, results, configs)
-            title = f"{task}: held-out loss against the baseline, and gradient flow"
-            figure = plots.long_range_summary(figure_panels(task, results, configs), title=title)
-            out = tracking.STORE_DIR / "compare" / task
-            out.mkdir(parents=True, exist_ok=True)
-            figure.savefig(out / "long_range.png", dpi=90)
-            (out / "long_range.md").write_text(table.to_markdown(index=False, floatfmt=".4g") + "\n")
-            tracking.log_artifacts(done.run_id, [out / "long_range.png", out / "long_range.md"])
-            print(f"\n{task}: test loss against the baseline ({'MSE 0.167' if task == 'adding' else '10 log 8 / (T + 20)'}); "
-                  f"{(table['status'] == 'diverged').sum()} of {len(table)} runs diverged.")
-            print(table.to_markdown(index=False, floatfmt=".4g"))
-            print(f"figure: {out / 'long_range.png'} (also an artifact of sweep run {done.run_id})")
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    for task, configs in sweeps.items():
+        done = sweep(configs)
+        results = done.results
+        table = summarize(task, results, configs)
+        title = f"{task}: held-out loss against the baseline, and gradient flow"
+        figure = plots.long_range_summary(figure_panels(task, results, configs), title=title)
+        out = tracking.STORE_DIR / "compare" / task
+        out.mkdir(parents=True, exist_ok=True)
+        figure.savefig(out / "long_range.png", dpi=90)
+        (out / "long_range.md").write_text(table.to_markdown(index=False, floatfmt=".4g") + "\n")
+        tracking.log_artifacts(done.run_id, [out / "long_range.png", out / "long_range.md"])
+        print(f"\n{task}: test loss against the baseline ({tasks.get(task).baseline_name}); "
+              f"{(table['status'] == 'diverged').sum()} of {len(table)} runs diverged.")
+        print(table.to_markdown(index=False, floatfmt=".4g"))
+        print(f"figure: {out / 'long_range.png'} (also an artifact of sweep run {done.run_id})")
     return 0
 
 

@@ -15,15 +15,8 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from zoo.config import Config  # noqa: E402
 from zoo.experiment import main  # noqa: E402
-
-PRESETS = {
-    "quick": Config(task="pos", dataset="ud_english_ewt", limit=2000, max_vocab=10000,
-                    embedding_size=32, units=32, epochs=2, batch_size=32, learning_rate=2e-3),
-    "full": Config(task="pos", dataset="ud_english_ewt", bidirectional=True, max_vocab=20000,
-                   embedding_size=100, units=128, epochs=10, batch_size=32, learning_rate=1e-3),
-}
+from zoo.presets import POS_TAGGING  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__, PRESETS))
+    sys.exit(main(__doc__, POS_TAGGING))

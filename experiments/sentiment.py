@@ -17,17 +17,8 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from zoo.config import Config  # noqa: E402
 from zoo.experiment import main  # noqa: E402
-
-PRESETS = {
-    "quick": Config(task="sentiment", dataset="imdb", limit=2000, sequence_length=100, max_vocab=10000,
-                    embedding_size=32, units=32, epochs=2, batch_size=32, learning_rate=2e-3),
-    # the mean of the states over the (first 400) words is classified: reviews are long; training
-    # stops one epoch after the lowest validation loss and keeps that epoch's weights
-    "full": Config(task="sentiment", dataset="imdb", sequence_length=400, max_vocab=20000, pooling="mean",
-                   embedding_size=128, units=128, epochs=5, patience=1, batch_size=64, learning_rate=1e-3),
-}
+from zoo.presets import SENTIMENT  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__, PRESETS))
+    sys.exit(main(__doc__, SENTIMENT))

@@ -1,40 +1,44 @@
-"""The dataset loaders: counts on the full files, bad files, a user's own files, vocabularies."""
+"""The dataset table and loaders: counts on the full files, bad files, a user's own files."""
 
+import dataclasses
 import gzip
-import json
 
-import keras
 import mlflow
 import numpy as np
 import pytest
 
-from zoo import tracking
+from zoo import datasets, experiment, presets, tracking
 from zoo.__main__ import main
 from zoo.config import Config
-from zoo.data import language, load, remote, sentiment, split_user_data, tagging
+from zoo.data import remote
 from zoo.data.files import data_dir, read_conllu, read_table, read_text
+from zoo.datasets import load
 from zoo.errors import UserError
-from zoo.train import run
 
 needs_data = pytest.mark.skipif(not (data_dir() / "ptb").is_dir(),
                                 reason="the datasets (ZOO_DATA_DIR or ../shared/data) are not here")
 
 
+def full_splits(name):
+    """{split: examples} of a dataset as its files hold them (no limit), by the table's entry."""
+    return datasets.splits(Config(task=datasets.DATASETS[name].task, dataset=name))[0]
+
+
 @needs_data
-def test_counts_on_the_full_files_match_the_dataset_readmes():
-    splits, _ = sentiment.imdb()
-    assert {s: (len(t), sum(labels)) for s, (t, labels) in splits.items()} == {
-        "train": (25_000, 12_500), "test": (25_000, 12_500)}
-    splits, _ = sentiment.sst2()
-    assert [len(t) for t, _ in splits.values()] == [67_349, 872, 1_821]
-    assert sum(splits["train"][1]) == 37_569
-    splits, _ = tagging.ud_english_ewt()
-    assert [len(s) for s in splits.values()] == [12_544, 2_001, 2_077]
+def test_counts_on_the_full_files_match_the_dataset_table_and_readmes(capsys):
+    splits = full_splits("imdb")  # no dev set: a tenth of train held out
+    assert {s: len(e) for s, e in splits.items()} == {"train": 22_500, "val": 2_500, "test": 25_000}
+    assert sum(label for _, label in splits["train"] + splits["val"]) == 12_500
+    assert "imdb: train 25,000 texts / test 25,000 texts" in capsys.readouterr().out
+    splits = full_splits("sst2")
+    assert [len(e) for e in splits.values()] == list(datasets.DATASETS["sst2"].counts.values())
+    assert sum(label for _, label in splits["train"]) == 37_569
+    splits = full_splits("ud_english_ewt")
+    assert [len(s) for s in splits.values()] == list(datasets.DATASETS["ud_english_ewt"].counts.values())
     assert [sum(len(w) for w, _ in s) for s in splits.values()] == [204_577, 25_147, 25_094]
     assert len({tag for _, tags in splits["train"] for tag in tags}) == 17
-    splits, _ = language.ptb()
-    assert [len(s) for s in splits.values()] == [929_589, 73_760, 82_430]
-    assert len(set(splits["train"])) == 10_000
+    full_splits("ptb")
+    assert "ptb: train 929,589 tokens / val 73,760 tokens / test 82,430 tokens" in capsys.readouterr().out
     text = read_text(data_dir() / "tinyshakespeare" / "input.txt")
     assert len(text) == 1_115_394 and len(set(text)) == 65
 
@@ -74,6 +78,10 @@ def test_bad_files_name_the_file_and_line(tmp_path):
         read_conllu(conllu)
     table = tmp_path / "reviews.csv"
     table.write_text("text,label\ngood,1\nbad,zero\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(UserError, match=r"Data file .*empty\.csv is empty"):
+        read_table(empty)
     with pytest.raises(UserError, match=r"Malformed row in .*reviews\.csv, line 3"):
         read_table(table, "text", "label")
     with pytest.raises(UserError, match="has no column 'sentence' \\(columns: text, label\\)"):
@@ -120,18 +128,50 @@ def test_a_users_own_files_in_the_standard_formats(tmp_path):
         load(Config(task="lm", dataset="user"))
 
 
-def test_a_saved_vocabulary_reproduces_the_same_token_ids(store):
-    reviews, _, _ = user_files(store)
-    config = Config(task="sentiment", dataset="user", data_path=str(reviews), sequence_length=6,
-                    batch_size=8, units=8, embedding_size=8, epochs=1, flow_samples=1)
-    result = run(config)
-    path = mlflow.MlflowClient(tracking.tracking_uri()).download_artifacts(result.run_id, "vocabulary.json")
-    vocabulary = json.loads(open(path).read())["tokens"]
-    vectorizer = keras.layers.TextVectorization(vocabulary=vocabulary[2:], output_sequence_length=6)
-    texts, labels = read_table(reviews, "text", "label")
-    test_texts = [text for text, _ in split_user_data(list(zip(texts, labels)), config.seed)["test"]]
-    ids = np.concatenate([x for x, _ in load(config).test.as_numpy_iterator()])
-    np.testing.assert_array_equal(vectorizer(test_texts).numpy(), ids)
+def test_a_single_files_split_does_not_move_with_the_seed(tmp_path):
+    reviews, _, corpus = user_files(tmp_path)
+    config = Config(task="sentiment", dataset="user", data_path=str(reviews))
+    first, _ = datasets.splits(config)
+    assert [len(first[s]) for s in ("train", "val", "test")] == [48, 6, 6]  # 80 / 10 / 10 of 60
+    assert datasets.splits(dataclasses.replace(config, seed=3))[0] == first
+    assert datasets.splits(dataclasses.replace(config, split_seed=3))[0]["test"] != first["test"]
+    text = corpus.read_text()
+    splits, _ = datasets.splits(Config(task="lm", dataset="user", data_path=str(corpus)))
+    assert "".join(splits.values()) == text and len(splits["train"]) >= 0.9 * len(text)  # in order
+    assert splits["val"][0].isspace() and splits["test"][0].isspace()  # cut at whitespace, no word split
+
+
+def test_separate_split_files_are_used_as_given(tmp_path):
+    """WikiText's names for an LM corpus, UD's for a treebank; a missing valid file is held out."""
+    wiki = tmp_path / "wikitext"
+    wiki.mkdir()
+    lines = {split: [f"{split} words number {i} of the corpus" for i in range(60)] for split in ("train", "valid", "test")}
+    for split, text in lines.items():
+        (wiki / f"wiki.{split}.tokens").write_text("\n".join(text) + "\n")
+    splits, _ = datasets.splits(Config(task="lm", dataset="user", data_path=str(wiki)))
+    assert splits["val"].startswith("valid words") and splits["test"].startswith("test words")
+    data = load(Config(task="lm", dataset="user", data_path=str(wiki), sequence_length=5, batch_size=4))
+    assert data.vocabularies["tokens"][0] == "[UNK]" and "<eos>" in data.vocabularies["tokens"]
+    _, treebank, _ = user_files(tmp_path)
+    ud = tmp_path / "ud"
+    ud.mkdir()
+    for split in ("train", "test"):
+        (ud / f"xx_mine-ud-{split}.conllu").write_text(treebank.read_text())
+    splits, _ = datasets.splits(Config(task="pos", dataset="user", data_path=str(ud)))
+    assert [len(splits[s]) for s in ("train", "val", "test")] == [18, 2, 20]  # a tenth of train held out
+    (ud / "README.md").write_text("no split name here")
+    (ud / "xx_mine-ud-test2.conllu").write_text(treebank.read_text())
+    with pytest.raises(UserError, match="Several test files"):
+        datasets.splits(Config(task="pos", dataset="user", data_path=str(ud)))
+
+
+def test_byte_order_mark_and_tab_separated_content(tmp_path):
+    table = tmp_path / "reviews.txt"  # tab-separated, whatever the suffix says, with a BOM
+    table.write_bytes("\ufefftext\tlabel\ngood film\t1\nbad film\t0\n".encode("utf-8"))
+    assert read_table(table) == [("good film", 1), ("bad film", 0)]
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes("\ufeffthe first word\n".encode("utf-8"))
+    assert read_text(corpus).split()[0] == "the"
 
 
 def only_child(experiment):
@@ -142,22 +182,21 @@ def only_child(experiment):
 
 
 @needs_data
-def test_sentiment_script_on_a_slice_of_sst2(store, script):
-    sentiment = script("sentiment")
+def test_sentiment_script_on_a_slice_of_sst2(store):
     argv = ["--set", "dataset=sst2", "--set", "limit=1500", "--grid", "cell=gru"]
-    assert sentiment.main(sentiment.__doc__, sentiment.PRESETS, argv) == 0
+    assert experiment.main("sentiment", presets.SENTIMENT, argv) == 0
     run = only_child("sentiment")
     assert run["metrics.test_accuracy"] > 0.6 and run["metrics.test_auc"] > 0.65  # chance: 0.5
     assert run["params.dataset"] == "sst2" and run["params.limit"] == "1500"
     assert np.isfinite(run["metrics.val_accuracy"]) and len(run["tags.data_sha256"]) == 64
     artifacts = {a.path for a in mlflow.MlflowClient(tracking.tracking_uri()).list_artifacts(run["run_id"])}
-    assert {"vocabulary.json", "learning_curves.png", "gradient_flow.png", "config.json"} <= artifacts
+    assert {"vocabulary.json", "tokenizer.json", "learning_curves.png", "gradient_flow.png", "config.json"} <= artifacts
+    assert 0.5 < float(run["tags.vocabulary.train_coverage"]) <= 1 and float(run["tags.vocabulary.test_oov_rate"]) > 0
 
 
 @needs_data
-def test_pos_script_on_a_slice_of_ewt(store, script):
-    pos = script("pos_tagging")
-    assert pos.main(pos.__doc__, pos.PRESETS, ["--set", "limit=1500", "--grid", "cell=gru"]) == 0
+def test_pos_script_on_a_slice_of_ewt(store):
+    assert experiment.main("pos", presets.POS_TAGGING, ["--set", "limit=1500", "--grid", "cell=gru"]) == 0
     run = only_child("pos")
     assert run["metrics.test_accuracy"] > 0.5  # the most frequent tag, NOUN, is 17% of tokens
     assert 0 < run["metrics.test_macro_f1"] < 1
@@ -180,9 +219,8 @@ def test_language_model_batches_carry_each_row_on_from_the_last(tmp_path):
 
 
 @needs_data
-def test_language_model_script_scores_and_generates(store, script, capsys):
-    lm = script("language_model")
-    assert lm.main(lm.__doc__, lm.PRESETS, ["--set", "limit=40", "--grid", "cell=gru"]) == 0
+def test_language_model_script_scores_and_generates(store, capsys):
+    assert experiment.main("lm", presets.LANGUAGE_MODEL, ["--set", "limit=40", "--grid", "cell=gru"]) == 0
     run = only_child("lm")
     assert run["metrics.test_perplexity"] < 2000  # uniform guessing: 10,001
     assert run["metrics.test_perplexity"] == pytest.approx(np.exp(run["metrics.test_loss"]), rel=1e-4)
@@ -203,12 +241,23 @@ def test_language_model_script_scores_and_generates(store, script, capsys):
 @needs_data
 def test_tiny_shakespeare_goes_through_the_tfds_builder_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
-    splits, files = language.tinyshakespeare()
+    splits, sha256 = datasets.splits(Config(task="lm", dataset="tinyshakespeare"))
     assert (tmp_path / "tfds" / "tiny_shakespeare").is_dir()  # prepared by TFDS from input.txt
-    expected = language.split_90_5_5(read_text(data_dir() / "tinyshakespeare" / "input.txt"))
-    assert {split: len(chars) for split, chars in splits.items()} == {"train": 1_003_854, "val": 55_770,
-                                                                      "test": 55_770}
-    assert splits == expected
+    text = read_text(data_dir() / "tinyshakespeare" / "input.txt")
+    first, second = int(len(text) * 0.9), int(len(text) * 0.95)  # TFDS: 90% / 5% / 5% by characters
+    assert splits == {"train": text[:first], "val": text[first:second], "test": text[second:]}
+    assert {split: len(chars) for split, chars in splits.items()} == datasets.DATASETS["tinyshakespeare"].counts
+    assert sha256 == datasets.DATASETS["tinyshakespeare"].sha256["input.txt"]
+
+
+def test_a_changed_data_file_fails_its_checksum(tmp_path, monkeypatch):
+    folder = tmp_path / "ptb"
+    folder.mkdir()
+    for split, name in datasets.DATASETS["ptb"].files.items():
+        (folder / name).write_text(f"a {split} text that is not penn treebank\n")
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))
+    with pytest.raises(UserError, match=r"Checksum mismatch for .*ptb\.train\.txt: sha256 .*intact copy"):
+        datasets.splits(Config(task="lm", dataset="ptb"))
 
 
 @needs_data
@@ -240,4 +289,4 @@ def test_tfds_examples_become_the_local_schema(monkeypatch):
                                        "test": [(["ok"], ["ADJ"])]}
     glue = {"train": [{"sentence": b"fine", "label": 1}], "validation": [{"sentence": b"bad", "label": 0}]}
     monkeypatch.setattr(remote, "_tfds", lambda name, splits, manual_dir=None: glue)
-    assert remote.sst2() == {"train": (["fine"], [1]), "val": (["bad"], [0]), "test": (["bad"], [0])}
+    assert remote.sst2() == {"train": [("fine", 1)], "val": [("bad", 0)], "test": [("bad", 0)]}

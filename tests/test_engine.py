@@ -14,7 +14,8 @@ import zoo.layers  # noqa: F401  (registers the layers for loading logged models
 from zoo import diagnostics, generate, models, tracking
 from zoo.__main__ import main
 from zoo.config import FIELDS, Config, apply_overrides, parse_grid
-from zoo.data import from_arrays, load
+from zoo.data import from_arrays
+from zoo.datasets import load
 from zoo.errors import UserError
 from zoo.train import compiled_monitor, grid, run, sweep
 
@@ -128,7 +129,7 @@ def test_clipping_bounds_the_applied_update(clipping):
     config = dataclasses.replace(EXPLODING, learning_rate=1.0, clipping=clipping, clip_threshold=0.5)
     data = load(config)
     net = models.build(config, data)
-    monitor = diagnostics.GradientMonitor(net, clipping, 0.5)
+    monitor = diagnostics.GradientMonitor(net)  # detects the optimizer's own clipping
     monitor.compile(models.optimizer(config), loss="mse")
     x, y = next(iter(data.train))
     before = [w.numpy() for w in net.trainable_weights]
@@ -147,7 +148,7 @@ def test_clipped_fraction_is_zero_when_clipping_never_acts():
     keras.utils.set_random_seed(0)
     config = dataclasses.replace(TINY, clipping="global_norm", clip_threshold=1e6)
     data = load(config)
-    monitor = diagnostics.GradientMonitor(models.build(config, data), "global_norm", 1e6)
+    monitor = diagnostics.GradientMonitor(models.build(config, data))
     monitor.compile(models.optimizer(config), loss="mse")
     logs = monitor.train_on_batch(*next(iter(data.train)), return_dict=True)
     assert logs["clipped_fraction"] == 0.0 and 0 < logs["grad_norm"] < 1e6
@@ -250,7 +251,7 @@ def test_language_model_speed_settings_keep_the_numbers():
         if fast:
             monitor = compiled_monitor(config, net)
         else:  # Keras's own loss, loop and graph-mode evaluation
-            monitor = diagnostics.GradientMonitor(net, "global_norm", 1.0, perplexity=True)
+            monitor = diagnostics.GradientMonitor(net, perplexity=True)
             monitor.compile(models.optimizer(config), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -305,7 +306,8 @@ def test_config_overrides_parse_types_and_reject_bad_values():
     assert apply_overrides(config, ["bptt_steps=none"]).bptt_steps is None
     assert parse_grid(["cell=vanilla,gru", "seed=0,1"]) == {"cell": ["vanilla", "gru"], "seed": [0, 1]}
     bad = {
-        "cell=rnn": "valid choices: vanilla, vanilla_keras, gru, lstm",
+        "cell=rnn": "valid choices: vanilla, vanilla_keras, gru, lstm, tcn",
+        "task=translation": "valid choices: adding, copy, sentiment, pos, lm",
         "colour=red": "valid fields:",
         "units=many": "expected an integer",
         "units=0": "expected an integer >= 1",
@@ -314,8 +316,10 @@ def test_config_overrides_parse_types_and_reject_bad_values():
     for assignment, needle in bad.items():
         with pytest.raises(UserError, match=needle):
             apply_overrides(Config(), [assignment])
-    with pytest.raises(UserError, match="activation applies to vanilla and vanilla_keras only"):
+    with pytest.raises(UserError, match="Invalid activation 'relu' for cell 'lstm'; valid choices: tanh"):
         apply_overrides(Config(), ["cell=lstm", "activation=relu"])
+    with pytest.raises(UserError, match="Invalid recurrent_initializer 'identity' for cell 'tcn'; valid choices"):
+        apply_overrides(Config(), ["cell=tcn", "recurrent_initializer=identity"])
     with pytest.raises(UserError, match="clip_threshold"):
         apply_overrides(Config(), ["clipping=norm", "clip_threshold=0"])
     with pytest.raises(UserError, match="truncated BPTT is implemented by cell=vanilla only"):
@@ -346,5 +350,5 @@ def test_copy_task_with_the_causal_conv_stack(store):
     assert recorded.info.run_name == "copy-tcn-noclip"
     artifacts = {a.path for a in mlflow.MlflowClient(tracking.tracking_uri()).list_artifacts(result.run_id)}
     assert "learning_curves.png" in artifacts and "gradient_flow.png" not in artifacts  # not recurrent
-    with pytest.raises(UserError, match="causal convolution stack reads left to right"):
+    with pytest.raises(UserError, match="cell 'tcn': it reads left to right only"):
         apply_overrides(config, ["bidirectional=true"])

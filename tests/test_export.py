@@ -14,9 +14,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from test_data import user_files
-from zoo import export, tracking
+from zoo import datasets, export, generate, serving, tracking
+from zoo.tasks.tagging import MAX_TOKENS
 from zoo.__main__ import main
 from zoo.config import Config
 from zoo.train import run
@@ -26,6 +28,7 @@ TEXTS = {
     "pos": ["the good film", "", "the film " * 50_000, "le très bon 好 film", "film"],
     "lm": ["the good film was", "", "the film " * 50_000, "très bon 好", "a"],
 }
+STRINGS = ["Good FILM<br />the end, really!", "", "the the film was a film", "très bon 好", "a\nb c"]
 TINY = dict(units=8, embedding_size=8, epochs=1, flow_samples=1, seed=0)
 
 
@@ -52,11 +55,10 @@ def exported(tmp_path_factory):
 
 
 def in_memory(path, texts):
-    """Predictions of the exported run's Keras network with the zoo's Python tokenization."""
+    """Predictions of the exported run's Keras network, its tokenizer run eagerly."""
     config = json.loads((path / "config.json").read_text())
-    vocabularies = json.loads((path / "vocabulary.json").read_text())
     net = keras.saving.load_model(path / "model.keras")
-    return export.predict_keras(net, config, vocabularies, texts, k=3)
+    return export.exporting(config["task"]).predict(net, config, export.tokenizers_of(path), texts, k=3)
 
 
 def assert_same(expected, got):
@@ -92,7 +94,7 @@ def test_saved_model_in_a_tensorflow_only_process_equals_the_in_memory_model(exp
     assert done.returncode == 0, done.stderr[-2000:]
     outputs, modules = map(json.loads, done.stdout.strip().splitlines()[-2:])
     assert modules == []  # neither the zoo nor MLflow was imported (Keras: only what TensorFlow loads itself)
-    assert_same(in_memory(paths[task], texts), export.rows(task, outputs))
+    assert_same(in_memory(paths[task], texts), serving.rows(export.model_config(task), outputs))
 
 
 def test_bad_inputs_have_defined_outputs(exported):
@@ -104,7 +106,7 @@ def test_bad_inputs_have_defined_outputs(exported):
             assert all(0 <= row["probability"] <= 1 and row["label"] in (0, 1) for row in got)
         elif task == "pos":
             assert got[1] == {"tokens": [], "tags": []}  # the empty sentence
-            assert len(got[2]["tags"]) == export.MAX_TOKENS  # 100,000 words, cut
+            assert len(got[2]["tags"]) == MAX_TOKENS  # 100,000 words, cut
             assert got[3]["tokens"] == ["le", "très", "bon", "好", "film"] and len(got[3]["tags"]) == 5
         else:
             assert all(len(row["tokens"]) == 5 and sum(row["probabilities"]) <= 1 + 1e-6 for row in got)
@@ -146,10 +148,8 @@ def test_registered_model_and_generation(exported):
     # generation: the exported signature samples what zoo.generate samples, with the same seed
     model = mlflow.pyfunc.load_model("models:/zoo-lm/latest")
     frame = model.predict(pd.DataFrame({"text": ["the film"]}), params={"length": 8, "seed": 3})
-    from zoo import generate
-
-    config, vocabularies, net = tracking.load_run(paths["lm"].name)
-    assert frame["generated"][0] == generate.generate(net, vocabularies["tokens"], "the film", 8, 1.0, seed=3)
+    config, tokenizers, net = tracking.load_run(paths["lm"].name)
+    assert frame["generated"][0] == generate.generate(net, tokenizers["tokens"], "the film", 8, 1.0, seed=3)
     assert len(frame["generated"][0].split()) == 10
     assert client.get_run(paths["lm"].name).info.status == "FINISHED"
     readme = (paths["lm"] / "README.md").read_text()
@@ -206,3 +206,29 @@ def test_a_missing_or_failed_run_is_one_line_and_exit_code_2(exported, capsys):
     assert not (folder / "exports" / "sentiment" / recorder.run_id).exists()
     assert main(["predict", "--model", "exports/nothing/here", "a"]) == 2
     assert "No model at exports/nothing/here" in capsys.readouterr().err
+
+
+def test_one_tokenizer_from_training_to_serving(exported):
+    """The same strings through every path that turns text into ids give the same ids."""
+    _, paths = exported
+    for task, path in paths.items():
+        config = Config(**json.loads((path / "config.json").read_text()))
+        trained = datasets.load(config).tokenizers["tokens"]  # the training pipeline's, rebuilt
+        beside_model = export.tokenizers_of(path)["tokens"]  # what predict on model.keras uses
+        _, of_run, _ = tracking.load_run(path.name)  # what score and generate use
+        assert trained == beside_model == of_run["tokens"]
+        expected = trained.ids(STRINGS).to_list()
+        graph = tf.saved_model.load(str(path / "saved_model")).signatures["tokenize"](texts=tf.constant(STRINGS))
+        in_graph = [row[:n] for row, n in zip(graph["ids"].numpy().tolist(), graph["lengths"].numpy())]
+        assert in_graph == expected
+        if task == "sentiment":  # the run's test split, as training fed it, is the tokenizer's padded ids
+            data = datasets.load(config)
+            splits, _ = datasets.splits(config)
+            fed = np.concatenate([x for x, _ in data.test.as_numpy_iterator()])
+            np.testing.assert_array_equal(fed, trained.padded([text for text, _ in splits["test"]]).numpy())
+            assert trained.tokens(expected[0]) == ["good", "film", "the", "[UNK]", "really"]  # lowercased, <br /> and "," gone
+        if task == "lm":  # generate's prompt ids, and score's ids inside the <eos> boundaries
+            assert [generate.prompt_ids(trained, text) for text in STRINGS if text.strip()] == \
+                [ids for ids in expected if ids]
+            assert generate.prompt_ids(trained, "") == [trained.id_of("<eos>")]
+            assert trained.stream("the film").numpy().tolist() == trained.ids(["the film"]).to_list()[0]

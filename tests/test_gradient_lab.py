@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo import presets
 from zoo.config import Config
-from zoo.data.synthetic import (ADDING_BASELINE_MSE, adding_problem, copy_baseline_cross_entropy,
-                                copy_memory, synthetic_data)
+from zoo.data.synthetic import ADDING_BASELINE_MSE, adding_problem, copy_baseline_cross_entropy, copy_memory
+from zoo.datasets import load
 from zoo.diagnostics import gradient_decay
 from zoo.layers import CausalConvStack
 
@@ -63,11 +64,11 @@ def test_copy_memory_layout_and_memoryless_baseline():
 
 
 def test_synthetic_data_for_the_engine():
-    data = synthetic_data(Config(task="copy", dataset="copy", sequence_length=12, examples=300, batch_size=50))
+    data = load(Config(task="copy", dataset="copy", sequence_length=12, examples=300, batch_size=50))
     x, y = next(iter(data.train))
     assert x.shape == (50, 32) and data.input_shape == (32,) and data.vocab_size == data.num_outputs == 10
     assert data.train_tokens == 300 * 32 and len(data.fingerprint) == 64
-    again = synthetic_data(Config(task="copy", dataset="copy", sequence_length=12, examples=300, batch_size=50))
+    again = load(Config(task="copy", dataset="copy", sequence_length=12, examples=300, batch_size=50))
     assert again.fingerprint == data.fingerprint
 
 
@@ -119,8 +120,8 @@ def test_causal_stack_last_output_respects_right_padding():
 def test_tiny_long_range_sweep_end_to_end(store, script, monkeypatch, capsys):
     tmp_path = store
     long_range = script("long_range")
-    monkeypatch.setitem(long_range.PRESETS, "quick", dict(
-        tasks=("adding",), lengths=(6, 12), cells=long_range.CELLS[:2],
+    monkeypatch.setitem(presets.LONG_RANGE, "quick", dict(
+        tasks=("adding",), lengths=(6, 12), cells=presets.CELLS[:2],
         base=dict(examples=256, epochs=2, units=8)))
     assert long_range.main(["--set", "batch_size=64", "--set", "flow_samples=2"]) == 0
     out = capsys.readouterr().out

@@ -19,10 +19,11 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from zoo.config import TASKS, Config, apply_overrides, parse_grid  # noqa: E402
-from zoo.errors import UserError  # noqa: E402
+from zoo.config import Config, apply_overrides, parse_grid  # noqa: E402
+from zoo.errors import UserError, command  # noqa: E402
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -35,8 +36,8 @@ def main(argv=None):
     sweep.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
                        help="values to sweep for a field (repeatable), e.g. --grid cell=vanilla,gru")
     compare = commands.add_parser("compare", help="print and save comparison tables of the runs")
-    compare.add_argument("--experiment", action="append", choices=TASKS,
-                         help="experiment(s) to compare (default: every task)")
+    compare.add_argument("--experiment", action="append",
+                         help="experiment(s) to compare, named by task (default: every task)")
     score = commands.add_parser("score", help="log-probability of sentences under a language-model run")
     score.add_argument("--run", required=True, help="MLflow run id of a finished language-model run")
     score.add_argument("sentences", nargs="+")
@@ -49,7 +50,7 @@ def main(argv=None):
     export = commands.add_parser("export", help="write model.keras, a raw-text SavedModel and a "
                                  "registered MLflow model of a finished run")
     export.add_argument("--run", help="MLflow run id (default: the best finished run of --experiment)")
-    export.add_argument("--experiment", choices=("sentiment", "pos", "lm"))
+    export.add_argument("--experiment", help="the task's experiment, e.g. sentiment (zoo.tasks: those with an export)")
     export.add_argument("--out", default="exports", help="folder of the exports (default: exports)")
     predict = commands.add_parser("predict", help="predictions of an exported model for raw texts")
     predict.add_argument("--model", required=True, help="model.keras, saved_model/, mlflow_model/ "
@@ -58,62 +59,58 @@ def main(argv=None):
     predict.add_argument("texts", nargs="+")
     args = parser.parse_args(argv)
 
-    try:
-        if args.command in ("score", "generate"):
-            return use_language_model(args)
-        if args.command in ("export", "predict"):
-            from zoo import export as exporting
+    if args.command in ("score", "generate"):
+        return use_language_model(args)
+    if args.command in ("export", "predict"):
+        from zoo import export as exporting
 
-            if args.command == "export":
-                print(f"exported to {exporting.export(args.run, args.experiment, args.out)}")
-                return 0
-            if args.k < 1:
-                raise UserError(f"Invalid --k {args.k}; expected an integer >= 1.")
-            for text, prediction in zip(args.texts, exporting.predict(args.model, args.texts, args.k)):
-                print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
+        if args.command == "export":
+            print(f"exported to {exporting.export(args.run, args.experiment, args.out)}")
             return 0
-        if args.command == "compare":
-            from zoo.compare import compare as compare_runs
-
-            for experiment in args.experiment or TASKS:
-                compare_runs(experiment)
-            return 0
-        config = apply_overrides(Config(), args.set)
-        from zoo import train as engine  # imports TensorFlow: after the configuration is checked
-
-        if args.command == "train":
-            result = engine.run(config)
-            print(result.summary())
-            return 1 if result.status == "FAILED" else 0
-        grid = parse_grid(args.grid)
-        if not grid:
-            raise UserError("sweep needs at least one --grid FIELD=V1,V2, e.g. --grid cell=vanilla,gru.")
-        for result in engine.sweep(engine.grid(config, grid)).results:
-            print(result.summary())
+        if args.k < 1:
+            raise UserError(f"Invalid --k {args.k}; expected an integer >= 1.")
+        for text, prediction in zip(args.texts, exporting.predict(args.model, args.texts, args.k)):
+            print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
         return 0
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.command == "compare":
+        from zoo import tasks
+        from zoo.compare import compare as compare_runs
+
+        for experiment in args.experiment or tasks.TASKS:
+            compare_runs(tasks.get(experiment).name)
+        return 0
+    config = apply_overrides(Config(), args.set)
+    from zoo import train as engine  # imports TensorFlow: after the configuration is checked
+
+    if args.command == "train":
+        result = engine.run(config)
+        print(result.summary())
+        return 1 if result.status == "FAILED" else 0
+    grid = parse_grid(args.grid)
+    if not grid:
+        raise UserError("sweep needs at least one --grid FIELD=V1,V2, e.g. --grid cell=vanilla,gru.")
+    for result in engine.sweep(engine.grid(config, grid)).results:
+        print(result.summary())
+    return 0
 
 
 def use_language_model(args):
-    from zoo import generate, tracking
+    from zoo import generate, tasks, tracking
     import zoo.layers  # noqa: F401  (registers the layers the logged model uses)
 
-    config, vocabularies, net = tracking.load_run(args.run)
-    if config["task"] != "lm":
+    config, tokenizers, net = tracking.load_run(args.run)
+    if not tasks.get(config["task"]).language_model:
+        valid = [name for name, spec in tasks.TASKS.items() if spec.language_model]
         raise UserError(f"MLflow run {args.run} is a {config['task']!r} run; score and generate "
-                        "need a language-model (task=lm) run.")
+                        f"need a language-model (task={' or '.join(valid)}) run.")
     if args.command == "generate" and (args.temperature <= 0 or args.length < 1):
         raise UserError("generate needs --temperature > 0 and --length >= 1.")
-    characters = config["dataset"] == "tinyshakespeare"
-    vocabulary = vocabularies["tokens"]
+    tokenizer = tokenizers["tokens"]
     if args.command == "generate":
-        print(generate.generate(net, vocabulary, args.prompt, args.length, args.temperature,
-                                args.seed, characters))
+        print(generate.generate(net, tokenizer, args.prompt, args.length, args.temperature, args.seed))
         return 0
     for sentence in args.sentences:
-        print(f"{generate.score(net, vocabulary, sentence, characters):10.3f}  {sentence}")
+        print(f"{generate.score(net, tokenizer, sentence):10.3f}  {sentence}")
     return 0
 
 

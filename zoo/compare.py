@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zoo import plots, tracking
-from zoo.models import TASK_METRIC
+from zoo import plots, tasks, tracking
 
 
 def summarize(frame, metric):
@@ -37,7 +36,7 @@ def compare(experiment, parent_run_id=None, out_dir=None):
         print(f"{experiment}: no runs yet")
         return pd.DataFrame()
     frame = frame[frame["tags.variant"].notna()]
-    metric = TASK_METRIC.get(experiment, "loss")
+    metric = tasks.TASKS[experiment].metric if experiment in tasks.TASKS else "loss"
     summary = summarize(frame, metric)
     out_dir = Path(out_dir or tracking.STORE_DIR / "compare" / experiment)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,29 +11,41 @@ from dataclasses import dataclass
 
 from zoo.errors import UserError
 
-TASKS = ("adding", "copy", "sentiment", "pos", "lm")
-CELLS = ("vanilla", "vanilla_keras", "gru", "lstm", "tcn")
-VANILLA_CELLS = ("vanilla", "vanilla_keras")
-ACTIVATIONS = ("tanh", "relu")
-RECURRENT_INITIALIZERS = ("orthogonal", "identity", "glorot_uniform")
+ACTIVATIONS = ("tanh", "relu")  # of the vanilla cells; zoo.cells says which cell takes which
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
-CLIPPINGS = ("none", "value", "norm", "global_norm")
 POOLINGS = ("last", "mean")
 SOURCES = ("local", "download")
-CHOICES = {"task": TASKS, "cell": CELLS, "activation": ACTIVATIONS,
-           "recurrent_initializer": RECURRENT_INITIALIZERS, "optimizer": OPTIMIZERS,
-           "clipping": CLIPPINGS, "pooling": POOLINGS, "source": SOURCES}
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """A clipping mode: the Keras optimizer option that does it, and its label in variant names."""
+
+    option: str | None  # clipvalue | clipnorm | global_clipnorm, None for no clipping
+    label: str
+
+
+CLIPPING = {
+    "none": Clipping(None, "noclip"),
+    "value": Clipping("clipvalue", "clipvalue"),  # each gradient element to [-threshold, threshold]
+    "norm": Clipping("clipnorm", "clipnorm"),  # each variable's gradient to norm <= threshold
+    "global_norm": Clipping("global_clipnorm", "clip"),  # all gradients together to norm <= threshold
+}
+# the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
+# name, except the seed: runs that differ only in seed are the same variant
+VARIANT_FIELDS = ("cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
+                  "clipping", "clip_threshold", "seed")
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything one run depends on. Each field is a command-line `--set field=value`."""
 
-    task: str = "adding"  # adding | copy | sentiment | pos | lm
-    dataset: str = "adding"  # a name zoo.data.load knows
-    cell: str = "vanilla"  # vanilla (zoo.layers.VanillaRNN) | vanilla_keras (SimpleRNN) | gru | lstm
-    #                        | tcn (zoo.layers.CausalConvStack: causal dilated convolutions, not recurrent)
-    activation: str = "tanh"  # tanh | relu (vanilla cells; GRU and LSTM keep tanh)
+    task: str = "adding"  # a name in zoo.tasks.TASKS: adding | copy | sentiment | pos | lm
+    dataset: str = "adding"  # a name in zoo.datasets.DATASETS of that task, or user (data_path)
+    cell: str = "vanilla"  # a name in zoo.cells.CELLS: vanilla (zoo.layers.VanillaRNN) | vanilla_keras
+    #                        (SimpleRNN) | gru | lstm | tcn (zoo.layers.CausalConvStack, not recurrent)
+    activation: str = "tanh"  # tanh | relu (vanilla cells; the others take tanh only: zoo.cells)
     recurrent_initializer: str = "orthogonal"  # orthogonal | identity (IRNN) | glorot_uniform
     spectral_radius: float = 1.0  # gain of the orthogonal or identity recurrent initializer
     units: int = 64
@@ -44,7 +56,10 @@ class Config:
     dropout: float = 0.0  # on the inputs of each recurrent layer
     max_vocab: int = 20000  # token tasks: the most frequent training tokens kept (ids beyond: unknown)
     source: str = "local"  # local: files in the data directory | download: TFDS catalog, PTB's URL + sha256
-    data_path: str = ""  # dataset=user: your CSV/TSV (text, label), CoNLL-U, or text file
+    data_path: str = ""  # dataset=user: a folder with train, valid (or dev) and test files, or one file
+    #                      to split: CSV/TSV (text, label), CoNLL-U, or text, by task (zoo.tasks)
+    split_seed: int = 0  # draws the split of a single data file, IMDB's validation set and `limit`'s
+    #                      slices: fixed, so that the seeds of a study see the same test set
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     lr_decay: float = 1.0  # after lr_decay_after epochs, the learning rate is multiplied by this each epoch
@@ -54,7 +69,8 @@ class Config:
     patience: int = 0  # early stopping: epochs without a lower val_loss before stopping, best weights kept (0 = off)
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
     examples: int = 10000  # generated tasks: training examples
-    limit: int = 0  # real datasets: at most this many examples per split (lm: windows); 0 = all
+    limit: int = 0  # real datasets: at most this many examples per split, drawn at random (lm: the first
+    #                 windows of each split); 0 = all
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
     unroll: bool = False  # gru, lstm, vanilla_keras over fixed-length windows (the language model's):
     #                       Keras's unroll, the steps as graph ops instead of a loop; faster for short windows
@@ -69,18 +85,22 @@ class Config:
     seed: int = 0
 
     def variant(self, extra_fields=()):
-        """A short name for what is being compared, e.g. `vanilla-relu-identity-clip1`."""
+        """A short name for what is being compared, e.g. `vanilla-relu-identity-clip1`: the cell,
+        its activation where the cell has a choice, a non-default initializer, bi, the clipping;
+        then `extra_fields` (those a sweep varies beyond VARIANT_FIELDS) as name + value."""
+        from zoo.cells import CELLS
+
         parts = [self.cell]
-        if self.cell in VANILLA_CELLS:
+        if len(CELLS[self.cell].activations) > 1:
             parts.append(self.activation)
         if self.recurrent_initializer != "orthogonal" or self.spectral_radius != 1.0:
             gain = "" if self.spectral_radius == 1.0 else f"{self.spectral_radius:g}"
             parts.append(f"{self.recurrent_initializer}{gain}")
         if self.bidirectional:
             parts.append("bi")
-        clip = {"none": "noclip", "global_norm": "clip", "norm": "clipnorm", "value": "clipvalue"}
-        parts.append(clip[self.clipping] + ("" if self.clipping == "none" else f"{self.clip_threshold:g}"))
-        parts += [f"{name}{getattr(self, name)}" for name in extra_fields if name != "seed"]
+        clip = CLIPPING[self.clipping]
+        parts.append(clip.label + ("" if clip.option is None else f"{self.clip_threshold:g}"))
+        parts += [f"{name}{getattr(self, name)}" for name in extra_fields if name not in VARIANT_FIELDS]
         return "-".join(parts)
 
 
@@ -94,8 +114,20 @@ def _one_of(name, value, valid):
 
 def validate(config):
     """Raises UserError (one line, naming the valid choices) for anything that cannot run."""
-    for name, valid in CHOICES.items():
+    from zoo import tasks
+    from zoo.cells import CELLS
+
+    choices = {"task": tuple(tasks.TASKS), "cell": tuple(CELLS), "optimizer": OPTIMIZERS,
+               "clipping": tuple(CLIPPING), "pooling": POOLINGS, "source": SOURCES}
+    for name, valid in choices.items():
         _one_of(name, getattr(config, name), valid)
+    cell, task = CELLS[config.cell], tasks.get(config.task)
+    if config.activation not in cell.activations:
+        raise UserError(f"Invalid activation {config.activation!r} for cell {config.cell!r}; valid choices: "
+                        f"{', '.join(cell.activations)}.")
+    if config.recurrent_initializer not in cell.initializers:
+        raise UserError(f"Invalid recurrent_initializer {config.recurrent_initializer!r} for cell "
+                        f"{config.cell!r}; valid choices: {', '.join(cell.initializers)}.")
     for name in ("units", "layers", "embedding_size", "batch_size", "epochs", "examples", "max_vocab",
                  "grad_norm_every", "flow_samples", "evaluation_steps_per_execution"):
         if getattr(config, name) < 1:
@@ -113,26 +145,24 @@ def validate(config):
         raise UserError(f"Invalid patience {config.patience!r}; expected 0 (no early stopping) or more epochs.")
     if config.limit < 0:
         raise UserError(f"Invalid limit {config.limit!r}; expected 0 (all) or a positive integer.")
-    if config.seed < 0:
-        raise UserError(f"Invalid seed {config.seed!r}; expected an integer >= 0.")
-    if config.cell not in VANILLA_CELLS and config.activation != "tanh":
-        raise UserError(f"Invalid activation {config.activation!r} for cell {config.cell!r}: "
-                        f"activation applies to {' and '.join(VANILLA_CELLS)} only; use activation=tanh.")
-    if config.cell == "tcn" and config.bidirectional:
-        raise UserError("Invalid bidirectional=true with cell 'tcn': a causal convolution stack "
-                        "reads left to right only; use bidirectional=false.")
-    if config.task == "lm" and config.bidirectional:
-        raise UserError("Invalid bidirectional=true with task 'lm': a language model predicts the "
-                        "next token and must not read the future; use bidirectional=false.")
-    if config.clipping != "none" and config.clip_threshold <= 0:
+    if config.seed < 0 or config.split_seed < 0:
+        raise UserError(f"Invalid seed {config.seed!r} or split_seed {config.split_seed!r}; expected integers >= 0.")
+    if config.bidirectional and not cell.recurrent:
+        raise UserError(f"Invalid bidirectional=true with cell {config.cell!r}: it reads left to right "
+                        "only; use bidirectional=false.")
+    if config.bidirectional and task.causal:
+        raise UserError(f"Invalid bidirectional=true with task {config.task!r}: it predicts what comes next "
+                        "and must not read the future; use bidirectional=false.")
+    if CLIPPING[config.clipping].option is not None and config.clip_threshold <= 0:
         raise UserError(f"Invalid clip_threshold {config.clip_threshold!r} with clipping="
                         f"{config.clipping}; expected > 0, or clipping=none.")
     if config.bptt_steps is not None:
         if config.bptt_steps < 1:
             raise UserError(f"Invalid bptt_steps {config.bptt_steps!r}; expected none or an integer >= 1.")
-        if config.cell != "vanilla":
+        if not cell.truncated_bptt:
+            valid = [name for name, c in CELLS.items() if c.truncated_bptt]
             raise UserError(f"Invalid bptt_steps with cell {config.cell!r}: truncated BPTT is "
-                            "implemented by cell=vanilla only; use bptt_steps=none.")
+                            f"implemented by cell={' and '.join(valid)} only; use bptt_steps=none.")
     return config
 
 

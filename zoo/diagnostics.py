@@ -1,8 +1,9 @@
 """The evidence for vanishing and exploding gradients, measured during training.
 
-- `GradientMonitor`: trains a model as Keras's own train step does, and reports each step's
-  global gradient norm before the optimizer clips it (`grad_norm`) and, per epoch, the share of
-  steps where the optimizer's clipping changed the update (`clipped_fraction`).
+- `GradientMonitor` (defined in zoo.layers.monitor, importable from here too): trains a model as
+  Keras's own train step does, and reports each step's global gradient norm before the optimizer
+  clips it (`grad_norm`) and, per epoch, the share of steps where the optimizer's clipping
+  changed the update (`clipped_fraction`).
 - `SpectralRadius`: the largest |eigenvalue| of each vanilla layer's recurrent kernel, per epoch.
 - `GradientFlow`: ||dL/dh_t|| at every step t on one fixed batch, a few times per run.
 - `NaNGuard`: stops training at the first non-finite loss or gradient norm and says where.
@@ -10,107 +11,20 @@
 They report numbers (into Keras logs or attributes); zoo.tracking logs them.
 """
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import compat
 from zoo.layers import VanillaRNN
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class GradientMonitor(keras.Model):
-    """Wraps `net` for training: same forward, loss, metrics and optimizer step as Keras's
-    train step, plus `grad_norm` (this step's global norm, before clipping) and
-    `clipped_fraction` (this epoch's share of steps that `clipping` changed) in the logs.
-
-    Args:
-        net: the model to train (its weights are shared, not copied).
-        clipping: the optimizer's clipping: "none", "value" (clipvalue), "norm" (clipnorm) or
-            "global_norm" (global_clipnorm). The optimizer does the clipping; this only detects it.
-        clip_threshold: the optimizer's threshold.
-        perplexity: also report `perplexity` = exp(mean loss), for a loss that is the mean
-            cross-entropy per token (a language model). A metric of its own would compute the
-            softmax over the vocabulary a second time: a fifth of the training step on PTB.
-        xla_evaluation: compile evaluation (`evaluate`, and validation in `fit`) with XLA,
-            whatever `compile(jit_compile=...)` says for training. For batches of one fixed shape.
-        evaluation_steps_per_execution: Keras's `steps_per_execution` for evaluation alone:
-            batches per call of the compiled evaluation function. Training keeps
-            `compile(steps_per_execution=...)`, so the NaN guard still sees every training step.
-    """
-
-    def __init__(self, net, clipping="none", clip_threshold=1.0, perplexity=False, xla_evaluation=False,
-                 evaluation_steps_per_execution=1, **kwargs):
-        super().__init__(**kwargs)
-        self.net = net
-        self.clipping = clipping
-        self.clip_threshold = clip_threshold
-        self.perplexity = perplexity
-        self.xla_evaluation = xla_evaluation
-        self.evaluation_steps_per_execution = evaluation_steps_per_execution
-        self.clipped = keras.metrics.Mean(name="clipped_fraction")
-
-    def evaluate(self, *args, **kwargs):
-        """Keras's evaluate (also fit's validation) with the evaluation settings: XLA if
-        `xla_evaluation`, and `evaluation_steps_per_execution` batches per call. Keras reads both
-        from the attributes that training uses, when it builds and traces the test function."""
-        for_training = self.jit_compile, self.steps_per_execution
-        if self.xla_evaluation:
-            self.jit_compile = True
-        self.steps_per_execution = self.evaluation_steps_per_execution
-        validation = getattr(self, "_eval_epoch_iterator", None)  # fit's, made with training's value
-        if validation is not None:
-            validation.steps_per_execution = self.evaluation_steps_per_execution
-        try:
-            return super().evaluate(*args, **kwargs)
-        finally:
-            self.jit_compile, self.steps_per_execution = for_training
-
-    def with_perplexity(self, logs):
-        if self.perplexity:
-            logs["perplexity"] = tf.exp(logs["loss"])  # the loss is the running mean of the epoch
-        return logs
-
-    def test_step(self, data):
-        return self.with_perplexity(super().test_step(data))
-
-    def call(self, inputs, training=False):
-        return self.net(inputs, training=training)
-
-    def clipping_changes(self, gradients, global_norm):
-        """1.0 where the optimizer's clipping changes these gradients, else 0.0."""
-        threshold = self.clip_threshold
-        if self.clipping == "global_norm":
-            changed = global_norm > threshold
-        elif self.clipping == "norm":  # clipnorm clips each variable's gradient on its own
-            changed = tf.reduce_any([tf.norm(tf.convert_to_tensor(g)) > threshold for g in gradients])
-        elif self.clipping == "value":
-            changed = tf.reduce_any([tf.reduce_max(tf.abs(tf.convert_to_tensor(g))) > threshold
-                                     for g in gradients])
-        else:
-            changed = tf.constant(False)
-        return tf.cast(changed, "float32")
-
-    def train_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
-        grad_norm = tf.linalg.global_norm(gradients)
-        self.clipped.update_state(self.clipping_changes(gradients, grad_norm))
-        self.optimizer.apply_gradients(zip(gradients, variables))
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
-            elif metric is not self.clipped:
-                metric.update_state(y, y_pred, sample_weight=sample_weight)
-        return self.with_perplexity({**self.get_metrics_result(), "grad_norm": grad_norm})
+from zoo.layers import GradientMonitor  # noqa: F401  (re-exported: zoo.train, tests, benchmarks)
 
 
 def recurrent_layers(model):
     """Every recurrent layer in `model` (both directions of a Bidirectional), in order."""
-    return [layer for layer in model._flatten_layers(include_self=False)
+    return [layer for layer in compat.flatten_layers(model)
             if isinstance(layer, keras.layers.RNN)]
 
 
@@ -162,20 +76,15 @@ def gradient_flow(model, inputs, targets, loss):
     """
     layers = recurrent_layers(model)
     bumps = {layer.path: [] for layer in layers}
-    with tf.GradientTape() as tape:
+    with tf.GradientTape() as tape, contextlib.ExitStack() as restore:
         for layer in layers:
             if isinstance(layer, VanillaRNN):
                 layer.watch_gradient_flow(tape)
+                restore.callback(layer.watch_gradient_flow, None)
             else:
-                layer.inner_loop = _bumped_inner_loop(layer, tape, bumps[layer.path])
-        try:
-            value = loss(targets, model(inputs, training=False))
-        finally:
-            for layer in layers:
-                if isinstance(layer, VanillaRNN):
-                    layer.watch_gradient_flow(None)
-                else:
-                    del layer.inner_loop
+                loop = _bumped_inner_loop(layer, tape, bumps[layer.path])
+                restore.enter_context(compat.swapped_inner_loop(layer, loop))
+        value = loss(targets, model(inputs, training=False))
     sources = {layer.path: layer.gradient_flow_probe if isinstance(layer, VanillaRNN)
                else bumps[layer.path] for layer in layers}
     gradients = tape.gradient(value, sources)

@@ -9,18 +9,10 @@ then prints the comparison table. `--grid` replaces that grid by the product of 
 
 import argparse
 import dataclasses
-import sys
 
 from zoo.config import apply_overrides, parse_grid
-from zoo.errors import UserError
-
-CELLS = [
-    dict(cell="vanilla", activation="tanh"),
-    dict(cell="vanilla", activation="relu", recurrent_initializer="identity"),  # IRNN
-    dict(cell="gru"),
-    dict(cell="lstm"),
-]
-CLIPPING = ["none", "global_norm"]
+from zoo.errors import command
+from zoo.presets import CELLS, CLIPPING
 
 
 def comparison(base, cells=CELLS):
@@ -29,6 +21,7 @@ def comparison(base, cells=CELLS):
             for cell in cells for clipping in CLIPPING]
 
 
+@command
 def main(doc, presets, argv=None):
     """Parses the script's command line, runs its sweep, prints the table; returns the exit code.
 
@@ -42,13 +35,9 @@ def main(doc, presets, argv=None):
     parser.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
                         help="sweep these values instead of the default cells x clipping grid")
     args = parser.parse_args(argv)
-    try:
-        base = apply_overrides(presets[args.preset], args.set)
-        from zoo import train
+    base = apply_overrides(presets[args.preset], args.set)
+    from zoo import train
 
-        configs = train.grid(base, parse_grid(args.grid)) if args.grid else comparison(base)
-        train.sweep(configs)  # prints each run's summary line and the comparison table
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    configs = train.grid(base, parse_grid(args.grid)) if args.grid else comparison(base)
+    train.sweep(configs)  # prints each run's summary line and the comparison table
     return 0

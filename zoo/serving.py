@@ -14,62 +14,80 @@ import tensorflow as tf
 # MLflow asks for type hints to validate inputs by them; this model validates by its signature
 warnings.filterwarnings("ignore", message="Add type hints to the `predict` method", category=UserWarning)
 
-TOP_K = 5  # language model: next tokens shown by predict and the MLflow model
-PARAMS = {"k": TOP_K, "length": 0, "temperature": 1.0, "seed": 0}  # the MLflow model's params (lm)
+TOP_K = 5  # next tokens shown by predict and the MLflow model (a signature with a `k` input)
+# the MLflow model's params, by the signature input they fill: `k`, and those of a `generate` signature
+PARAMS = {"k": TOP_K, "length": 0, "temperature": 1.0, "seed": 0}
+GENERATE_PARAMS = ("length", "temperature", "seed")
+
+# What the model_config of an exported model (zoo.export.model_config, from the task's spec) says:
+#   input: the serving signature's input name; params: {pyfunc param: signature input};
+#   columns: outputs, in order; lengths: the output that cuts per-token columns (or None);
+#   generate: the signature that fills column `generated` when params length > 0 (or None).
 
 
-def rows(task, outputs):
-    """Signature outputs (numpy arrays, or nested lists) -> one dict per input text."""
-    text = lambda values: [v.decode("utf-8") if isinstance(v, bytes) else v for v in values]  # noqa: E731
-    if task == "sentiment":
-        return [{"probability": float(p), "label": int(label)}
-                for p, label in zip(outputs["probability"], outputs["label"])]
-    if task == "pos":
-        return [{"tokens": text(words[:n]), "tags": text(tags[:n])}
-                for words, tags, n in zip(outputs["tokens"], outputs["tags"], outputs["lengths"])]
-    return [{"tokens": text(words), "probabilities": [float(p) for p in probabilities]}
-            for words, probabilities in zip(outputs["tokens"], outputs["probabilities"])]
+def params_of(served):
+    """The MLflow model's params (with defaults) for this model_config; {} if it takes none."""
+    names = list(served["params"]) + (list(GENERATE_PARAMS) if served.get("generate") else [])
+    return {name: PARAMS[name] for name in names}
 
 
-def call_saved_model(loaded, task, texts, k=TOP_K):
+def _python(value):
+    """A numpy value or array -> Python (bytes decoded)."""
+    value = value.tolist() if hasattr(value, "tolist") else value
+    if isinstance(value, list):
+        return [v.decode("utf-8") if isinstance(v, bytes) else v for v in value]
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def rows(served, outputs):
+    """Signature outputs (numpy arrays) -> one dict per input text, with the model_config's columns."""
+    lengths = outputs[served["lengths"]] if served.get("lengths") else None
+    result = []
+    for i in range(len(outputs[served["columns"][0]])):
+        row = {}
+        for column in served["columns"]:
+            value = _python(outputs[column][i])
+            row[column] = value[:int(lengths[i])] if lengths is not None else value
+        result.append(row)
+    return result
+
+
+def call_saved_model(loaded, served, texts, k=TOP_K):
     """Predictions of a loaded SavedModel's serving signature: one dict per text."""
     serve = loaded.signatures["serving_default"]
-    texts = tf.constant(list(texts), tf.string, shape=[len(texts)])
-    if task == "lm":
-        outputs = serve(prompts=texts, k=tf.constant(k))
-    else:
-        outputs = serve(texts=texts) if task == "sentiment" else serve(sentences=texts)
-    return rows(task, {key: value.numpy() for key, value in outputs.items()})
+    inputs = {served["input"]: tf.constant(list(texts), tf.string, shape=[len(texts)])}
+    inputs.update({name: tf.constant(int(k)) for name in served["params"].values()})
+    outputs = serve(**inputs)
+    return rows(served, {key: value.numpy() for key, value in outputs.items()})
 
 
-def predict(loaded, task, model_input, params=None):
-    """A DataFrame with a `text` column (or a list of texts) -> a DataFrame, one row per text:
-    sentiment: probability, label; pos: tokens, tags; lm: tokens, probabilities (the k most
-    likely next tokens), and with params length > 0 also `generated`: the prompt and `length`
-    tokens sampled at params temperature and seed."""
+def predict(loaded, served, model_input, params=None):
+    """A DataFrame with a `text` column (or a list of texts) -> a DataFrame, one row per text,
+    with the model_config's columns; where the model has a `generate` signature and params
+    length > 0, also `generated`: the prompt and `length` tokens sampled at params temperature
+    and seed."""
     texts = model_input["text"] if isinstance(model_input, pd.DataFrame) else model_input
     texts = ["" if text is None else str(text) for text in texts]
     params = {**PARAMS, **(params or {})}
-    frame = pd.DataFrame(call_saved_model(loaded, task, texts, int(params["k"])),
-                         columns=["probability", "label"] if task == "sentiment" else
-                         ["tokens", "tags"] if task == "pos" else ["tokens", "probabilities"])
-    if task == "lm" and int(params["length"]) > 0:
-        frame["generated"] = [loaded.signatures["generate"](
-            prompt=tf.constant(text), length=tf.constant(int(params["length"])),
-            temperature=tf.constant(float(params["temperature"])),
-            seed=tf.constant(int(params["seed"])))["text"].numpy().decode("utf-8") for text in texts]
+    frame = pd.DataFrame(call_saved_model(loaded, served, texts, int(params["k"])), columns=served["columns"])
+    if served.get("generate") and int(params["length"]) > 0:
+        generate = loaded.signatures[served["generate"]]
+        frame["generated"] = [generate(prompt=tf.constant(text), length=tf.constant(int(params["length"])),
+                                       temperature=tf.constant(float(params["temperature"])),
+                                       seed=tf.constant(int(params["seed"])))["text"].numpy().decode("utf-8")
+                              for text in texts]
     return frame
 
 
 class ServingModel(mlflow.pyfunc.PythonModel):
-    """The exported SavedModel as an MLflow pyfunc model; model_config: {"task": ...}."""
+    """The exported SavedModel as an MLflow pyfunc model; model_config: what rows() reads."""
 
     def load_context(self, context):
         self.loaded = tf.saved_model.load(context.artifacts["saved_model"])
-        self.task = context.model_config["task"]
+        self.served = context.model_config
 
     def predict(self, context, model_input, params=None):
-        return predict(self.loaded, self.task, model_input, params)
+        return predict(self.loaded, self.served, model_input, params)
 
 
 mlflow.models.set_model(ServingModel())

@@ -19,18 +19,17 @@ import platform
 import subprocess
 import time
 from pathlib import Path
-from unittest import mock
 
 import keras
 import matplotlib.pyplot as plt
 import mlflow
-import mlflow.keras.save as mlflow_keras_save
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
+from zoo import compat
 from zoo.errors import UserError
 
 STORE_DIR = Path("mlruns")
@@ -97,17 +96,9 @@ class Recorder:
         """The model with its signature and an input example (`mlflow.keras`)."""
         signature = mlflow.models.infer_signature(example, net.predict(example, verbose=0))
         requirements = [f"{name}=={version}" for name, version in PACKAGES.items() if name != "python"]
-        # mlflow.keras writes the input example before it creates the model directory
-        # (mlflow/mlflow#16183, open in 3.17): create it first, as the proposed fix does.
-        save_example = mlflow_keras_save._save_example
-
-        def save_example_into_new_dir(model, input_example, path, *args, **kwargs):
-            os.makedirs(path, exist_ok=True)
-            return save_example(model, input_example, path, *args, **kwargs)
-
-        with mock.patch.object(mlflow_keras_save, "_save_example", save_example_into_new_dir):
-            mlflow.keras.log_model(net, name="model", signature=signature, input_example=example,
-                                   pip_requirements=requirements)
+        # mlflow.keras.log_model, with the workaround for mlflow/mlflow#16183 (zoo.compat)
+        compat.log_keras_model(net, name="model", signature=signature, input_example=example,
+                               pip_requirements=requirements)
 
     def fail(self, **tags):
         """End this run as FAILED, with `tags` saying why (e.g. nan_step, nan_cause)."""
@@ -206,7 +197,9 @@ def log_artifacts(run_id, paths):
 
 
 def load_run(run_id):
-    """(config dict, vocabularies dict, keras model) of a finished run that logged a model."""
+    """(config dict, {name: zoo.text.Tokenizer}, keras model) of a finished run that logged a model."""
+    from zoo.text import Tokenizer
+
     client = MlflowClient(tracking_uri())
     mlflow.set_tracking_uri(tracking_uri())
     try:
@@ -217,5 +210,12 @@ def load_run(run_id):
     if run.info.status != "FINISHED":
         raise UserError(f"MLflow run {run_id} is {run.info.status}; pick a FINISHED run.")
     config = mlflow.artifacts.load_dict(f"runs:/{run_id}/config.json")
+    names = {artifact.path for artifact in client.list_artifacts(run_id)}
+    if "tokenizer.json" not in names:
+        raise UserError(f"MLflow run {run_id} has no tokenizer.json (it predates the zoo's tokenizer or "
+                        "has no text input); train it again with this version.")
     vocabularies = mlflow.artifacts.load_dict(f"runs:/{run_id}/vocabulary.json")
-    return config, vocabularies, mlflow.keras.load_model(f"runs:/{run_id}/model")
+    settings = mlflow.artifacts.load_dict(f"runs:/{run_id}/tokenizer.json")
+    tokenizers = {name: Tokenizer.from_dict({**values, "vocabulary": vocabularies[name]})
+                  for name, values in settings.items()}
+    return config, tokenizers, mlflow.keras.load_model(f"runs:/{run_id}/model")

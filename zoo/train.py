@@ -14,20 +14,10 @@ import time
 from dataclasses import dataclass
 
 import keras
-import numpy as np
-import pandas as pd
 
-from zoo import compare, diagnostics, generate, models, plots, tracking
-from zoo.config import FIELDS, validate
-from zoo.data import load
+from zoo import compare, datasets, diagnostics, models, plots, tasks, tracking
+from zoo.config import FIELDS, VARIANT_FIELDS, validate
 from zoo.errors import UserError
-
-# fields that Config.variant names already; other fields varied by a sweep join the name
-VARIANT_FIELDS = {"cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
-                  "clipping", "clip_threshold", "seed"}
-
-
-PROMPTS = {"ptb": ["the company said", "in the"], "tinyshakespeare": ["ROMEO:\n", "First Citizen:\n"]}
 
 
 class ResetStates(keras.callbacks.Callback):
@@ -65,31 +55,11 @@ class RunResult:
         return f"run {self.name} finished: {shown}; MLflow run {self.run_id}"
 
 
-def tagging_report(net, data):
-    """Per-tag precision, recall and F1 on data.test (padding left out), and the confusion matrix."""
-    tags = data.vocabularies["tags"]
-    matrix = np.zeros((len(tags), len(tags)), dtype="int64")
-    for x, y in data.test:
-        predicted = net.predict_on_batch(x).argmax(-1)
-        real = y.numpy() > 0
-        np.add.at(matrix, (y.numpy()[real], predicted[real]), 1)
-    used = [i for i in range(len(tags)) if matrix[i].sum() or matrix[:, i].sum()]
-    matrix = matrix[np.ix_(used, used)]
-    true_positive = np.diag(matrix)
-    precision = true_positive / np.maximum(matrix.sum(axis=0), 1)
-    recall = true_positive / np.maximum(matrix.sum(axis=1), 1)
-    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
-    table = pd.DataFrame({"tag": [tags[i] for i in used], "support": matrix.sum(axis=1),
-                          "precision": precision, "recall": recall, "f1": f1})
-    return table, matrix
-
-
 def compiled_monitor(config, net, jit_compile="auto"):
     """`net` wrapped in a GradientMonitor and compiled with the configured loss, metrics and
     optimizer: what `run` trains (benchmarks/lm_throughput.py times the same)."""
     loss, metrics = models.loss_and_metrics(config)
-    monitor = diagnostics.GradientMonitor(net, config.clipping, config.clip_threshold,
-                                          perplexity=config.task == "lm",
+    monitor = diagnostics.GradientMonitor(net, perplexity=tasks.get(config.task).perplexity,
                                           xla_evaluation=config.xla_evaluation,
                                           evaluation_steps_per_execution=config.evaluation_steps_per_execution)
     monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
@@ -103,24 +73,27 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     becomes non-finite stops there and ends FAILED with tags nan_step and nan_cause.
     """
     validate(config)
-    data = data if data is not None else load(config)
+    task, dataset = tasks.get(config.task), datasets.get(config)
+    data = data if data is not None else datasets.load(config)
     keras.utils.set_random_seed(config.seed)
     net = models.build(config, data)
     monitor = compiled_monitor(config, net)
     loss = monitor.loss  # the configured loss, for the gradient flow
     probe_inputs, probe_targets = next(iter(data.val))  # the fixed batch of the gradient flow
-    metric = models.TASK_METRIC[config.task]
+    metric = task.metric
     variant = config.variant(extra_variant_fields)
     name = f"{config.task}-{variant}"
 
     guard = diagnostics.NaNGuard()
     flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
                                     config.flow_samples)
-    tags = {"variant": variant, "data_sha256": data.fingerprint}
+    tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report}
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags,
                             nested=nested) as recorder:
-        if data.vocabularies:  # the training split's vocabularies: id i is entry i
+        if data.tokenizers:  # the training split's vocabularies (id i is entry i) and the tokenizers
             recorder.log_dict(data.vocabularies, "vocabulary.json")
+            recorder.log_dict({name: {key: value for key, value in tokenizer.to_dict().items() if key != "vocabulary"}
+                               for name, tokenizer in data.tokenizers.items()}, "tokenizer.json")
         reset = ResetStates(net)
         callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
         if config.lr_decay != 1.0:
@@ -153,19 +126,16 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
         test = monitor.evaluate(data.test, return_dict=True, verbose=0, callbacks=[reset])
         results.update({f"test_{key}": value for key, value in test.items()
                         if key not in ("clipped_fraction", "compile_metrics")})
-        if config.task == "pos":
-            table, matrix = tagging_report(net, data)
-            recorder.log_text(table.to_markdown(index=False, floatfmt=".4f"), "per_tag_f1.md")
-            recorder.log_figure(plots.confusion_matrix(matrix, table["tag"].tolist(), name),
-                                "confusion_matrix.png")
-            results["test_macro_f1"] = float(table["f1"].mean())
-        if config.task == "lm":  # the same weights without carried state, for any batch and length
+        if task.stateful:  # the same weights without carried state, for any batch and length
             stateless = models.build(config, data, stateful=False)
             stateless.set_weights(net.get_weights())
             net = stateless
-            recorder.log_text(generate.samples(
-                net, data.vocabularies["tokens"], PROMPTS.get(config.dataset, ["the"]),
-                characters=config.dataset == "tinyshakespeare"), "samples.txt")
+        report = task.report(net, data, config, dataset)  # the task's own artifacts and metrics
+        for name, text in report.texts.items():
+            recorder.log_text(text, name)
+        for name, figure in report.figures.items():
+            recorder.log_figure(figure, name)
+        results.update(report.metrics)
         recorder.log_metrics(results)
         recorder.log_model(net, keras.ops.convert_to_numpy(probe_inputs[:2]))
     return result

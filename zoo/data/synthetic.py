@@ -72,13 +72,16 @@ def copy_memory(num_examples, length, seed=0, split="train"):
                                                    deterministic=True)
 
 
-def synthetic_data(config):
-    """config.task 'adding' or 'copy' at T = config.sequence_length as a zoo.data.Data:
-    config.examples training sequences, a tenth as many (at least 256) for validation and test."""
-    from zoo.data import Data, prefetched
+def synthetic_data(config, generate, steps, classes=None):
+    """A generated task at T = config.sequence_length as a zoo.data.Data: config.examples training
+    sequences, a tenth as many (at least 256) for validation and test.
+
+    generate: adding_problem or copy_memory; steps: time steps of one example; classes: number of
+    symbols of a token task (its vocabulary and outputs), None for a regression on features.
+    """
+    from zoo.data.pipelines import Data, prefetched
 
     length, n = config.sequence_length, config.examples
-    generate = {"adding": adding_problem, "copy": copy_memory}[config.task]
     sizes = {"train": n, "val": max(256, n // 10), "test": max(256, n // 10)}
     splits = {split: prefetched(generate(size, length, config.seed, split).batch(config.batch_size))
               for split, size in sizes.items()}
@@ -86,14 +89,13 @@ def synthetic_data(config):
     digest = hashlib.sha256(json.dumps({"task": config.task, "length": length, "sizes": sizes,
                                         "seed": config.seed}, sort_keys=True).encode())
     digest.update(first_x.numpy().tobytes() + first_y.numpy().tobytes())
-    steps = length if config.task == "adding" else length + 20
     return Data(
         train=splits["train"],
         val=splits["val"],
         test=splits["test"],
         input_shape=tuple(first_x.shape[1:]),
-        vocab_size=None if config.task == "adding" else COPY_DELIMITER + 1,
-        num_outputs=1 if config.task == "adding" else COPY_DELIMITER + 1,
+        vocab_size=classes,
+        num_outputs=classes or 1,
         train_tokens=n * steps,
         fingerprint=digest.hexdigest(),
     )

@@ -1,0 +1,120 @@
+"""What every task's data becomes: `Data` (tf.data pipelines and what a model needs to know),
+and the small helpers that build it: slices, splits, fingerprints, pipelines from arrays."""
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+from zoo import compat
+
+
+
+@dataclass
+class Data:
+    """What a run trains and evaluates on.
+
+    train, val, test: tf.data pipelines of (inputs, targets) batches. Adding: inputs
+        [batch, time, 2] float32, targets [batch, 1]. Token tasks: inputs [batch, time] int32 ids
+        (0 = padding), targets [batch] class ids (many-to-one) or [batch, time] ids (many-to-many).
+    input_shape: shape of one example's inputs, e.g. (50, 2) or (None,).
+    vocab_size: number of token ids including padding (token tasks), else None.
+    num_outputs: 1 (regression), number of classes or tags, or the vocabulary size (LM).
+    train_tokens: tokens (steps) in one pass over the training set, for tokens_per_sec.
+    fingerprint: sha256 of the data used (the files, or the generated arrays).
+    """
+
+    train: tf.data.Dataset
+    val: tf.data.Dataset
+    test: tf.data.Dataset
+    input_shape: tuple
+    vocab_size: int | None
+    num_outputs: int
+    train_tokens: int
+    fingerprint: str
+    tokenizers: dict = field(default_factory=dict)  # "tokens" (and "tags"): zoo.text.Tokenizer, from train only
+    report: dict = field(default_factory=dict)  # vocabulary report: params to log (zoo.datasets.vocabulary_report)
+
+    @property
+    def vocabularies(self):
+        """{name: [token per id]} of the tokenizers, as the run saves them (vocabulary.json)."""
+        return {name: list(tokenizer.vocabulary) for name, tokenizer in self.tokenizers.items()}
+
+
+def prefetched(dataset):
+    """`dataset` with two batches prefetched and tf.data's autotuning off: the end of every
+    pipeline (zoo.compat.untuned_prefetch says why)."""
+    return compat.untuned_prefetch(dataset)
+
+
+def fingerprint(*arrays):
+    """sha256 over the bytes of numpy arrays."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def sha256_files(paths):
+    """sha256 over the bytes of the files, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_texts(texts):
+    """sha256 over UTF-8 strings, each followed by a newline (data that came without files)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def sample(items, limit, seed):
+    """At most `limit` of `items` (0 = all), drawn at random with `seed`, in their original order."""
+    if not limit or len(items) <= limit:
+        return items
+    keep = np.sort(np.random.default_rng(seed).choice(len(items), limit, replace=False))
+    return [items[i] for i in keep]
+
+
+def split_at_random(items, shares, seed):
+    """`items` cut into parts of these cumulative shares, in an order drawn with `seed`: shares
+    (0.8, 0.9) gives the first 80% (train), the next 10% (validation) and the rest (test)."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    cuts = [int(len(items) * share) for share in shares]
+    return [[items[i] for i in part] for part in np.split(order, cuts)]
+
+
+def hold_out(items, seed, parts=10):
+    """(the rest, one `parts`-th of `items` drawn with `seed`): a validation set held out of train."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    held = len(items) // parts
+    return [items[i] for i in order[held:]], [items[i] for i in order[:held]]
+
+
+def from_arrays(train, val, test, batch_size, seed, input_shape=None, vocab_size=None, num_outputs=1):
+    """Data from ((x, y), (x, y), (x, y)) numpy arrays; the training set is shuffled each epoch."""
+    (x_train, y_train) = train
+
+    def pipeline(x, y, shuffle):
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if shuffle:
+            ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        return prefetched(ds.batch(batch_size))
+
+    steps = x_train.shape[1] if x_train.ndim > 1 else 1
+    return Data(
+        train=pipeline(x_train, y_train, True),
+        val=pipeline(*val, False),
+        test=pipeline(*test, False),
+        input_shape=tuple(input_shape or x_train.shape[1:]),
+        vocab_size=vocab_size,
+        num_outputs=num_outputs,
+        train_tokens=len(x_train) * steps,
+        fingerprint=fingerprint(*train, *val, *test),
+    )

@@ -1,0 +1,100 @@
+"""`GradientMonitor`: trains a model as Keras's own train step does, and reports each step's
+global gradient norm before the optimizer clips it (`grad_norm`) and, per epoch, the share of
+steps where the optimizer's clipping changed the update (`clipped_fraction`).
+
+It reports numbers into Keras logs; zoo.tracking logs them, zoo.diagnostics has the callbacks that
+go with it.
+
+This module imports Keras and TensorFlow only (and `zoo.compat`, which imports nothing heavier).
+"""
+
+import keras
+import tensorflow as tf
+
+from zoo import compat
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GradientMonitor(keras.Model):
+    """Wraps `net` for training: same forward, loss, metrics and optimizer step as Keras's
+    train step, plus `grad_norm` (this step's global norm, before clipping) and
+    `clipped_fraction` (this epoch's share of steps that the optimizer's clipping changed) in
+    the logs. The optimizer clips (Keras's clipvalue, clipnorm or global_clipnorm, as compiled);
+    this only detects it, from the same option.
+
+    Args:
+        net: the model to train (its weights are shared, not copied).
+        perplexity: also report `perplexity` = exp(mean loss), for a loss that is the mean
+            cross-entropy per token (a language model). A metric of its own would compute the
+            softmax over the vocabulary a second time: a fifth of the training step on PTB.
+        xla_evaluation: compile evaluation (`evaluate`, and validation in `fit`) with XLA,
+            whatever `compile(jit_compile=...)` says for training. For batches of one fixed shape.
+        evaluation_steps_per_execution: Keras's `steps_per_execution` for evaluation alone:
+            batches per call of the compiled evaluation function. Training keeps
+            `compile(steps_per_execution=...)`, so the NaN guard still sees every training step.
+    """
+
+    def __init__(self, net, perplexity=False, xla_evaluation=False, evaluation_steps_per_execution=1, **kwargs):
+        super().__init__(**kwargs)
+        self.net = net
+        self.perplexity = perplexity
+        self.xla_evaluation = xla_evaluation
+        self.evaluation_steps_per_execution = evaluation_steps_per_execution
+        self.clipped = keras.metrics.Mean(name="clipped_fraction")
+
+    def evaluate(self, *args, **kwargs):
+        """Keras's evaluate (also fit's validation) with the evaluation settings: XLA if
+        `xla_evaluation`, and `evaluation_steps_per_execution` batches per call. Keras reads both
+        from the attributes that training uses, when it builds and traces the test function."""
+        for_training = self.jit_compile, self.steps_per_execution
+        if self.xla_evaluation:
+            self.jit_compile = True
+        self.steps_per_execution = self.evaluation_steps_per_execution
+        # fit's cached validation iterator, made with training's value
+        compat.set_validation_steps_per_execution(self, self.evaluation_steps_per_execution)
+        try:
+            return super().evaluate(*args, **kwargs)
+        finally:
+            self.jit_compile, self.steps_per_execution = for_training
+
+    def with_perplexity(self, logs):
+        if self.perplexity:
+            logs["perplexity"] = tf.exp(logs["loss"])  # the loss is the running mean of the epoch
+        return logs
+
+    def test_step(self, data):
+        return self.with_perplexity(super().test_step(data))
+
+    def call(self, inputs, training=False):
+        return self.net(inputs, training=training)
+
+    def clipping_changes(self, gradients, global_norm):
+        """1.0 where the optimizer's own clipping option (Keras's global_clipnorm, clipnorm or
+        clipvalue: the one it was built with) changes these gradients, else 0.0."""
+        optimizer = self.optimizer
+        changed = tf.constant(False)
+        if optimizer.global_clipnorm is not None:
+            changed = global_norm > optimizer.global_clipnorm
+        elif optimizer.clipnorm is not None:  # clipnorm clips each variable's gradient on its own
+            changed = tf.reduce_any([tf.norm(tf.convert_to_tensor(g)) > optimizer.clipnorm for g in gradients])
+        elif optimizer.clipvalue is not None:
+            changed = tf.reduce_any([tf.reduce_max(tf.abs(tf.convert_to_tensor(g))) > optimizer.clipvalue
+                                     for g in gradients])
+        return tf.cast(changed, "float32")
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        grad_norm = tf.linalg.global_norm(gradients)
+        self.clipped.update_state(self.clipping_changes(gradients, grad_norm))
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
+            elif metric is not self.clipped:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.with_perplexity({**self.get_metrics_result(), "grad_norm": grad_norm})

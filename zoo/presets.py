@@ -1,0 +1,63 @@
+"""Every experiment's presets as plain values: the scripts in experiments/, the benchmarks and the
+tests read them from here. `quick` is a few CPU minutes on small slices; `full` the benchmark
+configuration. Any field can still be overridden with `--set FIELD=VALUE`.
+"""
+
+from zoo.config import Config
+
+# The comparison the zoo exists for: {vanilla tanh, IRNN (vanilla ReLU with identity init), GRU,
+# LSTM} x {no clipping, global-norm clipping}
+CELLS = [
+    dict(cell="vanilla", activation="tanh"),
+    dict(cell="vanilla", activation="relu", recurrent_initializer="identity"),  # IRNN
+    dict(cell="gru"),
+    dict(cell="lstm"),
+]
+CLIPPING = ["none", "global_norm"]
+
+SENTIMENT = {
+    "quick": Config(task="sentiment", dataset="imdb", limit=2000, sequence_length=100, max_vocab=10000,
+                    embedding_size=32, units=32, epochs=2, batch_size=32, learning_rate=2e-3),
+    # the mean of the states over the (first 400) words is classified: reviews are long; training
+    # stops one epoch after the lowest validation loss and keeps that epoch's weights
+    "full": Config(task="sentiment", dataset="imdb", sequence_length=400, max_vocab=20000, pooling="mean",
+                   embedding_size=128, units=128, epochs=5, patience=1, batch_size=64, learning_rate=1e-3),
+}
+
+POS_TAGGING = {
+    "quick": Config(task="pos", dataset="ud_english_ewt", limit=2000, max_vocab=10000,
+                    embedding_size=32, units=32, epochs=2, batch_size=32, learning_rate=2e-3),
+    "full": Config(task="pos", dataset="ud_english_ewt", bidirectional=True, max_vocab=20000,
+                   embedding_size=100, units=128, epochs=10, batch_size=32, learning_rate=1e-3),
+}
+
+LANGUAGE_MODEL = {
+    "quick": Config(task="lm", dataset="ptb", limit=100, batch_size=20, sequence_length=35,
+                    embedding_size=64, units=64, epochs=1, learning_rate=2e-3, flow_samples=2, unroll=True,
+                    xla_evaluation=True, evaluation_steps_per_execution=10),
+    # Zaremba et al.'s "small" (TF ptb_word_lm): 2 x 200, batch 20, 35 steps, no dropout, 13 epochs,
+    # SGD halved every epoch after the 4th. Their loss sums over the 35 steps and clips at 5, ours
+    # is the mean per token: learning rate 20 and clipping (when on) at 0.25, as PyTorch's example.
+    # Speed (benchmarks/lm_throughput.py): Keras's GRU and LSTM unroll the 35 steps; evaluation
+    # runs with XLA (every window has the same shape), 10 batches per call.
+    "full": Config(task="lm", dataset="ptb", batch_size=20, sequence_length=35, embedding_size=200,
+                   units=200, layers=2, epochs=13, optimizer="sgd", learning_rate=20.0, lr_decay=0.5,
+                   lr_decay_after=4, clip_threshold=0.25, max_vocab=20000, flow_samples=4, unroll=True,
+                   xla_evaluation=True, evaluation_steps_per_execution=10),
+    # characters: 2 x 256, batch 64, windows of 100 characters, Adam. Not unrolled: over 100 steps
+    # unrolling made the LSTM's training step slower here (262 against 250 ms) and tracing 15 s longer.
+    "tinyshakespeare": Config(task="lm", dataset="tinyshakespeare", batch_size=64, sequence_length=100,
+                              embedding_size=64, units=256, layers=2, epochs=12, learning_rate=2e-3,
+                              clip_threshold=1.0, max_vocab=100, flow_samples=4, xla_evaluation=True,
+                              evaluation_steps_per_execution=10),
+}
+
+# The gradient lab (experiments/long_range.py): tasks x lengths x cells x clipping over one base
+LONG_RANGE_BASE = Config(task="adding", dataset="adding", batch_size=64, optimizer="adam", learning_rate=1e-3,
+                         clip_threshold=1.0, flow_samples=3)
+LONG_RANGE = {
+    "quick": dict(tasks=("adding",), lengths=(30, 100), cells=CELLS,
+                  base=dict(examples=10000, epochs=12, units=64)),
+    "full": dict(tasks=("adding", "copy"), lengths=(100, 200, 400), cells=CELLS + [dict(cell="tcn")],
+                 base=dict(examples=20000, epochs=20, units=128)),
+}

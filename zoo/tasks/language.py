@@ -1,0 +1,161 @@
+"""Language modelling: many-to-many next-token prediction, then generation (PTB, Tiny Shakespeare,
+WikiText-style token files, any text).
+
+Each split is one text; the run's Tokenizer (words with `<eos>` for every line break, or
+characters, per the dataset's level; id 0 = unknown) turns it into one stream of ids. Batches
+follow Zaremba et al. (2014): the stream is cut into batch_size contiguous rows, and batch k holds
+the k-th window of sequence_length steps of every row (targets: the same window shifted by one),
+so a stateful model carries its state from window to window; never shuffled; the last partial
+window of each row is dropped; `limit` keeps the first windows. A run logs samples.txt; `score`
+and `generate` use the run. Export: `serving_default(prompts, k)` and `generate(prompt, length,
+temperature, seed)`.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from zoo import generate
+from zoo.data.files import read_text
+from zoo.data.pipelines import Data, prefetched
+from zoo.errors import UserError
+from zoo.losses import SparseCrossEntropy
+from zoo.tasks.spec import Export, Report, TaskSpec
+from zoo.text import Tokenizer, flat_tokens, vocabulary_report
+
+EOS = "<eos>"
+CONTEXT = 200  # tokens of a prompt read (the last ones)
+
+
+def tokenizer_of(level):
+    return Tokenizer(level=level, padding=False, line_end=EOS if level == "word" else None, length=CONTEXT,
+                     keep="last")
+
+
+def cut_text(text, share):
+    """The index where the first `share` of `text` ends, moved on to the next whitespace (so that
+    no word is cut in two)."""
+    at = int(len(text) * share)
+    while at < len(text) and not text[at].isspace():
+        at += 1
+    return at
+
+
+def split(text, seed):
+    """One text -> the first 90% for training, the next 5% for validation, the last 5% for test,
+    in order (cut at whitespace); `seed` is not used: the split of a stream never moves."""
+    first, second = cut_text(text, 0.9), cut_text(text, 0.95)
+    return {"train": text[:first], "val": text[first:second], "test": text[second:]}
+
+
+def hold_out(text, seed):
+    """(the first 90% of a training text, its last 10%): validation when there is no val file."""
+    at = cut_text(text, 0.9)
+    return text[:at], text[at:]
+
+
+def describe(text, level):
+    return f"{int(tokenizer_of(level).split([text]).flat_values.shape[0]):,} tokens"
+
+
+def data(config, dataset, splits, sha256):
+    tokenizer = tokenizer_of(dataset.level).adapt([splits["train"]], max_tokens=config.max_vocab)
+    report = vocabulary_report(tokenizer, {split: flat_tokens(tokenizer.split([text])) for split, text in splits.items()},
+                               config.max_vocab)
+    length, rows = config.sequence_length, config.batch_size
+
+    def pipeline(text):
+        ids = tokenizer.stream(text).numpy()
+        per_row = len(ids) // rows
+        if per_row <= length:
+            raise UserError(f"Too little text for batch_size={rows} and sequence_length={length} "
+                            f"({len(ids):,} tokens); lower them or give more text.")
+        streams = ids[: rows * per_row].reshape(rows, per_row)
+        windows = min((per_row - 1) // length, config.limit or per_row)
+        x = np.stack([streams[:, k * length:(k + 1) * length] for k in range(windows)])
+        y = np.stack([streams[:, k * length + 1:(k + 1) * length + 1] for k in range(windows)])
+        return prefetched(tf.data.Dataset.from_tensor_slices((x, y))), x.size
+
+    (train, train_tokens), (val, _), (test, _) = (pipeline(splits[s]) for s in ("train", "val", "test"))
+    return Data(train=train, val=val, test=test, input_shape=(length,), vocab_size=len(tokenizer.vocabulary),
+                num_outputs=len(tokenizer.vocabulary), train_tokens=train_tokens, fingerprint=sha256,
+                tokenizers={"tokens": tokenizer}, report=report)
+
+
+def report(net, data, config, dataset):
+    """Samples at temperatures 0.5, 1.0 and 1.5 from the dataset's prompts (net: stateless)."""
+    return Report(texts={"samples.txt": generate.samples(net, data.tokenizers["tokens"], dataset.prompts)})
+
+
+def endpoints(archive, net, config, tokenizers):
+    tokenizer = tokenizers["tokens"]
+    archive.track(tokenizer.lookup)
+    size = len(tokenizer.vocabulary)
+
+    def prompt_ids(prompt):
+        ids = tokenizer.ids(prompt[None])[0]
+        return tf.cond(tf.size(ids) > 0, lambda: ids, lambda: tf.constant([generate.start_id(tokenizer)]))
+
+    def last_logits(ids):
+        return net(ids[None, -CONTEXT:], training=False)[0, -1]
+
+    def serve(prompts, k):
+        logits = tf.map_fn(lambda prompt: last_logits(prompt_ids(prompt)), prompts,
+                           fn_output_signature=tf.TensorSpec([size], tf.float32))
+        top = tf.math.top_k(tf.nn.softmax(logits), k=tf.minimum(k, size))
+        return {"tokens": tf.gather(tf.constant(list(tokenizer.vocabulary)), top.indices),
+                "probabilities": top.values}
+
+    def sample(prompt, length, temperature, seed):
+        def step(i, ids):
+            logits = last_logits(ids)[None] / temperature
+            sampled = tf.random.stateless_categorical(logits, 1, seed=tf.stack([seed, i]), dtype=tf.int32)
+            return i + 1, tf.concat([ids, sampled[0]], 0)
+
+        _, ids = tf.while_loop(lambda i, _: i < length, step, (0, prompt_ids(prompt)),
+                               shape_invariants=(tf.TensorShape([]), tf.TensorShape([None])))
+        return {"text": tokenizer.detokenize_graph(ids)}
+
+    archive.add_endpoint("serving_default", serve, [tf.TensorSpec([None], tf.string, name="prompts"),
+                                                    tf.TensorSpec([], tf.int32, name="k")])
+    archive.add_endpoint("generate", sample, [tf.TensorSpec([], tf.string, name="prompt"),
+                                              tf.TensorSpec([], tf.int32, name="length"),
+                                              tf.TensorSpec([], tf.float32, name="temperature"),
+                                              tf.TensorSpec([], tf.int32, name="seed")])
+
+
+def predict(net, config, tokenizers, texts, k):
+    tokenizer = tokenizers["tokens"]
+    result = []
+    for text in texts:
+        ids = generate.prompt_ids(tokenizer, text)
+        logits = np.asarray(net(np.array([ids], "int32")))[0, -1].astype("float64")
+        probabilities = np.exp(generate.log_softmax(logits))
+        top = np.argsort(-probabilities, kind="stable")[:k]
+        result.append({"tokens": tokenizer.tokens(top), "probabilities": probabilities[top].tolist()})
+    return result
+
+
+SPEC = TaskSpec(
+    name="lm",
+    description="language model: token ids [batch, time] -> next-token logits [batch, time, vocabulary]",
+    metric="perplexity", inputs="tokens", many_to_one=False, data=data,
+    loss_and_metrics=lambda config: (SparseCrossEntropy(), []),  # perplexity: GradientMonitor
+    stateful=True, causal=True, perplexity=True, read=read_text, user_format="a UTF-8 text file",
+    split=split, hold_out=hold_out, describe=describe, report=report, language_model=True,
+    export=Export(
+        endpoints=endpoints, predict=predict,
+        serving={"input": "prompts", "params": {"k": "k"}, "columns": ["tokens", "probabilities"],
+                 "lengths": None, "generate": "generate"},
+        examples=["the company said", "in the"],
+        signatures={"serving_default": "prompts string[n], k int32 -> tokens string[n, k], probabilities "
+                                       "float32[n, k] (the k most likely next tokens)",
+                    "generate": "prompt string, length int32, temperature float32, seed int32 -> text string "
+                                "(the prompt and `length` sampled tokens)"},
+        readme={"calls": '    model.signatures["serving_default"](prompts=tf.constant(["the company said"]), '
+                         'k=tf.constant(5))\n'
+                         '    model.signatures["generate"](prompt=tf.constant("the"), length=tf.constant(20),\n'
+                         '                                 temperature=tf.constant(1.0), seed=tf.constant(0))',
+                "cut": f"the last {CONTEXT} tokens of a prompt", "columns":
+                    'tokens, probabilities; with params {"length": n}: generated',
+                "outputs": "[batch, time, vocabulary]", "empty": " (an empty prompt as `<eos>`)"}),
+)

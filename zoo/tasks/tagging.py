@@ -1,0 +1,124 @@
+"""Part-of-speech tagging: many-to-many, one tag per word (UD EWT, any CoNLL-U treebank).
+
+Words and tags become ids through two Tokenizers of the training split (0 = padding, 1 =
+unknown); sentences are padded per batch and never cut below MAX_TOKENS words. A run reports
+per-tag precision, recall and F1, macro F1 and the confusion matrix. Export:
+`serving_default(sentences)` (words split on whitespace) -> tags, tokens, lengths.
+"""
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from zoo import plots
+from zoo.data.files import read_conllu
+from zoo.data.pipelines import Data, hold_out, prefetched, split_at_random
+from zoo.tasks.spec import Export, Report, TaskSpec
+from zoo.text import Tokenizer, vocabulary_report
+
+MAX_TOKENS = 512  # words read per sentence (EWT's longest has 159)
+
+
+def data(config, dataset, splits, sha256):
+    words = Tokenizer(level=dataset.level, padding=True, length=MAX_TOKENS).adapt(
+        tokens=[w for w, _ in splits["train"]], max_tokens=config.max_vocab)
+    tags = Tokenizer(padding=True, length=MAX_TOKENS).adapt(tokens=[t for _, t in splits["train"]])
+    report = vocabulary_report(words, {split: [w for ws, _ in sentences for w in ws]
+                                       for split, sentences in splits.items()}, config.max_vocab)
+
+    def pipeline(sentences, shuffle):
+        ids = words.ids_of_tokens([w for w, _ in sentences])
+        labels = tags.ids_of_tokens([t for _, t in sentences])
+        ds = tf.data.Dataset.from_tensor_slices((ids, labels))
+        if shuffle:
+            ds = ds.shuffle(len(sentences), seed=config.seed, reshuffle_each_iteration=True)
+        pad = lambda ragged: ragged.to_tensor()  # noqa: E731  (0 = padding)
+        return prefetched(ds.ragged_batch(config.batch_size).map(lambda w, t: (pad(w), pad(t))))
+
+    return Data(train=pipeline(splits["train"], True), val=pipeline(splits["val"], False),
+                test=pipeline(splits["test"], False), input_shape=(None,), vocab_size=len(words.vocabulary),
+                num_outputs=len(tags.vocabulary), train_tokens=sum(len(w) for w, _ in splits["train"]),
+                fingerprint=sha256, tokenizers={"tokens": words, "tags": tags}, report=report)
+
+
+def loss_and_metrics(config):
+    return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+
+
+def tagging_report(net, data):
+    """Per-tag precision, recall and F1 on data.test (padding left out), and the confusion matrix."""
+    tags = data.vocabularies["tags"]
+    matrix = np.zeros((len(tags), len(tags)), dtype="int64")
+    for x, y in data.test:
+        predicted = net.predict_on_batch(x).argmax(-1)
+        real = y.numpy() > 0
+        np.add.at(matrix, (y.numpy()[real], predicted[real]), 1)
+    used = [i for i in range(len(tags)) if matrix[i].sum() or matrix[:, i].sum()]
+    matrix = matrix[np.ix_(used, used)]
+    true_positive = np.diag(matrix)
+    precision = true_positive / np.maximum(matrix.sum(axis=0), 1)
+    recall = true_positive / np.maximum(matrix.sum(axis=1), 1)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    table = pd.DataFrame({"tag": [tags[i] for i in used], "support": matrix.sum(axis=1),
+                          "precision": precision, "recall": recall, "f1": f1})
+    return table, matrix
+
+
+def report(net, data, config, dataset):
+    table, matrix = tagging_report(net, data)
+    name = f"{config.task}-{config.variant()}"
+    return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
+                  texts={"per_tag_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
+                  figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["tag"].tolist(), name)})
+
+
+def tag(net, tokenizers, sentences):
+    """(tokens [n, m] strings, '' pads; tags [n, m]; lengths [n]) for sentences [n] (TensorFlow ops)."""
+    words, tags = tokenizers["tokens"], tokenizers["tags"]
+    tokens = words.split(sentences)[:, :words.length]
+    ids = words.ids_of_tokens(tokens).to_tensor()
+    ids = tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])  # a recurrent layer needs a step
+    predicted = tf.gather(tf.constant(list(tags.vocabulary)), tf.argmax(net(ids, training=False), axis=-1))
+    real = tf.sequence_mask(tokens.row_lengths(), tf.shape(ids)[1])
+    return (tokens.to_tensor("", shape=tf.shape(ids)), tf.where(real, predicted, ""),
+            tf.cast(tokens.row_lengths(), tf.int32))
+
+
+def endpoints(archive, net, config, tokenizers):
+    archive.track(tokenizers["tokens"].lookup)
+
+    def serve(sentences):
+        tokens, tags, lengths = tag(net, tokenizers, sentences)
+        return {"tags": tags, "tokens": tokens, "lengths": lengths}
+
+    archive.add_endpoint("serving_default", serve, [tf.TensorSpec([None], tf.string, name="sentences")])
+
+
+def predict(net, config, tokenizers, texts, k):
+    tokens, tags, lengths = tag(net, tokenizers, tf.constant(list(texts), tf.string, shape=[len(texts)]))
+    text = lambda row, n: [v.decode("utf-8") for v in row[:n]]  # noqa: E731
+    return [{"tokens": text(w, n), "tags": text(t, n)} for w, t, n in zip(tokens.numpy(), tags.numpy(), lengths.numpy())]
+
+
+SPEC = TaskSpec(
+    name="pos",
+    description="many-to-many tagger: token ids [batch, time] -> tag logits [batch, time, tags]",
+    metric="accuracy", inputs="tokens", many_to_one=False, padding=True, data=data,
+    loss_and_metrics=loss_and_metrics, read=read_conllu, user_format="a CoNLL-U file (words and UPOS tags)",
+    split=lambda examples, seed: dict(zip(("train", "val", "test"), split_at_random(examples, (0.8, 0.9), seed))),
+    hold_out=hold_out,
+    describe=lambda examples, level: f"{len(examples):,} sentences, {sum(len(w) for w, _ in examples):,} words",
+    report=report,
+    export=Export(
+        endpoints=endpoints, predict=predict,
+        serving={"input": "sentences", "params": {}, "columns": ["tokens", "tags"], "lengths": "lengths",
+                 "generate": None},
+        examples=["The cat sat on the mat .", "I love it"],
+        signatures={"serving_default": "sentences string[n] (words split on whitespace) -> tags string[n, m], "
+                                       "tokens string[n, m] (m: the longest sentence; '' pads), lengths int32[n]"},
+        readme={"calls": '    model.signatures["serving_default"](sentences=tf.constant(["The cat sat ."]))',
+                "cut": f"the first {MAX_TOKENS} words of a sentence", "columns": "tokens, tags",
+                "outputs": "[batch, time, tags]", "empty": ""}),
+)

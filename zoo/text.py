@@ -1,0 +1,208 @@
+"""The Tokenizer: the one object that turns text into token ids, from training to serving.
+
+    tokenizer = Tokenizer(level="word", standardize="lower_and_strip_punctuation", length=100)
+    tokenizer = tokenizer.adapt(train_texts, max_tokens=20000)   # vocabulary from training text only
+    tokenizer.ids(["a fine film"])          # ragged int32 ids [n, None], cut to `length`
+    tokenizer.padded(["a fine film"])       # int32 [n, length], 0 = padding
+    tokenizer.stream(text)                  # int32 [tokens]: a whole text, never cut (language model)
+    Tokenizer.from_dict(tokenizer.to_dict())  # what a run saves as tokenizer.json
+
+Every method is TensorFlow ops, so the same object works eagerly (training pipelines, `predict`
+on model.keras, `score`, `generate`) and inside the exported SavedModel's graph.
+
+Reserved ids: with `padding`, id 0 is padding ("") and id 1 unknown ("[UNK]"); without it (a
+language model's stream), id 0 is unknown. `line_end` (a word-level language model's "<eos>") is
+the token read for every line break. `standardize`: "none", or "lower_and_strip_punctuation"
+(Keras TextVectorization's default, after HTML line breaks `<br />` become spaces: IMDB keeps them).
+`length` cuts each text to its first (`keep="first"`) or last (`keep="last"`) `length` tokens.
+"""
+
+import collections
+import re
+from dataclasses import asdict, dataclass, field, replace
+
+import keras
+import tensorflow as tf
+
+from zoo.errors import UserError
+
+PADDING, UNKNOWN = "", "[UNK]"
+BREAK = r"(?i)<br\s*/?>"  # HTML line breaks in IMDB reviews
+# keras.layers.TextVectorization's default punctuation (its lower_and_strip_punctuation)
+PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
+LEVELS = ("word", "character")
+STANDARDIZERS = ("none", "lower_and_strip_punctuation")
+KEEPS = ("first", "last")
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Text -> token ids, and back. See the module docstring; `vocabulary[i]` is the token of id i."""
+
+    level: str = "word"  # word: split on whitespace | character: one token per Unicode character
+    standardize: str = "none"  # none | lower_and_strip_punctuation
+    padding: bool = True  # id 0 = padding, 1 = unknown; else 0 = unknown
+    line_end: str | None = None  # the token of a line break (a word-level language model's <eos>)
+    length: int | None = None  # cut every text to this many tokens (None: never)
+    keep: str = "first"  # first | last: which end of a long text is kept
+    vocabulary: tuple = field(default=(), repr=False)
+
+    def __post_init__(self):
+        for name, value, valid in (("level", self.level, LEVELS), ("standardize", self.standardize, STANDARDIZERS),
+                                   ("keep", self.keep, KEEPS)):
+            if value not in valid:
+                raise ValueError(f"Received an invalid value for argument `{name}`, expected one of "
+                                 f"{', '.join(valid)}, got {value!r}.")
+        object.__setattr__(self, "vocabulary", tuple(self.vocabulary))
+
+    # --- ids -------------------------------------------------------------------------------
+    @property
+    def reserved(self):
+        """The tokens before the learned ones: padding and unknown, or unknown alone."""
+        return (PADDING, UNKNOWN) if self.padding else (UNKNOWN,)
+
+    @property
+    def unknown_id(self):
+        return len(self.reserved) - 1
+
+    def id_of(self, token):
+        """The id of one token (the unknown id if it is not in the vocabulary)."""
+        return self._index.get(token, self.unknown_id)
+
+    @property
+    def _index(self):
+        if "_index_cache" not in self.__dict__:
+            object.__setattr__(self, "_index_cache", {token: i for i, token in enumerate(self.vocabulary)})
+        return self.__dict__["_index_cache"]
+
+    @property
+    def lookup(self):
+        """The keras.layers.StringLookup of this vocabulary (built once; an ExportArchive tracks it)."""
+        if "_lookup" not in self.__dict__:
+            if not self.vocabulary:
+                raise ValueError("This Tokenizer has no vocabulary yet; call adapt(texts) first.")
+            layer = keras.layers.StringLookup(vocabulary=list(self.vocabulary), mask_token=PADDING if self.padding
+                                              else None, oov_token=UNKNOWN, output_mode="int")
+            layer(tf.constant([""]))  # builds its table, so that an ExportArchive can track it
+            object.__setattr__(self, "_lookup", layer)
+        return self.__dict__["_lookup"]
+
+    def split(self, texts):
+        """Strings [n] -> tokens, a RaggedTensor [n, None] of strings (TensorFlow ops)."""
+        texts = tf.convert_to_tensor(texts, tf.string)
+        if self.standardize == "lower_and_strip_punctuation":
+            texts = tf.strings.regex_replace(tf.strings.lower(tf.strings.regex_replace(texts, BREAK, " ")),
+                                             PUNCTUATION, "")
+        if self.line_end is not None:
+            texts = tf.strings.regex_replace(texts, "\r?\n", f" {self.line_end} ")
+        if self.level == "character":
+            return tf.strings.unicode_split(texts, "UTF-8")
+        return tf.strings.split(texts)
+
+    def ids_of_tokens(self, tokens):
+        """Tokens (a RaggedTensor [n, None], or a list of lists of strings) -> ragged int32 ids,
+        each row cut to `length` tokens (the first or the last)."""
+        if not isinstance(tokens, tf.RaggedTensor):
+            tokens = tf.ragged.constant(list(tokens), dtype=tf.string, ragged_rank=1) if len(tokens) else \
+                tf.RaggedTensor.from_row_lengths(tf.constant([], tf.string), tf.constant([], tf.int64))
+        ids = tf.cast(self.lookup(tokens), tf.int32)
+        if self.length is not None:
+            ids = ids[:, :self.length] if self.keep == "first" else ids[:, -self.length:]
+        return ids
+
+    def ids(self, texts):
+        """Strings [n] -> ragged int32 ids [n, None] (cut to `length`)."""
+        return self.ids_of_tokens(self.split(texts))
+
+    def padded(self, texts, width=None):
+        """Strings [n] -> int32 ids [n, width] (default `length`; else the longest text), zero-padded
+        at the end. Needs `padding` (id 0 is then no token)."""
+        if not self.padding:
+            raise ValueError("padded() needs a Tokenizer with padding=True (id 0 reserved for padding).")
+        ids = self.ids(texts)
+        width = width or self.length
+        return ids.to_tensor(0, shape=None if width is None else [None, width])
+
+    def stream(self, text):
+        """One text -> int32 ids [tokens], never cut (a language model's training stream)."""
+        return tf.cast(self.lookup(self.split(tf.constant([text]))[0]), tf.int32)
+
+    # --- back to text ------------------------------------------------------------------------
+    def tokens(self, ids):
+        """[id, ...] -> [token, ...] (Python)."""
+        return [self.vocabulary[i] for i in ids]
+
+    def detokenize(self, ids):
+        """[id, ...] -> text: characters joined, words joined by spaces, line_end as a line break."""
+        tokens = self.tokens(ids)
+        if self.level == "character":
+            return "".join(tokens)
+        text = " ".join(tokens)
+        if self.line_end is not None:
+            text = re.sub(f" ?{re.escape(self.line_end)} ?", "\n", text)
+        return text
+
+    def detokenize_graph(self, ids):
+        """The same as `detokenize`, as TensorFlow ops: int ids [tokens] -> a scalar string."""
+        pieces = tf.gather(tf.constant(list(self.vocabulary)), ids)
+        if self.level == "character":
+            return tf.strings.reduce_join(pieces)
+        text = tf.strings.reduce_join(pieces, separator=" ")
+        if self.line_end is not None:
+            text = tf.strings.regex_replace(text, f" ?{re.escape(self.line_end)} ?", "\n")
+        return text
+
+    # --- vocabulary --------------------------------------------------------------------------
+    def adapt(self, texts=None, max_tokens=None, tokens=None):
+        """A copy with the vocabulary of `texts` (strings) or `tokens` (token lists): the reserved
+        tokens, then the most frequent tokens (at most `max_tokens` ids in all, reserved included),
+        ties in order of first appearance; as keras.layers.StringLookup.adapt orders them."""
+        if tokens is None:
+            tokens = self.split(tf.constant(list(texts), tf.string))
+        elif not isinstance(tokens, tf.RaggedTensor):
+            tokens = tf.ragged.constant(list(tokens), dtype=tf.string, ragged_rank=1)
+        layer = keras.layers.StringLookup(max_tokens=max_tokens, mask_token=PADDING if self.padding else None,
+                                          oov_token=UNKNOWN)
+        layer.adapt(tokens.flat_values if isinstance(tokens, tf.RaggedTensor) else tokens)
+        return replace(self, vocabulary=tuple(str(token) for token in layer.get_vocabulary()))
+
+    def coverage(self, tokens):
+        """(share of `tokens` in the vocabulary, number of tokens): tokens a flat list of strings."""
+        counts = collections.Counter(tokens)
+        total = sum(counts.values())
+        known = sum(n for token, n in counts.items() if token in self._index and token not in self.reserved)
+        return (known / total if total else 1.0), total
+
+    def to_dict(self):
+        return asdict(self) | {"vocabulary": list(self.vocabulary)}
+
+    @classmethod
+    def from_dict(cls, values):
+        try:
+            return cls(**values)
+        except TypeError as error:
+            raise UserError(f"Invalid tokenizer.json ({error}); export or train the run again.") from None
+
+
+def vocabulary_report(tokenizer, splits, max_vocab):
+    """Prints one line and returns tags: the vocabulary kept, the share of training tokens it
+    covers, and the out-of-vocabulary rate of validation and test.
+
+    splits: {"train" | "val" | "test": flat list of tokens (strings)}.
+    """
+    distinct = len(set(splits["train"]))
+    kept = len(tokenizer.vocabulary) - len(tokenizer.reserved)
+    shares = {split: tokenizer.coverage(tokens)[0] for split, tokens in splits.items()}
+    dropped = f" (max_vocab={max_vocab} dropped {distinct - kept:,})" if kept < distinct else ""
+    print(f"vocabulary: {kept:,} of {distinct:,} distinct training tokens kept{dropped}, covering "
+          f"{shares['train']:.2%} of training tokens; out of vocabulary: validation "
+          f"{1 - shares['val']:.2%}, test {1 - shares['test']:.2%}", flush=True)
+    return {"vocabulary.kept": kept, "vocabulary.distinct_in_train": distinct,
+            "vocabulary.train_coverage": round(shares["train"], 6),
+            "vocabulary.val_oov_rate": round(1 - shares["val"], 6),
+            "vocabulary.test_oov_rate": round(1 - shares["test"], 6)}
+
+
+def flat_tokens(ragged):
+    """A RaggedTensor of string tokens -> a flat list of Python strings."""
+    return [token.decode("utf-8") for token in ragged.flat_values.numpy()]
