@@ -2,10 +2,10 @@
 evaluation) against PyTorch's word-language-model reference on the same machine.
 
 The zoo side is exactly what `experiments/language_model.py --preset full` trains (that preset's
-Config, with clipping on): zoo.models.build (stateful, embedding 200, 2 x 200 units unrolled over
+Config, zoo.presets.LANGUAGE_MODEL["full"], with clipping on): zoo.models.build (stateful, embedding 200, 2 x 200 units unrolled over
 the window, softmax over the 10,001 ids), zoo.train.compiled_monitor (the GradientMonitor train
 step, SGD at 20 with global-norm clipping at 0.25, evaluation with XLA), batch 20, windows of 35,
-through model.fit on the tf.data pipeline of zoo.data. The PyTorch side
+through model.fit on the tf.data pipeline of zoo.datasets.load. The PyTorch side
 (benchmarks/peers/torch_lm.py) runs when torch is importable by --torch-python (default: this
 Python), in its own process, on the same windows.
 Rounds interleave zoo and torch, so drift of the machine hits both; the table shows medians.
@@ -16,7 +16,6 @@ Rounds interleave zoo and torch, so drift of the machine hits both; the table sh
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import os
 import statistics
@@ -34,16 +33,13 @@ import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from zoo import models, train  # noqa: E402
-from zoo.data import load  # noqa: E402
+from zoo.datasets import load  # noqa: E402
+from zoo.presets import LANGUAGE_MODEL  # noqa: E402
 
 
 def full_preset():
-    """The language model's full preset (experiments/language_model.py): the "small" configuration."""
-    path = Path(__file__).resolve().parents[1] / "experiments" / "language_model.py"
-    spec = importlib.util.spec_from_file_location("language_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.PRESETS["full"]
+    """The language model's full preset (what `make lm` trains): the "small" configuration."""
+    return LANGUAGE_MODEL["full"]
 
 
 PEER = Path(__file__).resolve().parent / "peers" / "torch_lm.py"
