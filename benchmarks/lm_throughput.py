@@ -2,10 +2,11 @@
 evaluation) against PyTorch's word-language-model reference on the same machine.
 
 The zoo side is exactly what `experiments/language_model.py --preset full` trains (that preset's
-Config, zoo.presets.LANGUAGE_MODEL["full"], with clipping on): zoo.models.build (stateful, embedding 200, 2 x 200 units unrolled over
-the window, softmax over the 10,001 ids), zoo.train.compiled_monitor (the GradientMonitor train
-step, SGD at 20 with global-norm clipping at 0.25, evaluation with XLA), batch 20, windows of 35,
-through model.fit on the tf.data pipeline of zoo.datasets.load. The PyTorch side
+Config, zoo.presets.LANGUAGE_MODEL["full"], with clipping on): zoo.models.build (stateful,
+embedding 200, 2 x 200 units unrolled over the window, softmax over the 10,001 ids),
+zoo.train.compiled_monitor (the GradientMonitor train step, SGD at 20 with global-norm clipping
+at 0.25, evaluation with XLA), batch 20, windows of 35, through model.fit on the tf.data pipeline
+of zoo.datasets.load. The PyTorch side
 (benchmarks/peers/torch_lm.py) runs when torch is importable by --torch-python (default: this
 Python), in its own process, on the same windows.
 Rounds interleave zoo and torch, so drift of the machine hits both; the table shows medians.

@@ -145,7 +145,8 @@ def test_separate_split_files_are_used_as_given(tmp_path):
     """WikiText's names for an LM corpus, UD's for a treebank; a missing valid file is held out."""
     wiki = tmp_path / "wikitext"
     wiki.mkdir()
-    lines = {split: [f"{split} words number {i} of the corpus" for i in range(60)] for split in ("train", "valid", "test")}
+    lines = {split: [f"{split} words number {i} of the corpus" for i in range(60)]
+             for split in ("train", "valid", "test")}
     for split, text in lines.items():
         (wiki / f"wiki.{split}.tokens").write_text("\n".join(text) + "\n")
     splits, _ = datasets.splits(Config(task="lm", dataset="user", data_path=str(wiki)))

@@ -226,7 +226,8 @@ def test_one_tokenizer_from_training_to_serving(exported):
             splits, _ = datasets.splits(config)
             fed = np.concatenate([x for x, _ in data.test.as_numpy_iterator()])
             np.testing.assert_array_equal(fed, trained.padded([text for text, _ in splits["test"]]).numpy())
-            assert trained.tokens(expected[0]) == ["good", "film", "the", "[UNK]", "really"]  # lowercased, <br /> and "," gone
+            # lowercased, <br /> and punctuation gone, "end" unknown to the tiny vocabulary
+            assert trained.tokens(expected[0]) == ["good", "film", "the", "[UNK]", "really"]
         if task == "lm":  # generate's prompt ids, and score's ids inside the <eos> boundaries
             assert [generate.prompt_ids(trained, text) for text in STRINGS if text.strip()] == \
                 [ids for ids in expected if ids]

@@ -69,7 +69,8 @@ def test_a_new_treebank_with_its_own_tag_set_trains(store, registered, tmp_path)
     assert client.get_run(result.run_id).data.params["dataset"] == "toy_treebank"
     # the command line knows it too, and lists it among the valid datasets of the task
     assert main(["train", "--set", "task=pos", "--set", "dataset=no_such_treebank"]) == 2
-    (folder / "toy-test.conllu").write_text("1\tx\t_\tNOM\t_\t_\t0\tdep\t_\t_\n")  # changed: its sha256 no longer matches
+    # a changed file: its sha256 no longer matches the entry's
+    (folder / "toy-test.conllu").write_text("1\tx\t_\tNOM\t_\t_\t0\tdep\t_\t_\n")
     with pytest.raises(Exception, match="Checksum mismatch for .*toy-test.conllu"):
         datasets.splits(Config(task="pos", dataset="toy_treebank"))
 

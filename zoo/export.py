@@ -23,7 +23,6 @@ from pathlib import Path
 
 import keras
 import mlflow
-import numpy as np
 import pandas as pd
 import tensorflow as tf
 
@@ -168,7 +167,8 @@ def tokenizers_of(folder):
     """The run's tokenizers saved beside an exported model (tokenizer.json + vocabulary.json)."""
     settings = json.loads((folder / "tokenizer.json").read_text())
     vocabularies = json.loads((folder / "vocabulary.json").read_text())
-    return {name: Tokenizer.from_dict({**values, "vocabulary": vocabularies[name]}) for name, values in settings.items()}
+    return {name: Tokenizer.from_dict({**values, "vocabulary": vocabularies[name]})
+            for name, values in settings.items()}
 
 
 def predict_pyfunc(uri, texts, k=TOP_K):

@@ -59,8 +59,8 @@ def describe(text, level):
 
 def data(config, dataset, splits, sha256):
     tokenizer = tokenizer_of(dataset.level).adapt([splits["train"]], max_tokens=config.max_vocab)
-    report = vocabulary_report(tokenizer, {split: flat_tokens(tokenizer.split([text])) for split, text in splits.items()},
-                               config.max_vocab)
+    tokens = {split: flat_tokens(tokenizer.split([text])) for split, text in splits.items()}
+    report = vocabulary_report(tokenizer, tokens, config.max_vocab)
     length, rows = config.sequence_length, config.batch_size
 
     def pipeline(text):

@@ -99,7 +99,8 @@ def endpoints(archive, net, config, tokenizers):
 def predict(net, config, tokenizers, texts, k):
     tokens, tags, lengths = tag(net, tokenizers, tf.constant(list(texts), tf.string, shape=[len(texts)]))
     text = lambda row, n: [v.decode("utf-8") for v in row[:n]]  # noqa: E731
-    return [{"tokens": text(w, n), "tags": text(t, n)} for w, t, n in zip(tokens.numpy(), tags.numpy(), lengths.numpy())]
+    return [{"tokens": text(w, n), "tags": text(t, n)}
+            for w, t, n in zip(tokens.numpy(), tags.numpy(), lengths.numpy())]
 
 
 SPEC = TaskSpec(
