@@ -352,3 +352,22 @@ def test_copy_task_with_the_causal_conv_stack(store):
     assert "learning_curves.png" in artifacts and "gradient_flow.png" not in artifacts  # not recurrent
     with pytest.raises(UserError, match="cell 'tcn': it reads left to right only"):
         apply_overrides(config, ["bidirectional=true"])
+
+
+def test_count_baselines_on_hand_counted_data():
+    from zoo import tasks
+
+    ones = lambda *rows: np.array(rows, "int32")  # noqa: E731
+    labels = from_arrays((ones([1], [2], [3]), ones(1, 1, 0)), (ones([1]), ones(1)), (ones([1], [2]), ones(1, 0)),
+                         batch_size=2, seed=0, num_outputs=2)
+    assert tasks.get("sentiment").count_baseline(labels) == 0.5  # the majority, 1, is right once of twice
+    # words 1, 2, 3 (0 pads); tags 1, 2. Word 1 -> tag 1 (twice), word 2 -> tag 2 (twice of three times)
+    tagged = from_arrays((ones([1, 1, 2, 2, 2, 0]), ones([1, 1, 2, 2, 1, 0])), (ones([1]), ones([1])),
+                         (ones([1, 2, 3, 3, 0]), ones([1, 2, 1, 2, 0])), batch_size=1, seed=0, vocab_size=4,
+                         num_outputs=3)
+    # word 3 is unseen: it gets the overall most frequent tag, 1 (3 of 5 times), right once of twice
+    assert tasks.get("pos").count_baseline(tagged) == 0.75
+    stream = from_arrays((ones([1, 1, 2]), ones([1, 2, 0])), (ones([1]), ones([1])), (ones([0, 0]), ones([1, 2])),
+                         batch_size=1, seed=0, vocab_size=3, num_outputs=3)
+    # add-one over ids 0, 1, 2 of the inputs 1, 1, 2: p = 1/6, 3/6, 2/6; test targets 1, 2
+    assert tasks.get("lm").count_baseline(stream) == pytest.approx(np.exp(-(np.log(3 / 6) + np.log(2 / 6)) / 2))

@@ -13,7 +13,7 @@ from zoo import plots, tasks, tracking
 
 def summarize(frame, metric):
     """One row per variant: runs, diverged, mean and std over seeds of the final metrics."""
-    finals = [f"test_{metric}", "val_loss", "train_seconds"]
+    finals = [f"test_{metric}", f"baseline_test_{metric}", "val_loss", "train_seconds"]
     columns = {f"metrics.{name}": name for name in finals if f"metrics.{name}" in frame}
     data = frame.rename(columns=columns).assign(
         variant=frame["tags.variant"],

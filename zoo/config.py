@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from zoo.errors import UserError
 
 ACTIVATIONS = ("tanh", "relu")  # of the vanilla cells; zoo.cells says which cell takes which
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # name -> class in keras.optimizers
 POOLINGS = ("last", "mean")
 SOURCES = ("local", "download")
 
@@ -117,7 +117,7 @@ def validate(config):
     from zoo import tasks
     from zoo.cells import CELLS
 
-    choices = {"task": tuple(tasks.TASKS), "cell": tuple(CELLS), "optimizer": OPTIMIZERS,
+    choices = {"task": tuple(tasks.TASKS), "cell": tuple(CELLS), "optimizer": tuple(OPTIMIZERS),
                "clipping": tuple(CLIPPING), "pooling": POOLINGS, "source": SOURCES}
     for name, valid in choices.items():
         _one_of(name, getattr(config, name), valid)

@@ -14,7 +14,7 @@ import keras
 from keras import ops
 
 from zoo import cells, tasks
-from zoo.config import CLIPPING
+from zoo.config import CLIPPING, OPTIMIZERS
 from zoo.losses import PositiveClassAUC, SparseCrossEntropy, sparse_cross_entropy  # noqa: F401  (re-exported)
 
 
@@ -78,7 +78,6 @@ def loss_and_metrics(config):
 
 def optimizer(config):
     """The configured optimizer with Keras's own clipping option for config.clipping (zoo.config.CLIPPING)."""
-    kind = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-            "rmsprop": keras.optimizers.RMSprop}[config.optimizer]
+    kind = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])
     option = CLIPPING[config.clipping].option
     return kind(learning_rate=config.learning_rate, **({option: config.clip_threshold} if option else {}))

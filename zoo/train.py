@@ -88,6 +88,7 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
                                     config.flow_samples)
     tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report}
+    baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": task.count_baseline(data)}
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags,
                             nested=nested) as recorder:
         if data.tokenizers:  # the training split's vocabularies (id i is entry i) and the tokenizers
@@ -109,7 +110,7 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
                               verbose=1 if sys.stdout.isatty() else 2)
         seconds = time.perf_counter() - start
         epochs_run = len(history.history.get("loss", []))
-        results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds}
+        results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds, **baseline}
         recorder.log_figure(plots.learning_curves(history.history, metric, name), "learning_curves.png")
         for epochs, layers in flow.snapshots:
             for layer, norms in layers.items():  # step of the series = distance to the last step

@@ -81,6 +81,20 @@ def data(config, dataset, splits, sha256):
                 tokenizers={"tokens": tokenizer}, report=report)
 
 
+def unigram(data):
+    """Test perplexity of an add-one unigram model of the training windows' tokens (every id of
+    the vocabulary, [UNK] included, gets one extra count)."""
+    counts = np.zeros(data.vocab_size, "float64")
+    for x, _ in data.train.as_numpy_iterator():
+        counts += np.bincount(x.ravel(), minlength=data.vocab_size)
+    log_p = np.log(counts + 1) - np.log(counts.sum() + data.vocab_size)
+    total = count = 0.0
+    for _, y in data.test.as_numpy_iterator():
+        total += log_p[y.ravel()].sum()
+        count += y.size
+    return float(np.exp(-total / count))
+
+
 def report(net, data, config, dataset):
     """Samples at temperatures 0.5, 1.0 and 1.5 from the dataset's prompts (net: stateless)."""
     return Report(texts={"samples.txt": generate.samples(net, data.tokenizers["tokens"], dataset.prompts)})
@@ -142,6 +156,7 @@ SPEC = TaskSpec(
     loss_and_metrics=lambda config: (SparseCrossEntropy(), []),  # perplexity: GradientMonitor
     stateful=True, causal=True, perplexity=True, read=read_text, user_format="a UTF-8 text file",
     split=split, hold_out=hold_out, describe=describe, report=report, language_model=True,
+    count_baseline=unigram, count_baseline_name="an add-one unigram model of the training tokens",
     export=Export(
         endpoints=endpoints, predict=predict,
         serving={"input": "prompts", "params": {"k": "k"}, "columns": ["tokens", "probabilities"],

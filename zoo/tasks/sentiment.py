@@ -36,6 +36,13 @@ def data(config, dataset, splits, sha256):
     return dataclasses.replace(built, fingerprint=sha256, tokenizers={"tokens": tokenizer}, report=report)
 
 
+def majority_class(data):
+    """Test accuracy of always answering the most frequent training label."""
+    train = np.concatenate([y for _, y in data.train.as_numpy_iterator()])
+    test = np.concatenate([y for _, y in data.test.as_numpy_iterator()])
+    return float(np.mean(test == np.bincount(train).argmax()))
+
+
 def loss_and_metrics(config):
     return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), PositiveClassAUC()])
@@ -70,6 +77,7 @@ SPEC = TaskSpec(
     user_format="a CSV/TSV file with a header and columns `text` and `label` (integers)",
     split=lambda examples, seed: dict(zip(("train", "val", "test"), split_at_random(examples, (0.8, 0.9), seed))),
     hold_out=hold_out, describe=lambda examples, level: f"{len(examples):,} texts",
+    count_baseline=majority_class, count_baseline_name="the majority class of the training labels",
     export=Export(
         endpoints=endpoints, predict=predict,
         serving={"input": "texts", "params": {}, "columns": ["probability", "label"], "lengths": None,

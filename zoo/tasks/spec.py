@@ -66,6 +66,8 @@ class TaskSpec:
     language_model: bool = False  # score and generate apply
     baseline: object = None  # sequence_length -> held-out loss of a memoryless model (synthetic tasks)
     baseline_name: str = ""  # that baseline, in words
+    count_baseline: object = None  # Data -> the test metric of a counting model fitted on data.train
+    count_baseline_name: str = ""  # that model, in words (logged as metric baseline_test_<metric>)
 
     @property
     def lower_is_better(self):
