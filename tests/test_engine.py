@@ -96,7 +96,12 @@ def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
     assert table["test_mse_std"].notna().all()
     client = mlflow.MlflowClient(tracking.tracking_uri())
     artifacts = {a.path for a in client.list_artifacts(parents.iloc[0]["run_id"])}
-    assert {"comparison.csv", "comparison.md", "comparison.png", "val_loss_curves.png"} <= artifacts
+    assert {"comparison.csv", "comparison.md", "comparison.png", "val_loss_curves.png", "best_config.json"} <= artifacts
+    # the parent records the choice on validation data: the child with the lowest final val_loss
+    lowest = min(results, key=lambda r: r.history["val_loss"][-1])
+    tags = client.get_run(done.run_id).data.tags
+    assert tags["best_run_id"] == lowest.run_id and tags["best_variant"] == lowest.name
+    assert float(tags["best_val_loss"]) == pytest.approx(lowest.history["val_loss"][-1])
 
 
 EXPLODING = dataclasses.replace(TINY, activation="relu", recurrent_initializer="identity",

@@ -88,6 +88,11 @@ class Recorder:
     def log_dict(self, dictionary, name):
         mlflow.log_dict(dictionary, name)
 
+    def set_tags(self, tags):
+        client = MlflowClient(tracking_uri())
+        for key, value in tags.items():
+            client.set_tag(self.run_id, key, str(value))
+
     def log_figure(self, figure, name):
         mlflow.log_figure(figure, name)
         plt.close(figure)

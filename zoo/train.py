@@ -177,4 +177,21 @@ def sweep(configs, data=None):
             results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
             print(results[-1].summary(), flush=True)
         table = compare.compare(task, parent_run_id=parent.run_id)
+        best = best_by_validation(configs, results)
+        if best is not None:  # the choice, on validation data: what a recipe search is for
+            config, result, val_loss = best
+            parent.set_tags({"best_variant": result.name, "best_run_id": result.run_id, "best_val_loss": val_loss})
+            parent.log_dict(dataclasses.asdict(config), "best_config.json")
+            print(f"best on validation: {result.name} (val_loss {val_loss:.4g}, MLflow run {result.run_id})")
     return SweepResult(parent.run_id, results, table)
+
+
+def best_by_validation(configs, results):
+    """(config, result, val_loss) of the finished run with the lowest validation loss (its last
+    epoch's; with early stopping the restored best epoch's), or None if none finished."""
+    scored = []
+    for config, result in zip(configs, results):
+        losses = [v for v in result.history.get("val_loss", []) if v == v]  # finite epochs only
+        if result.status == "FINISHED" and losses:
+            scored.append((config, result, min(losses) if config.patience else losses[-1]))
+    return min(scored, key=lambda item: item[2]) if scored else None
