@@ -317,6 +317,7 @@ def test_config_overrides_parse_types_and_reject_bad_values():
         "units=many": "expected an integer",
         "units=0": "expected an integer >= 1",
         "clipping=sometimes": "valid choices: none, value, norm, global_norm",
+        "char_features=8": "character features are built for task=pos only",
     }
     for assignment, needle in bad.items():
         with pytest.raises(UserError, match=needle):
@@ -376,3 +377,15 @@ def test_count_baselines_on_hand_counted_data():
                          batch_size=1, seed=0, vocab_size=3, num_outputs=3)
     # add-one over ids 0, 1, 2 of the inputs 1, 1, 2: p = 1/6, 3/6, 2/6; test targets 1, 2
     assert tasks.get("lm").count_baseline(stream) == pytest.approx(np.exp(-(np.log(3 / 6) + np.log(2 / 6)) / 2))
+
+
+def test_character_features_do_not_depend_on_padding():
+    layer = models.CharacterFeatures(characters=10, filters=4)
+    word = np.array([[[3, 4, 5, 0]]], "int32")  # one sentence, one word of 3 characters
+    longer = np.concatenate([word, np.zeros((1, 1, 16), "int32")], axis=-1)  # padded to 20
+    exact = word[..., :3]  # not padded at all: the convolution's own zero padding
+    features = layer(word).numpy()
+    assert features.shape == (1, 1, 4) and (features >= 0).all()
+    np.testing.assert_allclose(layer(longer).numpy(), features, rtol=1e-6)
+    np.testing.assert_allclose(layer(exact).numpy(), features, rtol=1e-6)
+    assert not np.allclose(layer(np.array([[[3, 4, 6, 0]]], "int32")).numpy(), features)  # a different word

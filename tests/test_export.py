@@ -43,7 +43,7 @@ def exported(tmp_path_factory):
         configs = {"sentiment": Config(task="sentiment", dataset="user", data_path=str(reviews),
                                        sequence_length=6, batch_size=8, cell="gru", **TINY),
                    "pos": Config(task="pos", dataset="user", data_path=str(treebank), batch_size=4,
-                                 cell="vanilla", bidirectional=True, **TINY),
+                                 cell="vanilla", bidirectional=True, char_features=4, **TINY),
                    "lm": Config(task="lm", dataset="user", data_path=str(corpus), sequence_length=5,
                                 batch_size=4, cell="lstm", layers=2, **TINY)}
         paths = {}
@@ -126,6 +126,8 @@ def test_keras_and_mlflow_formats_give_the_same_predictions(exported):
         net = keras.saving.load_model(path / "model.keras")
         again = keras.saving.load_model(path / "model.keras")
         ids = np.array([[1, 2, 3, 2]], dtype="int32")
+        if len(net.inputs) > 1:  # with character features: each word's character ids too
+            ids = (ids, np.array([[[2, 3, 0], [3, 0, 0], [4, 5, 2], [2, 2, 2]]], dtype="int32"))
         np.testing.assert_array_equal(net.predict(ids, verbose=0), again.predict(ids, verbose=0))
 
 

@@ -53,6 +53,9 @@ class Config:
     bidirectional: bool = False
     pooling: str = "last"  # many-to-one: last state or mean over the unmasked states
     embedding_size: int = 64  # token tasks
+    char_features: int = 0  # tasks that read words (pos): per-word character features, this many
+    #                         filters of a width-3 convolution over each word's characters, max-pooled
+    #                         and joined to the word embedding (Ma & Hovy 2016); 0 = off
     dropout: float = 0.0  # on the inputs of each recurrent layer
     max_vocab: int = 20000  # token tasks: the most frequent training tokens kept (ids beyond: unknown)
     source: str = "local"  # local: files in the data directory | download: TFDS catalog, PTB's URL + sha256
@@ -143,6 +146,12 @@ def validate(config):
                         "expected a factor in (0, 1] (1 = no decay) and a number of epochs >= 0.")
     if config.patience < 0:
         raise UserError(f"Invalid patience {config.patience!r}; expected 0 (no early stopping) or more epochs.")
+    if config.char_features < 0:
+        raise UserError(f"Invalid char_features {config.char_features!r}; expected 0 (off) or a number of filters.")
+    if config.char_features and not task.characters:
+        valid = [name for name, spec in tasks.TASKS.items() if spec.characters]
+        raise UserError(f"Invalid char_features with task {config.task!r}: character features are built for "
+                        f"task={' and '.join(valid)} only; use char_features=0.")
     if config.limit < 0:
         raise UserError(f"Invalid limit {config.limit!r}; expected 0 (all) or a positive integer.")
     if config.seed < 0 or config.split_seed < 0:

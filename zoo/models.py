@@ -38,6 +38,39 @@ class MaskedMean(keras.layers.Layer):
         return None
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class CharacterFeatures(keras.layers.Layer):
+    """Character ids of each word [batch, time, chars] (0 pads) -> features [batch, time, filters]:
+    an embedding of each character, a convolution of width `width` over the word's characters
+    (ReLU), and the maximum over them (Ma & Hovy 2016). Padding characters read as zero vectors and
+    are left out of the maximum, so a word's features do not depend on how far it is padded."""
+
+    def __init__(self, characters, filters, embedding_size=16, width=3, **kwargs):
+        super().__init__(**kwargs)
+        self.characters, self.filters, self.embedding_size, self.width = characters, filters, embedding_size, width
+        self.embedding = keras.layers.Embedding(characters, embedding_size, name="character_embedding")
+        self.convolution = keras.layers.Conv1D(filters, width, padding="same", activation="relu",
+                                               name="character_convolution")
+
+    def build(self, shape):
+        self.embedding.build((None, None))
+        self.convolution.build((None, None, self.embedding_size))
+
+    def call(self, characters):
+        shape = ops.shape(characters)
+        flat = ops.reshape(characters, (-1, shape[2]))  # one row per word
+        real = ops.expand_dims(ops.cast(ops.greater(flat, 0), self.compute_dtype), -1)
+        features = self.convolution(self.embedding(flat) * real) * real
+        return ops.reshape(ops.max(features, axis=1), (shape[0], shape[1], self.filters))
+
+    def compute_output_shape(self, shape):
+        return (shape[0], shape[1], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "characters": self.characters, "filters": self.filters,
+                "embedding_size": self.embedding_size, "width": self.width}
+
+
 def build(config, data, stateful=None):
     """The keras.Model of `config` for `data` (a zoo.data.Data).
 
@@ -56,15 +89,21 @@ def build(config, data, stateful=None):
     else:
         shape = (None,) if task.stateful and cell.recurrent else data.input_shape
         inputs = keras.Input(shape, dtype="int32", name="tokens")
-    x = inputs
+    x, fixed_length = inputs, inputs.shape[1] is not None
     if task.inputs == "tokens":
         x = keras.layers.Embedding(data.vocab_size, config.embedding_size, mask_zero=task.padding,
                                    name="embedding")(inputs)
+    if task.characters and config.char_features:  # a second input: each word's characters
+        characters = keras.Input((None, None), dtype="int32", name="characters")
+        features = CharacterFeatures(len(data.tokenizers["characters"].vocabulary), config.char_features,
+                                     name="character_features")(characters)
+        x = keras.layers.Concatenate(name="words_and_characters")([x, features])
+        inputs = [inputs, characters]
     for i in range(config.layers):
         last = i == config.layers - 1
         keep_sequence = not (last and task.many_to_one and config.pooling == "last")
         x = cell.build(config, keep_sequence, f"{config.cell}_{i}", data.input_shape[0], stateful,
-                       unroll=config.unroll and inputs.shape[1] is not None)(x)
+                       unroll=config.unroll and fixed_length)(x)
     if task.many_to_one and config.pooling == "mean":
         x = MaskedMean(name="mean_over_time")(x)  # skips masked steps
     outputs = keras.layers.Dense(data.num_outputs, name="head")(x)

@@ -98,7 +98,10 @@ class Recorder:
         plt.close(figure)
 
     def log_model(self, net, example):
-        """The model with its signature and an input example (`mlflow.keras`)."""
+        """The model with its signature and an input example (`mlflow.keras`). A model of several
+        inputs takes its example as {input name: array}."""
+        if isinstance(example, (tuple, list)):
+            example = {tensor.name: array for tensor, array in zip(net.inputs, example)}
         signature = mlflow.models.infer_signature(example, net.predict(example, verbose=0))
         requirements = [f"{name}=={version}" for name, version in PACKAGES.items() if name != "python"]
         # mlflow.keras.log_model, with the workaround for mlflow/mlflow#16183 (zoo.compat)

@@ -138,7 +138,7 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
             recorder.log_figure(figure, name)
         results.update(report.metrics)
         recorder.log_metrics(results)
-        recorder.log_model(net, keras.ops.convert_to_numpy(probe_inputs[:2]))
+        recorder.log_model(net, keras.tree.map_structure(lambda x: keras.ops.convert_to_numpy(x[:2]), probe_inputs))
     return result
 
 

@@ -53,6 +53,8 @@ class TaskSpec:
     data: object  # (config, dataset, splits, sha256) -> zoo.data.Data; splits None for generated data
     loss_and_metrics: object  # config -> (keras loss, [keras metrics])
     padding: bool = False  # token id 0 pads: masked in the model, the loss and the metrics
+    characters: bool = False  # can read each word's characters too (config.char_features): inputs
+    #                           are then (token ids [batch, time], character ids [batch, time, chars])
     stateful: bool = False  # trains stateful over contiguous windows (exported without state)
     causal: bool = False  # must not read the future: no bidirectional layers
     perplexity: bool = False  # report exp(mean loss) (zoo.layers.GradientMonitor)

@@ -18,6 +18,14 @@ from zoo.tasks.spec import Export, Report, TaskSpec
 from zoo.text import Tokenizer, vocabulary_report
 
 MAX_TOKENS = 512  # words read per sentence (EWT's longest has 159)
+MAX_CHARACTERS = 20  # characters read per word, for character features (the first ones)
+
+
+def character_ids(characters, words):
+    """Word strings (a RaggedTensor [sentences, words]) -> character ids [sentences, words, chars]
+    (ragged), through the characters Tokenizer (TensorFlow ops)."""
+    flat = characters.ids(words.flat_values)
+    return tf.RaggedTensor.from_row_lengths(flat, words.row_lengths())
 
 
 def data(config, dataset, splits, sha256):
@@ -26,20 +34,27 @@ def data(config, dataset, splits, sha256):
     tags = Tokenizer(padding=True, length=MAX_TOKENS).adapt(tokens=[t for _, t in splits["train"]])
     report = vocabulary_report(words, {split: [w for ws, _ in sentences for w in ws]
                                        for split, sentences in splits.items()}, config.max_vocab)
+    tokenizers = {"tokens": words, "tags": tags}
+    if config.char_features:  # every character seen in training words (0 pads, 1 unknown)
+        tokenizers["characters"] = Tokenizer(level="character", padding=True, length=MAX_CHARACTERS).adapt(
+            [w for ws, _ in splits["train"] for w in ws])
 
     def pipeline(sentences, shuffle):
-        ids = words.ids_of_tokens([w for w, _ in sentences])
+        strings = tf.ragged.constant([w for w, _ in sentences], dtype=tf.string, ragged_rank=1)
+        inputs = words.ids_of_tokens(strings)
+        if config.char_features:
+            inputs = (inputs, character_ids(tokenizers["characters"], strings))
         labels = tags.ids_of_tokens([t for _, t in sentences])
-        ds = tf.data.Dataset.from_tensor_slices((ids, labels))
+        ds = tf.data.Dataset.from_tensor_slices((inputs, labels))
         if shuffle:
             ds = ds.shuffle(len(sentences), seed=config.seed, reshuffle_each_iteration=True)
-        pad = lambda ragged: ragged.to_tensor()  # noqa: E731  (0 = padding)
-        return prefetched(ds.ragged_batch(config.batch_size).map(lambda w, t: (pad(w), pad(t))))
+        pad = lambda ragged: tf.nest.map_structure(lambda r: r.to_tensor(), ragged)  # noqa: E731  (0 = padding)
+        return prefetched(ds.ragged_batch(config.batch_size).map(lambda x, t: (pad(x), pad(t))))
 
     return Data(train=pipeline(splits["train"], True), val=pipeline(splits["val"], False),
                 test=pipeline(splits["test"], False), input_shape=(None,), vocab_size=len(words.vocabulary),
                 num_outputs=len(tags.vocabulary), train_tokens=sum(len(w) for w, _ in splits["train"]),
-                fingerprint=sha256, tokenizers={"tokens": words, "tags": tags}, report=report)
+                fingerprint=sha256, tokenizers=tokenizers, report=report)
 
 
 def most_frequent_tag(data):
@@ -47,12 +62,14 @@ def most_frequent_tag(data):
     training, or unknown: the most frequent tag overall); padding left out."""
     counts = np.zeros((data.vocab_size, data.num_outputs), "int64")
     for x, y in data.train.as_numpy_iterator():
+        x = x[0] if isinstance(x, tuple) else x  # the word ids (character ids, if any, follow)
         real = y > 0
         np.add.at(counts, (x[real], y[real]), 1)
     guess = counts.argmax(axis=1)
     guess[counts.sum(axis=1) == 0] = counts.sum(axis=0).argmax()
     right = total = 0
     for x, y in data.test.as_numpy_iterator():
+        x = x[0] if isinstance(x, tuple) else x
         real = y > 0
         right += int((guess[x[real]] == y[real]).sum())
         total += int(real.sum())
@@ -97,14 +114,20 @@ def tag(net, tokenizers, sentences):
     tokens = words.split(sentences)[:, :words.length]
     ids = words.ids_of_tokens(tokens).to_tensor()
     ids = tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])  # a recurrent layer needs a step
-    predicted = tf.gather(tf.constant(list(tags.vocabulary)), tf.argmax(net(ids, training=False), axis=-1))
+    inputs = ids
+    if "characters" in tokenizers:  # the same width as ids, and at least one character
+        chars = character_ids(tokenizers["characters"], tokens).to_tensor(0, shape=[None, None, MAX_CHARACTERS])
+        chars = tf.pad(chars, [[0, 0], [0, tf.shape(ids)[1] - tf.shape(chars)[1]], [0, 0]])
+        inputs = (ids, chars)
+    predicted = tf.gather(tf.constant(list(tags.vocabulary)), tf.argmax(net(inputs, training=False), axis=-1))
     real = tf.sequence_mask(tokens.row_lengths(), tf.shape(ids)[1])
     return (tokens.to_tensor("", shape=tf.shape(ids)), tf.where(real, predicted, ""),
             tf.cast(tokens.row_lengths(), tf.int32))
 
 
 def endpoints(archive, net, config, tokenizers):
-    archive.track(tokenizers["tokens"].lookup)
+    for tokenizer in tokenizers.values():
+        archive.track(tokenizer.lookup)
 
     def serve(sentences):
         tokens, tags, lengths = tag(net, tokenizers, sentences)
@@ -123,7 +146,7 @@ def predict(net, config, tokenizers, texts, k):
 SPEC = TaskSpec(
     name="pos",
     description="many-to-many tagger: token ids [batch, time] -> tag logits [batch, time, tags]",
-    metric="accuracy", inputs="tokens", many_to_one=False, padding=True, data=data,
+    metric="accuracy", inputs="tokens", many_to_one=False, padding=True, characters=True, data=data,
     loss_and_metrics=loss_and_metrics, read=read_conllu, user_format="a CoNLL-U file (words and UPOS tags)",
     split=lambda examples, seed: dict(zip(("train", "val", "test"), split_at_random(examples, (0.8, 0.9), seed))),
     hold_out=hold_out,
