@@ -15,7 +15,7 @@ from zoo import plots
 from zoo.data.files import read_conllu
 from zoo.data.pipelines import Data, hold_out, prefetched, split_at_random
 from zoo.tasks.spec import Export, Report, TaskSpec
-from zoo.text import Tokenizer, vocabulary_report
+from zoo.text import Tokenizer, ragged_strings, vocabulary_report
 
 MAX_TOKENS = 512  # words read per sentence (EWT's longest has 159)
 MAX_CHARACTERS = 20  # characters read per word, for character features (the first ones)
@@ -40,7 +40,7 @@ def data(config, dataset, splits, sha256):
             [w for ws, _ in splits["train"] for w in ws])
 
     def pipeline(sentences, shuffle):
-        strings = tf.ragged.constant([w for w, _ in sentences], dtype=tf.string, ragged_rank=1)
+        strings = ragged_strings([w for w, _ in sentences])
         inputs = words.ids_of_tokens(strings)
         if config.char_features:
             inputs = (inputs, character_ids(tokenizers["characters"], strings))
