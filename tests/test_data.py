@@ -200,12 +200,16 @@ def test_pos_script_on_a_slice_of_ewt(store):
     assert experiment.main("pos", presets.POS_TAGGING, ["--set", "limit=1500", "--grid", "cell=gru"]) == 0
     run = only_child("pos")
     assert run["metrics.test_accuracy"] > 0.5  # the most frequent tag, NOUN, is 17% of tokens
+    assert 0.7 < run["metrics.baseline_test_accuracy"] < 0.9  # each word's most frequent tag, on this slice
     assert 0 < run["metrics.test_macro_f1"] < 1
     client = mlflow.MlflowClient(tracking.tracking_uri())
     artifacts = {a.path for a in client.list_artifacts(run["run_id"])}
     assert {"per_tag_f1.md", "confusion_matrix.png", "vocabulary.json"} <= artifacts
     report = open(client.download_artifacts(run["run_id"], "per_tag_f1.md")).read()
     assert "| NOUN " in report and "| PUNCT " in report
+    parent = tracking.runs("pos").query("`tags.mlflow.parentRunId`.isna()").iloc[0]
+    comparison = open(client.download_artifacts(parent["run_id"], "comparison.md")).read()
+    assert "Count baseline (each word's most frequent training tag" in comparison
 
 
 def test_language_model_batches_carry_each_row_on_from_the_last(tmp_path):

@@ -27,6 +27,23 @@ def summarize(frame, metric):
     return summary.reset_index()
 
 
+def against_baseline(summary, task):
+    """One line: the count baseline of the task (zoo.tasks: count_baseline) against the best
+    variant's mean test metric; a grid whose best variant does not beat it is a smoke test."""
+    metric = None if task is None else task.metric
+    columns = (f"test_{metric}_mean", f"baseline_test_{metric}_mean")
+    if task is None or not set(columns) <= set(summary) or summary[columns[0]].isna().all():
+        return ""
+    baseline = float(summary[columns[1]].mean())
+    scores = summary[columns[0]]
+    best = scores.min() if task.lower_is_better else scores.max()
+    beats = best < baseline if task.lower_is_better else best > baseline
+    line = (f"Count baseline ({task.count_baseline_name}), fitted on the same training data: test {metric} "
+            f"{baseline:.4g}; best variant: {best:.4g}")
+    return line + (", better." if beats else ", NOT better: at this size the grid is a smoke test and "
+                   "compares nothing.")
+
+
 def compare(experiment, parent_run_id=None, out_dir=None):
     """Prints and returns the comparison table of `experiment`; writes it as CSV and Markdown
     with a bar chart and overlaid validation-loss curves to `out_dir` (default
@@ -41,6 +58,9 @@ def compare(experiment, parent_run_id=None, out_dir=None):
     out_dir = Path(out_dir or tracking.STORE_DIR / "compare" / experiment)
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown = summary.to_markdown(index=False, floatfmt=".4g")
+    verdict = against_baseline(summary, tasks.TASKS.get(experiment))
+    if verdict:
+        markdown += f"\n\n{verdict}"
     summary.to_csv(out_dir / "comparison.csv", index=False)
     (out_dir / "comparison.md").write_text(markdown + "\n")
     files = [out_dir / "comparison.csv", out_dir / "comparison.md"]
