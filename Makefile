@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install export serve bench-lm demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
+.PHONY: install export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -43,6 +43,10 @@ lm-quick: install
 
 bench: install
 	$(PY) benchmarks/rnn_throughput.py
+
+# what a model that only counts scores on each preset's data (majority class, most frequent tag, unigram)
+baselines: install
+	$(PY) benchmarks/count_baselines.py $(ARGS)
 
 # the PTB language model's step against PyTorch's (when TORCH_PYTHON can import torch)
 TORCH_PYTHON ?= $(PY)
