@@ -389,3 +389,27 @@ def test_character_features_do_not_depend_on_padding():
     np.testing.assert_allclose(layer(longer).numpy(), features, rtol=1e-6)
     np.testing.assert_allclose(layer(exact).numpy(), features, rtol=1e-6)
     assert not np.allclose(layer(np.array([[[3, 4, 6, 0]]], "int32")).numpy(), features)  # a different word
+
+
+def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_path):
+    """Keras's accuracy equals the accuracy counted by hand over real words only (sentences of 2
+    to 6 words, so every batch has padding)."""
+    from zoo.tasks.tagging import tagging_report
+
+    rng = np.random.default_rng(0)
+    words = {"DET": ["the", "a"], "NOUN": ["film", "cat", "plot"], "VERB": ["ran", "sat"]}
+    sentences = []
+    for i in range(40):
+        tags = [["DET", "NOUN", "VERB"][k % 3] for k in range(2 + i % 5)]
+        lines = [f"{k + 1}\t{rng.choice(words[t])}\t_\t{t}\t_\t_\t0\tdep\t_\t_" for k, t in enumerate(tags)]
+        sentences.append("\n".join(lines) + "\n")
+    treebank = tmp_path / "varied.conllu"
+    treebank.write_text("\n".join(sentences))
+    config = Config(task="pos", dataset="user", data_path=str(treebank), batch_size=4, units=8, embedding_size=8,
+                    epochs=1, char_features=4, cell="gru")
+    data = load(config)
+    monitor = compiled_monitor(config, models.build(config, data))
+    accuracy = monitor.evaluate(data.test, return_dict=True, verbose=0)["accuracy"]
+    _, matrix = tagging_report(monitor.net, data)
+    assert (next(iter(data.test))[1].numpy() == 0).any()  # padding in the test batches
+    assert accuracy == pytest.approx(np.trace(matrix) / matrix.sum(), abs=1e-6)

@@ -43,10 +43,15 @@ class CharacterFeatures(keras.layers.Layer):
     """Character ids of each word [batch, time, chars] (0 pads) -> features [batch, time, filters]:
     an embedding of each character, a convolution of width `width` over the word's characters
     (ReLU), and the maximum over them (Ma & Hovy 2016). Padding characters read as zero vectors and
-    are left out of the maximum, so a word's features do not depend on how far it is padded."""
+    are left out of the maximum, so a word's features do not depend on how far it is padded.
+
+    Called on [word vectors [batch, time, d], character ids], it returns the word vectors with the
+    features joined, [batch, time, d + filters], and keeps the word vectors' mask (Keras's
+    Concatenate would not: it ORs an unmasked input's all-true mask into the padding)."""
 
     def __init__(self, characters, filters, embedding_size=16, width=3, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.characters, self.filters, self.embedding_size, self.width = characters, filters, embedding_size, width
         self.embedding = keras.layers.Embedding(characters, embedding_size, name="character_embedding")
         self.convolution = keras.layers.Conv1D(filters, width, padding="same", activation="relu",
@@ -56,14 +61,22 @@ class CharacterFeatures(keras.layers.Layer):
         self.embedding.build((None, None))
         self.convolution.build((None, None, self.embedding_size))
 
-    def call(self, characters):
+    def call(self, inputs, mask=None):
+        words, characters = inputs if isinstance(inputs, (list, tuple)) else (None, inputs)
         shape = ops.shape(characters)
         flat = ops.reshape(characters, (-1, shape[2]))  # one row per word
         real = ops.expand_dims(ops.cast(ops.greater(flat, 0), self.compute_dtype), -1)
         features = self.convolution(self.embedding(flat) * real) * real
-        return ops.reshape(ops.max(features, axis=1), (shape[0], shape[1], self.filters))
+        features = ops.reshape(ops.max(features, axis=1), (shape[0], shape[1], self.filters))
+        return features if words is None else ops.concatenate([words, features], axis=-1)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask[0] if isinstance(mask, (list, tuple)) else None
 
     def compute_output_shape(self, shape):
+        if isinstance(shape, (list, tuple)) and isinstance(shape[0], (list, tuple)):
+            words, characters = shape
+            return (*words[:-1], words[-1] + self.filters)
         return (shape[0], shape[1], self.filters)
 
     def get_config(self):
@@ -95,9 +108,8 @@ def build(config, data, stateful=None):
                                    name="embedding")(inputs)
     if task.characters and config.char_features:  # a second input: each word's characters
         characters = keras.Input((None, None), dtype="int32", name="characters")
-        features = CharacterFeatures(len(data.tokenizers["characters"].vocabulary), config.char_features,
-                                     name="character_features")(characters)
-        x = keras.layers.Concatenate(name="words_and_characters")([x, features])
+        x = CharacterFeatures(len(data.tokenizers["characters"].vocabulary), config.char_features,
+                              name="character_features")([x, characters])  # keeps the words' mask
         inputs = [inputs, characters]
     for i in range(config.layers):
         last = i == config.layers - 1
