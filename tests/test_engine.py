@@ -318,6 +318,9 @@ def test_config_overrides_parse_types_and_reject_bad_values():
         "units=0": "expected an integer >= 1",
         "clipping=sometimes": "valid choices: none, value, norm, global_norm",
         "char_features=8": "character features are built for task=pos only",
+        "learning_rate=nan": "Invalid learning_rate nan; expected a finite number",
+        "clip_threshold=inf": "Invalid clip_threshold inf; expected a finite number",
+        "units=100000000": "expected at most 8,192",
     }
     for assignment, needle in bad.items():
         with pytest.raises(UserError, match=needle):

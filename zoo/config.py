@@ -5,6 +5,7 @@
 """
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -108,6 +109,10 @@ class Config:
 
 
 FIELDS = {field.name: field for field in dataclasses.fields(Config)}
+# upper bounds of sizes: beyond them a run cannot fit this kind of machine (or is a typo)
+LIMITS = {"units": 8192, "layers": 32, "embedding_size": 8192, "char_features": 1024, "max_vocab": 5_000_000,
+          "batch_size": 65536, "epochs": 100_000, "sequence_length": 100_000, "examples": 100_000_000,
+          "evaluation_steps_per_execution": 10_000, "flow_samples": 1000}
 
 
 def _one_of(name, value, valid):
@@ -124,6 +129,14 @@ def validate(config):
                "clipping": tuple(CLIPPING), "pooling": POOLINGS, "source": SOURCES}
     for name, valid in choices.items():
         _one_of(name, getattr(config, name), valid)
+    for name in FIELDS:  # nan and inf are not numbers a run can use
+        value = getattr(config, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"Invalid {name} {value!r}; expected a finite number.")
+    for name, most in LIMITS.items():
+        if getattr(config, name) > most:
+            raise UserError(f"Invalid {name} {getattr(config, name)!r}; expected at most {most:,} (more cannot "
+                            "fit in memory here).")
     cell, task = CELLS[config.cell], tasks.get(config.task)
     if config.activation not in cell.activations:
         raise UserError(f"Invalid activation {config.activation!r} for cell {config.cell!r}; valid choices: "
