@@ -39,7 +39,7 @@ def main(argv=None):
             task = tasks.get(config.task)
             value = task.count_baseline(load(config))
             rows.append({"experiment": name, "preset": preset, "dataset": config.dataset, "limit": config.limit,
-                         "baseline": task.count_baseline_name, f"test metric": f"{task.metric} {value:.4g}"})
+                         "baseline": task.count_baseline_name, "test metric": f"{task.metric} {value:.4g}"})
     print(pd.DataFrame(rows).to_markdown(index=False))
     return 0
 
