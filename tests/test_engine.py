@@ -416,3 +416,19 @@ def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_p
     _, matrix = tagging_report(monitor.net, data)
     assert (next(iter(data.test))[1].numpy() == 0).any()  # padding in the test batches
     assert accuracy == pytest.approx(np.trace(matrix) / matrix.sum(), abs=1e-6)
+
+
+def test_compare_pools_seeds_only_and_leaves_out_runs_that_did_not_finish(store):
+    from zoo.compare import compare
+
+    base = dataclasses.replace(TINY, epochs=1, flow_samples=1)
+    for units in (4, 8):  # two sweeps: every child is named vanilla-tanh-noclip, but units differ
+        sweep(grid(dataclasses.replace(base, units=units), {"seed": [0, 1]}))
+    assert set(tracking.runs("adding")["tags.variant"].dropna()) == {"vanilla-tanh-noclip"}
+    with tracking.start_run("adding", "orphan", params=dataclasses.asdict(base), tags={"variant": "vanilla-tanh-noclip"}):
+        pass  # a run that ended without metrics, as if killed: FINISHED is set below to KILLED
+    orphan = tracking.runs("adding").query("`tags.mlflow.runName` == 'orphan'")["run_id"].iloc[0]
+    mlflow.MlflowClient(tracking.tracking_uri()).set_terminated(orphan, "KILLED")
+    table = compare("adding")
+    assert sorted(table["variant"]) == ["vanilla-tanh-noclip-units4", "vanilla-tanh-noclip-units8"]
+    assert table["runs"].tolist() == [2, 2]  # two seeds each; the killed run is not counted

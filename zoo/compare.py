@@ -9,16 +9,37 @@ from pathlib import Path
 import pandas as pd
 
 from zoo import plots, tasks, tracking
+from zoo.config import VARIANT_FIELDS
+
+
+def comparable(frame):
+    """The runs that count: FINISHED, or FAILED by divergence (tag nan_step); not those still
+    RUNNING, KILLED, or FAILED by an error."""
+    diverged = frame["status"].eq("FAILED") & frame.get("tags.nan_step", pd.Series(index=frame.index)).notna()
+    return frame[frame["status"].eq("FINISHED") | diverged].assign(diverged=diverged)
+
+
+def labelled(frame):
+    """`frame` with column `variant`: the variant name, plus every configuration field that differs
+    between runs, the seed aside, and that the name does not show: runs are pooled over seeds
+    only, never over different configurations. Returns (frame, [the differing fields])."""
+    params = [c for c in frame if c.startswith("params.") and c != "params.seed"]
+    differing = [c for c in params if frame[c].astype(str).nunique() > 1
+                 and c[len("params."):] not in VARIANT_FIELDS]
+    names = []
+    for _, row in frame.iterrows():
+        extra = [f"{c[len('params.'):]}{row[c]}" for c in differing
+                 if f"{c[len('params.'):]}{row[c]}" not in str(row["tags.variant"])]
+        names.append("-".join([str(row["tags.variant"]), *extra]))
+    return frame.assign(variant=names), [c[len("params."):] for c in differing]
 
 
 def summarize(frame, metric):
-    """One row per variant: runs, diverged, mean and std over seeds of the final metrics."""
+    """One row per variant (one configuration, pooled over seeds): runs, diverged, mean and std
+    over seeds of the final metrics."""
     finals = [f"test_{metric}", f"baseline_test_{metric}", "val_loss", "train_seconds"]
     columns = {f"metrics.{name}": name for name in finals if f"metrics.{name}" in frame}
-    data = frame.rename(columns=columns).assign(
-        variant=frame["tags.variant"],
-        diverged=frame["status"].eq("FAILED") & frame.get("tags.nan_step", pd.Series(index=frame.index)).notna(),
-    )
+    data = frame.rename(columns=columns)
     grouped = data.groupby("variant", sort=False)
     summary = grouped.agg(runs=("variant", "size"), diverged=("diverged", "sum"))
     for name in columns.values():
@@ -34,12 +55,12 @@ def against_baseline(summary, task):
     columns = (f"test_{metric}_mean", f"baseline_test_{metric}_mean")
     if task is None or not set(columns) <= set(summary) or summary[columns[0]].isna().all():
         return ""
-    baseline = float(summary[columns[1]].mean())
     scores = summary[columns[0]]
-    best = scores.min() if task.lower_is_better else scores.max()
+    at = scores.idxmin() if task.lower_is_better else scores.idxmax()
+    best, baseline = float(scores[at]), float(summary.loc[at, columns[1]])
     beats = best < baseline if task.lower_is_better else best > baseline
     line = (f"Count baseline ({task.count_baseline_name}), fitted on the same training data: test {metric} "
-            f"{baseline:.4g}; best variant: {best:.4g}")
+            f"{baseline:.4g}; best variant ({summary.loc[at, 'variant']}): {best:.4g}")
     return line + (", better." if beats else ", NOT better: at this size the grid is a smoke test and "
                    "compares nothing.")
 
@@ -52,7 +73,10 @@ def compare(experiment, parent_run_id=None, out_dir=None):
     if frame.empty or "tags.variant" not in frame:
         print(f"{experiment}: no runs yet")
         return pd.DataFrame()
-    frame = frame[frame["tags.variant"].notna()]
+    frame, differing = labelled(comparable(frame[frame["tags.variant"].notna()]))
+    if frame.empty:
+        print(f"{experiment}: no finished or diverged runs yet")
+        return pd.DataFrame()
     metric = tasks.TASKS[experiment].metric if experiment in tasks.TASKS else "loss"
     summary = summarize(frame, metric)
     out_dir = Path(out_dir or tracking.STORE_DIR / "compare" / experiment)
@@ -69,7 +93,7 @@ def compare(experiment, parent_run_id=None, out_dir=None):
         figure = plots.comparison_bars(summary, f"test_{metric}", title=experiment)
         figure.savefig(out_dir / "comparison.png", dpi=100)
         files.append(out_dir / "comparison.png")
-    curves = {f"{row['tags.variant']} seed {row.get('params.seed', '?')}":
+    curves = {f"{row['variant']} seed {row.get('params.seed', '?')}":
               tracking.metric_history(row["run_id"], "val_loss") for _, row in frame.iterrows()}
     figure = plots.overlaid_curves({k: v for k, v in curves.items() if v}, "val_loss", title=experiment)
     figure.savefig(out_dir / "val_loss_curves.png", dpi=100)
@@ -77,5 +101,6 @@ def compare(experiment, parent_run_id=None, out_dir=None):
     plots.plt.close("all")
     if parent_run_id is not None:
         tracking.log_artifacts(parent_run_id, files)
-    print(f"\n{experiment} ({len(frame)} runs; written to {out_dir})\n{markdown}")
+    fields = f"; variants also differ in {', '.join(differing)}" if differing else ""
+    print(f"\n{experiment} ({len(frame)} runs{fields}; written to {out_dir})\n{markdown}")
     return summary
