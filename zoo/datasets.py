@@ -174,18 +174,16 @@ def splits(config, dataset=None):
     """({split: examples} of train, val and test, sha256 of the data) for `config`."""
     dataset = dataset or get(config)
     task = tasks.get(dataset.task)
+    paths = []  # the files read (none when downloaded): their sha256 is the data's
     if config.source == "download" and dataset.name != "user":
         if dataset.remote is None:
             raise UserError(f"Dataset {dataset.name!r} has no download source; use source=local.")
         found = dataset.remote()
-        paths = []
     else:
         paths = [require(path) for path in dataset.paths()]
-    if paths and dataset.local is not None:
-        found = dataset.local(dataset)
-    elif paths:
         read = dataset.read or task.read
-        found = {split: read(data_dir() / dataset.folder / name) for split, name in dataset.files.items()}
+        found = dataset.local(dataset) if dataset.local is not None else {
+            split: read(data_dir() / dataset.folder / name) for split, name in dataset.files.items()}
     for split, examples in found.items():
         if not len(examples):
             raise UserError(f"Data file {data_dir() / dataset.folder / dataset.files.get(split, '')} holds no "

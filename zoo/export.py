@@ -27,10 +27,9 @@ import pandas as pd
 import tensorflow as tf
 
 import zoo.layers  # noqa: F401  (registers the zoo's layers for loading)
-from zoo import serving, tasks, tracking
+from zoo import serving, tasks, text, tracking
 from zoo.errors import UserError
 from zoo.serving import TOP_K
-from zoo.text import Tokenizer
 
 def best_run(experiment):
     """The id of the finished run of `experiment` with the best test metric that logged a model."""
@@ -122,9 +121,9 @@ def export(run_id=None, experiment=None, out_dir="exports"):
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     net.save(staging / "model.keras")
-    (staging / "vocabulary.json").write_text(json.dumps({n: list(t.vocabulary) for n, t in tokenizers.items()}))
-    (staging / "tokenizer.json").write_text(json.dumps({n: {k: v for k, v in t.to_dict().items() if k != "vocabulary"}
-                                                        for n, t in tokenizers.items()}, indent=1))
+    vocabularies, settings = text.saved(tokenizers)
+    (staging / "vocabulary.json").write_text(json.dumps(vocabularies))
+    (staging / "tokenizer.json").write_text(json.dumps(settings, indent=1))
     (staging / "config.json").write_text(json.dumps(config, indent=1))
     serving_archive(net, config, tokenizers).write_out(str(staging / "saved_model"), verbose=False)
 
@@ -165,10 +164,8 @@ def config_of(path):
 
 def tokenizers_of(folder):
     """The run's tokenizers saved beside an exported model (tokenizer.json + vocabulary.json)."""
-    settings = json.loads((folder / "tokenizer.json").read_text())
-    vocabularies = json.loads((folder / "vocabulary.json").read_text())
-    return {name: Tokenizer.from_dict({**values, "vocabulary": vocabularies[name]})
-            for name, values in settings.items()}
+    return text.restored(json.loads((folder / "vocabulary.json").read_text()),
+                         json.loads((folder / "tokenizer.json").read_text()))
 
 
 def predict_pyfunc(uri, texts, k=TOP_K):

@@ -183,6 +183,21 @@ class Tokenizer:
             raise UserError(f"Invalid tokenizer.json ({error}); export or train the run again.") from None
 
 
+def saved(tokenizers):
+    """{name: Tokenizer} -> (vocabularies, settings): what a run or an export writes as
+    vocabulary.json ({name: [token per id]}) and tokenizer.json ({name: settings})."""
+    vocabularies = {name: list(tokenizer.vocabulary) for name, tokenizer in tokenizers.items()}
+    settings = {name: {key: value for key, value in tokenizer.to_dict().items() if key != "vocabulary"}
+                for name, tokenizer in tokenizers.items()}
+    return vocabularies, settings
+
+
+def restored(vocabularies, settings):
+    """The {name: Tokenizer} that `saved` wrote."""
+    return {name: Tokenizer.from_dict({**values, "vocabulary": vocabularies[name]})
+            for name, values in settings.items()}
+
+
 def ragged_strings(lists):
     """[[str, ...], ...] -> a RaggedTensor [n, None] of strings (tf.ragged.constant takes quadratic
     time on long lists of lists: 40 s for EWT's 12,544 sentences)."""

@@ -206,7 +206,7 @@ def log_artifacts(run_id, paths):
 
 def load_run(run_id):
     """(config dict, {name: zoo.text.Tokenizer}, keras model) of a finished run that logged a model."""
-    from zoo.text import Tokenizer
+    from zoo.text import restored
 
     client = MlflowClient(tracking_uri())
     mlflow.set_tracking_uri(tracking_uri())
@@ -222,8 +222,6 @@ def load_run(run_id):
     if "tokenizer.json" not in names:
         raise UserError(f"MLflow run {run_id} has no tokenizer.json (it predates the zoo's tokenizer or "
                         "has no text input); train it again with this version.")
-    vocabularies = mlflow.artifacts.load_dict(f"runs:/{run_id}/vocabulary.json")
-    settings = mlflow.artifacts.load_dict(f"runs:/{run_id}/tokenizer.json")
-    tokenizers = {name: Tokenizer.from_dict({**values, "vocabulary": vocabularies[name]})
-                  for name, values in settings.items()}
+    tokenizers = restored(mlflow.artifacts.load_dict(f"runs:/{run_id}/vocabulary.json"),
+                          mlflow.artifacts.load_dict(f"runs:/{run_id}/tokenizer.json"))
     return config, tokenizers, mlflow.keras.load_model(f"runs:/{run_id}/model")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import keras
 
-from zoo import compare, datasets, diagnostics, models, plots, tasks, tracking
+from zoo import compare, datasets, diagnostics, models, plots, tasks, text, tracking
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
 from zoo.errors import UserError
 
@@ -92,9 +92,9 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags,
                             nested=nested) as recorder:
         if data.tokenizers:  # the training split's vocabularies (id i is entry i) and the tokenizers
-            recorder.log_dict(data.vocabularies, "vocabulary.json")
-            recorder.log_dict({name: {key: value for key, value in tokenizer.to_dict().items() if key != "vocabulary"}
-                               for name, tokenizer in data.tokenizers.items()}, "tokenizer.json")
+            vocabularies, settings = text.saved(data.tokenizers)
+            recorder.log_dict(vocabularies, "vocabulary.json")
+            recorder.log_dict(settings, "tokenizer.json")
         reset = ResetStates(net)
         callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
         if config.lr_decay != 1.0:
@@ -131,11 +131,11 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
             stateless = models.build(config, data, stateful=False)
             stateless.set_weights(net.get_weights())
             net = stateless
-        report = task.report(net, data, config, dataset)  # the task's own artifacts and metrics
-        for name, text in report.texts.items():
-            recorder.log_text(text, name)
-        for name, figure in report.figures.items():
-            recorder.log_figure(figure, name)
+        report = task.report(net, data, config, dataset, name)  # the task's own artifacts and metrics
+        for artifact, content in report.texts.items():
+            recorder.log_text(content, artifact)
+        for artifact, figure in report.figures.items():
+            recorder.log_figure(figure, artifact)
         results.update(report.metrics)
         recorder.log_metrics(results)
         recorder.log_model(net, keras.tree.map_structure(lambda x: keras.ops.convert_to_numpy(x[:2]), probe_inputs))

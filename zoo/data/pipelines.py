@@ -90,6 +90,11 @@ def split_at_random(items, shares, seed):
     return [[items[i] for i in part] for part in np.split(order, cuts)]
 
 
+def split_80_10_10(items, seed):
+    """{train, val, test}: 80% / 10% / 10% of `items`, drawn with `seed` (one file of examples)."""
+    return dict(zip(("train", "val", "test"), split_at_random(items, (0.8, 0.9), seed)))
+
+
 def hold_out(items, seed, parts=10):
     """(the rest, one `parts`-th of `items` drawn with `seed`): a validation set held out of train."""
     order = np.random.default_rng(seed).permutation(len(items))

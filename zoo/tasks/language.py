@@ -22,12 +22,11 @@ from zoo.losses import SparseCrossEntropy
 from zoo.tasks.spec import Export, Report, TaskSpec
 from zoo.text import Tokenizer, flat_tokens, vocabulary_report
 
-EOS = "<eos>"
 CONTEXT = 200  # tokens of a prompt read (the last ones)
 
 
 def tokenizer_of(level):
-    return Tokenizer(level=level, padding=False, line_end=EOS if level == "word" else None, length=CONTEXT,
+    return Tokenizer(level=level, padding=False, line_end=generate.EOS if level == "word" else None, length=CONTEXT,
                      keep="last")
 
 
@@ -95,7 +94,7 @@ def unigram(data):
     return float(np.exp(-total / count))
 
 
-def report(net, data, config, dataset):
+def report(net, data, config, dataset, name):
     """Samples at temperatures 0.5, 1.0 and 1.5 from the dataset's prompts (net: stateless)."""
     return Report(texts={"samples.txt": generate.samples(net, data.tokenizers["tokens"], dataset.prompts)})
 

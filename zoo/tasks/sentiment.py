@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.files import read_table
-from zoo.data.pipelines import from_arrays, hold_out, split_at_random
+from zoo.data.pipelines import from_arrays, hold_out, split_80_10_10
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, TaskSpec
 from zoo.text import Tokenizer, flat_tokens, vocabulary_report
@@ -75,7 +75,7 @@ SPEC = TaskSpec(
     metric="accuracy", inputs="tokens", many_to_one=True, padding=True, data=data,
     loss_and_metrics=loss_and_metrics, read=read_table,
     user_format="a CSV/TSV file with a header and columns `text` and `label` (integers)",
-    split=lambda examples, seed: dict(zip(("train", "val", "test"), split_at_random(examples, (0.8, 0.9), seed))),
+    split=split_80_10_10,
     hold_out=hold_out, describe=lambda examples, level: f"{len(examples):,} texts",
     count_baseline=majority_class, count_baseline_name="the majority class of the training labels",
     export=Export(

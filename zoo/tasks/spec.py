@@ -37,7 +37,7 @@ class Export:
     readme: dict
 
 
-def no_report(net, data, config, dataset):
+def no_report(net, data, config, dataset, name):
     return Report()
 
 
@@ -63,7 +63,7 @@ class TaskSpec:
     split: object = None  # (examples, split_seed) -> {train, val, test}: one file, split
     hold_out: object = None  # (train examples, split_seed) -> (train, val): when there is no val file
     describe: object = None  # (examples, level) -> "25,000 texts": what loading prints per split
-    report: object = no_report  # (net, data, config, dataset) -> Report, after the test evaluation
+    report: object = no_report  # (net, data, config, dataset, run name) -> Report, after the test evaluation
     export: Export | None = None  # None: runs of this task are not exported
     language_model: bool = False  # score and generate apply
     baseline: object = None  # sequence_length -> held-out loss of a memoryless model (synthetic tasks)

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from zoo import plots
 from zoo.data.files import read_conllu
-from zoo.data.pipelines import Data, hold_out, prefetched, split_at_random
+from zoo.data.pipelines import Data, hold_out, prefetched, split_80_10_10
 from zoo.tasks.spec import Export, Report, TaskSpec
 from zoo.text import Tokenizer, ragged_strings, vocabulary_report
 
@@ -100,9 +100,8 @@ def tagging_report(net, data):
     return table, matrix
 
 
-def report(net, data, config, dataset):
+def report(net, data, config, dataset, name):
     table, matrix = tagging_report(net, data)
-    name = f"{config.task}-{config.variant()}"
     return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
                   texts={"per_tag_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
                   figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["tag"].tolist(), name)})
@@ -148,7 +147,7 @@ SPEC = TaskSpec(
     description="many-to-many tagger: token ids [batch, time] -> tag logits [batch, time, tags]",
     metric="accuracy", inputs="tokens", many_to_one=False, padding=True, characters=True, data=data,
     loss_and_metrics=loss_and_metrics, read=read_conllu, user_format="a CoNLL-U file (words and UPOS tags)",
-    split=lambda examples, seed: dict(zip(("train", "val", "test"), split_at_random(examples, (0.8, 0.9), seed))),
+    split=split_80_10_10,
     hold_out=hold_out,
     describe=lambda examples, level: f"{len(examples):,} sentences, {sum(len(w) for w, _ in examples):,} words",
     report=report, count_baseline=most_frequent_tag,
