@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
+.PHONY: install report export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -63,6 +63,10 @@ sweep: install
 
 compare: install
 	$(PY) -m zoo compare
+
+# the studies (experiments/study.py): tables and figures from the store into docs/results/ and README.md
+report: install
+	$(PY) -m zoo report $(ARGS)
 
 # the MLflow UI over the same store, on this machine only (set HOST=0.0.0.0 to share it)
 HOST ?= 127.0.0.1

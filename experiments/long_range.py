@@ -89,7 +89,7 @@ def main(argv=None):
     from zoo.train import sweep
 
     for task, configs in sweeps.items():
-        done = sweep(configs)
+        done = sweep(configs, resume=False)  # its figure needs every run's gradient flow in memory
         results = done.results
         table = summarize(task, results, configs)
         title = f"{task}: held-out loss against the baseline, and gradient flow"

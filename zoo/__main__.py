@@ -3,6 +3,7 @@
     python -m zoo train --set task=adding --set cell=vanilla --set activation=relu
     python -m zoo sweep --grid cell=vanilla,gru --grid clipping=none,global_norm --set epochs=3
     python -m zoo compare [--experiment adding]
+    python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
     python -m zoo generate --run RUN_ID --prompt "the company said" --length 40 --temperature 0.8
     python -m zoo export --experiment sentiment          # or --run RUN_ID; writes exports/<experiment>/<run>/
@@ -35,9 +36,17 @@ def main(argv=None):
     sweep.add_argument("--set", **overrides)
     sweep.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
                        help="values to sweep for a field (repeatable), e.g. --grid cell=vanilla,gru")
+    sweep.add_argument("--fresh", action="store_true", help="run every configuration again, also those "
+                       "that already have a finished run (by default those are skipped: a re-run resumes)")
     compare = commands.add_parser("compare", help="print and save comparison tables of the runs")
     compare.add_argument("--experiment", action="append",
                          help="experiment(s) to compare, named by task (default: every task)")
+    report = commands.add_parser("report", help="the studies' tables and figures from the store (docs/results/, "
+                                 "README.md's results block)")
+    report.add_argument("--study", action="append", help="study of zoo.presets.STUDIES (default: all)")
+    report.add_argument("--out", default="docs/results", help="folder of the figures (default: docs/results)")
+    report.add_argument("--readme", default="README.md", help="README whose study-results block is replaced "
+                        "(default: README.md; '' leaves it)")
     score = commands.add_parser("score", help="log-probability of sentences under a language-model run")
     score.add_argument("--run", required=True, help="MLflow run id of a finished language-model run")
     score.add_argument("sentences", nargs="+")
@@ -72,6 +81,16 @@ def main(argv=None):
         for text, prediction in zip(args.texts, exporting.predict(args.model, args.texts, args.k)):
             print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
         return 0
+    if args.command == "report":
+        from zoo.presets import STUDIES
+
+        for name in args.study or []:
+            if name not in STUDIES:
+                raise UserError(f"Invalid study {name!r}; valid choices: {', '.join(STUDIES)}.")
+        from zoo.report import report
+
+        print(report([STUDIES[name] for name in args.study or STUDIES], args.out, args.readme))
+        return 0
     if args.command == "compare":
         from zoo import tasks
         from zoo.compare import compare as compare_runs
@@ -89,7 +108,7 @@ def main(argv=None):
     grid = parse_grid(args.grid)
     if not grid:
         raise UserError("sweep needs at least one --grid FIELD=V1,V2, e.g. --grid cell=vanilla,gru.")
-    for result in engine.sweep(engine.grid(config, grid)).results:
+    for result in engine.sweep(engine.grid(config, grid), resume=not args.fresh).results:
         print(result.summary())
     return 0
 

@@ -15,8 +15,27 @@ from zoo.config import VARIANT_FIELDS
 def comparable(frame):
     """The runs that count: FINISHED, or FAILED by divergence (tag nan_step); not those still
     RUNNING, KILLED, or FAILED by an error."""
+    if frame.empty:
+        return frame.assign(diverged=pd.Series(dtype=bool))
     diverged = frame["status"].eq("FAILED") & frame.get("tags.nan_step", pd.Series(index=frame.index)).notna()
     return frame[frame["status"].eq("FINISHED") | diverged].assign(diverged=diverged)
+
+
+def matching(frame, configs):
+    """{index in configs: the newest run of `frame` whose params are exactly that configuration}
+    (configs: dicts of every Config field). Runs logged before a field existed match nothing."""
+    found = {}
+    if frame.empty:
+        return found
+    newest_first = frame.sort_values("start_time", ascending=False)
+    for i, config in enumerate(configs):
+        columns = [f"params.{name}" for name in config]
+        if not set(columns) <= set(newest_first):
+            continue
+        same = (newest_first[columns].astype(str) == [str(value) for value in config.values()]).all(axis=1)
+        if same.any():
+            found[i] = newest_first[same].iloc[0]
+    return found
 
 
 def labelled(frame):
@@ -65,15 +84,23 @@ def against_baseline(summary, task):
                    "compares nothing.")
 
 
-def compare(experiment, parent_run_id=None, out_dir=None):
+def compare(experiment, parent_run_id=None, out_dir=None, configs=None):
     """Prints and returns the comparison table of `experiment`; writes it as CSV and Markdown
     with a bar chart and overlaid validation-loss curves to `out_dir` (default
-    mlruns/compare/<experiment>), and logs them to `parent_run_id` if given."""
-    frame = tracking.runs(experiment, parent_run_id)
+    mlruns/compare/<experiment>), and logs them to `parent_run_id` if given.
+
+    Runs compared: the newest run of each of `configs` (dicts of Config fields) if given, wherever
+    it was logged (a resumed sweep's runs may sit under an earlier parent); else the children of
+    `parent_run_id` if given; else every run of the experiment.
+    """
+    frame = tracking.runs(experiment, None if configs is not None else parent_run_id)
     if frame.empty or "tags.variant" not in frame:
         print(f"{experiment}: no runs yet")
         return pd.DataFrame()
-    frame, differing = labelled(comparable(frame[frame["tags.variant"].notna()]))
+    frame = comparable(frame[frame["tags.variant"].notna()])
+    if configs is not None:
+        frame = pd.DataFrame(list(matching(frame, configs).values()))
+    frame, differing = labelled(frame) if not frame.empty else (frame, [])
     if frame.empty:
         print(f"{experiment}: no finished or diverged runs yet")
         return pd.DataFrame()

@@ -5,6 +5,8 @@
 By default a script runs the comparison the zoo exists for, as one MLflow sweep: {vanilla tanh,
 vanilla ReLU with identity init (IRNN), GRU, LSTM} x {no clipping, global-norm clipping at 1.0},
 then prints the comparison table. `--grid` replaces that grid by the product of its values.
+A configuration that already has a finished run in the store is not run again (`--fresh` does):
+a script stopped half way, re-run with the same command, does only the rest.
 """
 
 import argparse
@@ -34,10 +36,12 @@ def main(doc, presets, argv=None):
                         help="override a configuration field, e.g. --set dataset=sst2 --set epochs=3")
     parser.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
                         help="sweep these values instead of the default cells x clipping grid")
+    parser.add_argument("--fresh", action="store_true",
+                        help="run every configuration again, also those that already have a finished run")
     args = parser.parse_args(argv)
     base = apply_overrides(presets[args.preset], args.set)
     from zoo import train
 
     configs = train.grid(base, parse_grid(args.grid)) if args.grid else comparison(base)
-    train.sweep(configs)  # prints each run's summary line and the comparison table
+    train.sweep(configs, resume=not args.fresh)  # prints each run's summary line and the comparison table
     return 0

@@ -139,3 +139,39 @@ def confusion_matrix(matrix, labels, title=""):
     ax.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def gradient_traces(norms, clipped, title=""):
+    """norms: {variant: grad_norm every N steps}; clipped: {variant: clipped fraction per epoch}."""
+    figure, (norm_ax, clip_ax) = plt.subplots(1, 2, figsize=(12, 4))
+    for label, values in norms.items():
+        line, = norm_ax.plot(values, linewidth=0.8, label=label)
+        if clipped.get(label):
+            clip_ax.plot(range(1, len(clipped[label]) + 1), clipped[label], marker="o", color=line.get_color(),
+                         label=label)
+    norm_ax.set_yscale("log")
+    norm_ax.set_xlabel("logged training step (every grad_norm_every steps)")
+    norm_ax.set_ylabel("global gradient norm (before clipping)")
+    clip_ax.set_xlabel("epoch")
+    clip_ax.set_ylabel("share of steps clipped")
+    for ax in (norm_ax, clip_ax):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def gradient_flow_profiles(flows, title=""):
+    """flows: {variant: ||dL/dh_t|| by distance to the last step}, after training, one line each."""
+    figure, ax = plt.subplots(figsize=(7, 4))
+    for label, values in flows.items():
+        ax.plot(values, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("distance to the last step")
+    ax.set_ylabel("||dL/dh_t|| (batch mean, after training)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -4,6 +4,7 @@ configuration. Any field can still be overridden with `--set FIELD=VALUE`.
 """
 
 from zoo.config import Config
+from zoo.study import Study
 
 # The comparison the zoo exists for: {vanilla tanh, IRNN (vanilla ReLU with identity init), GRU,
 # LSTM} x {no clipping, global-norm clipping}
@@ -61,3 +62,16 @@ LONG_RANGE = {
     "full": dict(tasks=("adding", "copy"), lengths=(100, 200, 400), cells=CELLS + [dict(cell="tcn")],
                  base=dict(examples=20000, epochs=20, units=128)),
 }
+
+# The study (experiments/study.py, README "Results"): per task, each cell at its own recipe
+# (optimizer and learning rate chosen by a search on validation data, clipping on, on the
+# `search` budget), then cells x {no clipping, global norm} x seeds at full size.
+STUDIES = {study.name: study for study in (
+    Study("sst2", "SST-2 sentiment (GLUE phrases, dev sentences for validation, test sentences)",
+          base=Config(task="sentiment", dataset="sst2", sequence_length=64, max_vocab=20000, pooling="mean",
+                      bidirectional=True, embedding_size=128, units=128, dropout=0.3, epochs=5, patience=1,
+                      batch_size=64, clip_threshold=1.0),
+          search=dict(limit=20000, epochs=2, patience=0),
+          rates={"adam": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2), "sgd": (0.03, 0.1, 0.3, 1.0, 3.0)},
+          optimizers={"gru": ("adam",), "lstm": ("adam",), "tcn": ("adam",)}),
+)}

@@ -4,11 +4,12 @@ Store: `sqlite:///mlruns/mlflow.db` with artifacts under `mlruns/<experiment id>
 the working directory, unless MLFLOW_TRACKING_URI is set (then that server or store is used as is).
 
 What a run records (the schema the UI comparisons and zoo.compare rely on):
-- params: every Config field; tags: variant, git_commit, package versions, data_sha256;
+- params: every Config field; tags: variant, git_commit, package versions, data_sha256, host and
+  pid of the process that runs it;
 - metrics per epoch: train_loss, val_loss, train_/val_<task metric>, clipped_fraction,
   spectral_radius/<layer>; every N steps: grad_norm; per snapshot: grad_flow/<layer>/epoch<e>
   with step = distance to the last step; at the end: test_loss, test_<task metric>,
-  train_seconds, tokens_per_sec;
+  train_seconds, tokens_per_sec, parameters, epochs_run;
 - artifacts: config.json, learning_curves.png, gradient_flow.png, the model (mlflow.keras);
 - a diverged run ends FAILED with tags nan_step and nan_cause.
 """
@@ -16,6 +17,7 @@ What a run records (the schema the UI comparisons and zoo.compare rely on):
 import contextlib
 import os
 import platform
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -124,7 +126,7 @@ def start_run(experiment, run_name, params=None, tags=None, nested=False):
     recorder = Recorder(run)
     try:
         mlflow.set_tags({"git_commit": _git_commit(), **{f"version.{k}": v for k, v in PACKAGES.items()},
-                         **(tags or {})})
+                         "host": socket.gethostname(), "pid": os.getpid(), **(tags or {})})
         if params is not None:
             mlflow.log_params({key: str(value) for key, value in params.items()})
             mlflow.log_dict(params, "config.json")
@@ -225,3 +227,13 @@ def load_run(run_id):
     tokenizers = restored(mlflow.artifacts.load_dict(f"runs:/{run_id}/vocabulary.json"),
                           mlflow.artifacts.load_dict(f"runs:/{run_id}/tokenizer.json"))
     return config, tokenizers, mlflow.keras.load_model(f"runs:/{run_id}/model")
+
+
+def best_recipe(parent_run_id):
+    """The optimizer and learning rate of the configuration a sweep's parent chose (best_config.json)."""
+    mlflow.set_tracking_uri(tracking_uri())
+    try:
+        config = mlflow.artifacts.load_dict(f"runs:/{parent_run_id}/best_config.json")
+    except mlflow.exceptions.MlflowException:
+        return "none (no run of the search finished)"
+    return {key: config[key] for key in ("optimizer", "learning_rate")}

@@ -110,7 +110,8 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
                               verbose=1 if sys.stdout.isatty() else 2)
         seconds = time.perf_counter() - start
         epochs_run = len(history.history.get("loss", []))
-        results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds, **baseline}
+        results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds,
+                   "parameters": net.count_params(), "epochs_run": epochs_run, **baseline}
         recorder.log_figure(plots.learning_curves(history.history, metric, name), "learning_curves.png")
         for epochs, layers in flow.snapshots:
             for layer, norms in layers.items():  # step of the series = distance to the last step
@@ -155,11 +156,15 @@ def grid(base, values):
             for combination in itertools.product(*values.values())]
 
 
-def sweep(configs, data=None):
+def sweep(configs, data=None, resume=True, name=None):
     """`configs` (of one task) as one parent MLflow run with a nested child run each; a child
     that diverges ends FAILED and the others go on. Fields that differ between the configs
     (besides those a variant name shows) join the children's names.
 
+    resume: a configuration that already has a finished (or diverged) run in the experiment, with
+    exactly these parameters, is not run again: a study or sweep stopped half way (Ctrl-C, a
+    restart) re-run with the same command does only the rest, and its comparison covers all.
+    name: the parent run's name (default <task>-sweep).
     Returns a SweepResult; the comparison table and its pictures are logged to the parent.
     """
     configs = [validate(config) for config in configs]  # all checked before anything runs
@@ -170,28 +175,39 @@ def sweep(configs, data=None):
     varying = {name: sorted({str(getattr(config, name)) for config in configs}) for name in FIELDS}
     varying = {name: values for name, values in varying.items() if len(values) > 1}
     extra = [name for name in varying if name not in VARIANT_FIELDS]
+    fields = [dataclasses.asdict(config) for config in configs]
+    done = compare.matching(compare.comparable(tracking.runs(task)), fields) if resume else {}
+    if done:
+        print(f"{len(done)} of {len(configs)} configurations already have a finished run in "
+              f"{tracking.tracking_uri()}: not run again (runs " +
+              ", ".join(row["run_id"][:8] for row in done.values()) + ")", flush=True)
     results = []
-    with tracking.start_run(task, f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)}) as parent:
+    with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)}) as parent:
         for i, config in enumerate(configs, 1):
+            if i - 1 in done:
+                continue
             print(f"\n== sweep run {i}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
             results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
             print(results[-1].summary(), flush=True)
-        table = compare.compare(task, parent_run_id=parent.run_id)
-        best = best_by_validation(configs, results)
+        table = compare.compare(task, parent_run_id=parent.run_id, configs=fields)
+        best = best_by_validation(configs, task)
         if best is not None:  # the choice, on validation data: what a recipe search is for
-            config, result, val_loss = best
-            parent.set_tags({"best_variant": result.name, "best_run_id": result.run_id, "best_val_loss": val_loss})
+            config, row, val_loss = best
+            name = row["tags.mlflow.runName"]
+            parent.set_tags({"best_variant": name, "best_run_id": row["run_id"], "best_val_loss": val_loss})
             parent.log_dict(dataclasses.asdict(config), "best_config.json")
-            print(f"best on validation: {result.name} (val_loss {val_loss:.4g}, MLflow run {result.run_id})")
+            print(f"best on validation: {name} (val_loss {val_loss:.4g}, MLflow run {row['run_id']})")
     return SweepResult(parent.run_id, results, table)
 
 
-def best_by_validation(configs, results):
-    """(config, result, val_loss) of the finished run with the lowest validation loss (its last
-    epoch's; with early stopping the restored best epoch's), or None if none finished."""
+def best_by_validation(configs, experiment):
+    """(config, run row, val_loss) of the finished run of `configs` with the lowest validation
+    loss (its last epoch's; with early stopping the restored best epoch's), or None if none
+    finished. Read from the store, so that runs of an earlier, resumed sweep count too."""
+    runs = compare.matching(tracking.runs(experiment), [dataclasses.asdict(config) for config in configs])
     scored = []
-    for config, result in zip(configs, results):
-        losses = [v for v in result.history.get("val_loss", []) if v == v]  # finite epochs only
-        if result.status == "FINISHED" and losses:
-            scored.append((config, result, min(losses) if config.patience else losses[-1]))
+    for i, row in runs.items():
+        losses = [v for v in tracking.metric_history(row["run_id"], "val_loss") if v == v]  # finite only
+        if row["status"] == "FINISHED" and losses:
+            scored.append((configs[i], row, min(losses) if configs[i].patience else losses[-1]))
     return min(scored, key=lambda item: item[2]) if scored else None

@@ -1,0 +1,64 @@
+"""The study on a tiny generated task: recipe search, a grid interrupted and resumed, the report."""
+
+import dataclasses
+
+import pytest
+
+from zoo import report, tracking, train
+from zoo.config import Config
+from zoo.errors import UserError
+from zoo.study import Study, cell_of, grid_configs, search_configs
+
+TINY = Study("tiny", "adding, tiny", base=Config(task="adding", examples=256, sequence_length=10, units=8, epochs=2,
+                                                 batch_size=64, flow_samples=2, grad_norm_every=2),
+             search=dict(epochs=1), rates={"adam": (1e-3, 3e-2)}, seeds=(0, 1), cells=("vanilla-tanh",),
+             recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=1e-2)})
+
+
+def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_store(store, monkeypatch, capsys):
+    search = train.sweep(search_configs(TINY, "vanilla-tanh"), name="tiny-search-vanilla-tanh")
+    recipe = tracking.best_recipe(search.run_id)
+    assert recipe["optimizer"] == "adam" and recipe["learning_rate"] in (1e-3, 3e-2)
+
+    configs = grid_configs(TINY)
+    assert [(c.seed, c.clipping, c.learning_rate) for c in configs] == [
+        (0, "none", 1e-2), (0, "global_norm", 1e-2), (1, "none", 1e-2), (1, "global_norm", 1e-2)]
+    real_run, calls = train.run, []
+
+    def interrupted(config, **kwargs):  # Ctrl-C during the third run
+        calls.append(config)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_run(config, **kwargs)
+
+    monkeypatch.setattr(train, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train.sweep(configs, name="tiny-study")
+    monkeypatch.setattr(train, "run", real_run)
+    capsys.readouterr()
+    resumed = train.sweep(configs, name="tiny-study")  # the same command again
+    assert "2 of 4 configurations already have a finished run" in capsys.readouterr().out
+    assert [r.name.split("-", 1)[1] for r in resumed.results] == ["vanilla-tanh-noclip", "vanilla-tanh-clip1"]
+    assert resumed.table["runs"].tolist() == [2, 2]  # both seeds of each variant, from both sweeps
+    children = tracking.runs("adding", parent_run_id=resumed.run_id)
+    assert len(children) == 2 and set(children["params.seed"]) == {"1"}
+
+    readme = store / "README.md"
+    readme.write_text(f"# Results\n{report.MARKERS[0]}\nold text\n{report.MARKERS[1]}\nkept\n")
+    block = report.report([TINY], store / "results", readme)
+    text = readme.read_text()
+    assert "old text" not in text and block in text and text.endswith("kept\n")
+    assert "0.001: " in block and "0.03: " in block  # the search's validation losses, one per rate
+    rows = [line for line in block.splitlines() if line.startswith("| vanilla-tanh ")]
+    assert len(rows) == 3 and all("| 2 of 2 " in row for row in rows[1:])  # the search row and the grid's two
+    for name in ("val_curves.png", "gradients.png", "gradient_flow.png"):
+        assert (store / "results" / "tiny" / name).read_bytes()[:4] == b"\x89PNG"
+        assert f"results/tiny/{name}" in block
+
+
+def test_a_grid_without_a_cells_recipe_is_one_line_that_says_how_to_get_it():
+    study = dataclasses.replace(TINY, cells=("vanilla-tanh", "gru"))
+    with pytest.raises(UserError, match=r"No recipe yet for gru in study 'tiny': run python experiments/study.py tiny "
+                                        "--stage search"):
+        grid_configs(study)
+    assert {cell_of(study, config) for config in grid_configs(study, ["vanilla-tanh"])} == {"vanilla-tanh"}

@@ -1,0 +1,174 @@
+"""A study's results as a person reads them, from the MLflow store alone.
+
+    python -m zoo report                   # every study with runs: docs/results/<study>/ + README.md
+    python -m zoo report --study sst2 --readme ""      # one study, README untouched
+
+For each study of zoo.presets.STUDIES: the recipe search (validation loss of every searched
+optimizer and learning rate, the choice marked) and the grid (cells x clipping over seeds: mean
+and std of the test metric, diverged seeds, training time, parameters), as Markdown; and the
+figures: validation curves per variant, gradient norm and clipped fraction over training, the
+gradient flow after training. The README's block between the `study-results` markers is
+replaced by the same Markdown, so that the README shows what the store holds and nothing typed.
+"""
+
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zoo import compare, plots, tasks, tracking
+from zoo.config import CLIPPING
+from zoo.study import cell_of, grid_configs, search_configs
+
+MARKERS = ("<!-- study-results:start (python -m zoo report writes this block) -->", "<!-- study-results:end -->")
+
+
+def runs_of(experiment, labelled_configs):
+    """DataFrame of the newest comparable run of each (labels, config): the labels as columns."""
+    frame = compare.comparable(tracking.runs(experiment))
+    found = compare.matching(frame, [dataclasses.asdict(config) for _, config in labelled_configs])
+    rows = [{**labelled_configs[i][0], **row.to_dict()} for i, row in found.items()]
+    return pd.DataFrame(rows)
+
+
+def _score(values, percent):
+    values = values.dropna()
+    if values.empty:
+        return "-"
+    scale = 100 if percent else 1
+    mean = f"{values.mean() * scale:.2f}" if percent else f"{values.mean() * scale:.4g}"
+    return mean + (f" ± {values.std() * scale:.2f}" if len(values) > 1 else "")
+
+
+def _column(frame, name):
+    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+
+
+def grid_table(study, frame):
+    """One row per cell x clipping: seeds finished and diverged, test metric mean ± std, time."""
+    task = tasks.get(study.base.task)
+    metric, percent = task.metric, task.metric == "accuracy"
+    rows = []
+    for (cell, clipping), runs in frame.groupby(["cell", "clipping"], sort=False):
+        recipe = study.recipes[cell]
+        rows.append({
+            "cell": cell, "clipping": clipping,
+            "recipe": f"{recipe['optimizer']} {recipe['learning_rate']:g}",
+            "seeds": f"{int((~runs['diverged']).sum())} of {len(study.seeds)}",
+            "diverged": int(runs["diverged"].sum()),
+            f"test {metric}" + (" %" if percent else ""): _score(_column(runs, f"metrics.test_{metric}"), percent),
+            "test loss": _score(_column(runs, "metrics.test_loss"), False),
+            "epochs": _score(_column(runs, "metrics.epochs_run"), False),
+            "train min": f"{_column(runs, 'metrics.train_seconds').mean() / 60:.1f}",
+            "parameters": f"{_column(runs, 'metrics.parameters').max():,.0f}",
+        })
+    table = pd.DataFrame(rows)
+    baseline = _column(frame, f"metrics.baseline_test_{metric}").dropna()
+    note = "" if baseline.empty else (f"Count baseline ({task.count_baseline_name}), same training data: "
+                                      f"test {metric} {baseline.iloc[0] * (100 if percent else 1):.4g}.")
+    return table, note
+
+
+def search_table(study, frame):
+    """One row per cell x optimizer: final validation loss at each searched learning rate; the
+    study's recipe marked with *."""
+    rows = []
+    for (cell, optimizer), runs in frame.groupby(["cell", "optimizer"], sort=False):
+        chosen = study.recipes.get(cell, {})
+        cells = []
+        for _, run in runs.sort_values("rate").iterrows():
+            mark = "*" if chosen.get("optimizer") == optimizer and chosen.get("learning_rate") == run["rate"] else ""
+            loss = "diverged" if run["diverged"] else f"{run['metrics.val_loss']:.4g}"
+            cells.append(f"{run['rate']:g}: {loss}{mark}")
+        rows.append({"cell": cell, "optimizer": optimizer, "final val_loss by learning rate": ", ".join(cells)})
+    return pd.DataFrame(rows)
+
+
+def _flow(row):
+    """||dL/dh|| by distance to the last step, after training, of the run's first (forward) layer."""
+    keys = [c[len("metrics."):] for c in row.index if c.startswith("metrics.grad_flow/") and row[c] == row[c]]
+    if not keys:
+        return None
+    layers = sorted({key.rsplit("/", 1)[0] for key in keys}, key=lambda layer: ("backward" in layer, layer))
+    last = max((key for key in keys if key.startswith(layers[0] + "/")), key=lambda k: int(k.rsplit("epoch", 1)[1]))
+    return tracking.metric_history(row["run_id"], last)
+
+
+def figures(study, frame, out):
+    """Writes val_curves.png, gradients.png and gradient_flow.png to `out`; returns their names."""
+    curves, norms, clipped, flows = {}, {}, {}, {}
+    for (cell, clipping), runs in frame.groupby(["cell", "clipping"], sort=False):
+        label = f"{cell} {CLIPPING[clipping].label}"
+        histories = [tracking.metric_history(run_id, "val_loss") for run_id in runs["run_id"]]
+        longest = max(map(len, histories), default=0)
+        if longest:  # mean over the seeds that reached each epoch
+            curves[label] = [np.nanmean([h[e] for h in histories if len(h) > e]) for e in range(longest)]
+        first = runs.sort_values("seed").iloc[0]
+        norms[label] = tracking.metric_history(first["run_id"], "grad_norm")
+        clipped[label] = tracking.metric_history(first["run_id"], "clipped_fraction")
+        flows[label] = _flow(first)
+    title = study.description
+    written = {"val_curves.png": plots.overlaid_curves(curves, "val_loss (mean over seeds)", title=title),
+               "gradients.png": plots.gradient_traces(norms, clipped, title=title)}
+    flows = {label: values for label, values in flows.items() if values}
+    if flows:
+        written["gradient_flow.png"] = plots.gradient_flow_profiles(flows, title=title)
+    for name, figure in written.items():
+        figure.savefig(out / name, dpi=72)
+    plots.plt.close("all")
+    return list(written)
+
+
+def study_markdown(study, out, link_root):
+    """The study's Markdown section (writing its figures to `out`), or None without any run."""
+    task = study.base.task
+    labelled = [({"cell": cell, "optimizer": config.optimizer, "rate": config.learning_rate}, config)
+                for cell in study.cells for config in search_configs(study, cell)]
+    searched = runs_of(task, labelled)
+    cells = [cell for cell in study.cells if cell in study.recipes]
+    grid = [] if not cells else grid_configs(study, cells)
+    labelled = [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
+                for config in grid]
+    ran = runs_of(task, labelled)
+    if searched.empty and ran.empty:
+        return None
+    budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
+    lines = [f"### {study.description}", ""]
+    if not searched.empty:
+        lines += [f"Recipe search (`python experiments/study.py {study.name} --stage search`): clipping on, "
+                  f"budget {budget}, seed 0; the choice (*) is the lowest final validation loss.", "",
+                  search_table(study, searched).to_markdown(index=False), ""]
+    if not ran.empty:
+        table, note = grid_table(study, ran)
+        hours = (ran["end_time"] - ran["start_time"]).dt.total_seconds().sum() / 3600
+        lines += [f"Grid (`python experiments/study.py {study.name}`): {len(ran)} of {len(grid)} runs in the store, "
+                  f"{hours:.1f} h of wall time on this machine; mean ± std over the finished seeds, test split.", "",
+                  table.to_markdown(index=False), ""]
+        if note:
+            lines += [note, ""]
+        out.mkdir(parents=True, exist_ok=True)
+        lines += [f"![{name}]({link_root}/{study.name}/{name})" for name in figures(study, ran, out)] + [""]
+    return "\n".join(lines)
+
+
+def replace_block(readme, block):
+    """`readme` (Path) with the text between MARKERS replaced by `block`."""
+    text = readme.read_text()
+    start, end = MARKERS
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{readme} has no {start} ... {end} block to replace")
+    readme.write_text(pattern.sub(lambda _: f"{start}\n{block}\n{end}", text))
+
+
+def report(studies, out_dir="docs/results", readme="README.md"):
+    """Writes each study's figures under out_dir and, if readme, its block; returns the Markdown."""
+    out_dir = Path(out_dir)
+    sections = [section for study in studies
+                if (section := study_markdown(study, out_dir / study.name, out_dir.as_posix())) is not None]
+    block = "\n".join(sections) if sections else "No study has runs in this store yet."
+    if readme:
+        replace_block(Path(readme), block)
+    return block
