@@ -2,6 +2,7 @@
 is cheap, is shown to be still needed and still working."""
 
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -238,3 +239,14 @@ def test_importing_serving_gives_no_type_hints_warning():
                             cwd=Path(__file__).resolve().parents[1])
     assert result.returncode == 0, result.stderr[-2000:]
     assert TYPE_HINTS_WARNING not in result.stderr
+
+
+def test_tensorflow_still_prints_before_its_logging_starts_and_the_zoo_hides_it():
+    """When this first assertion fails, TensorFlow is quiet by itself: drop zoo/__init__.py's workaround."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    bare = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, env=env)
+    assert "absl::InitializeLog" in bare.stderr
+    error = subprocess.run([sys.executable, "-m", "zoo", "train", "--set", "units=-1"], capture_output=True,
+                           text=True, env=env)
+    assert error.returncode == 2
+    assert error.stderr.splitlines() == ["error: Invalid units -1; expected an integer >= 1."]

@@ -1,6 +1,8 @@
 """The zoo's command line.
 
     python -m zoo train --set task=adding --set cell=vanilla --set activation=relu
+    python -m zoo train --resume RUN_ID                 # a stopped run, from its checkpoint, as the same run
+    python -m zoo runs --stale [--mark-killed]           # runs left RUNNING by a process that is gone
     python -m zoo sweep --grid cell=vanilla,gru --grid clipping=none,global_norm --set epochs=3
     python -m zoo compare [--experiment adding]
     python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
@@ -10,7 +12,8 @@
     python -m zoo predict --model exports/sentiment/RUN_ID/saved_model "a fine film" "a dull film"
 
 Configuration fields and their defaults: zoo/config.py. A bad value is one line on stderr and
-exit code 2; a run that diverges is one line and exit code 1 (in a sweep the others go on).
+exit code 2; a run that diverges is one line and exit code 1 (in a sweep the others go on); Ctrl-C and
+SIGTERM save the training state, end the run KILLED and say how to resume (exit codes 130, 143).
 """
 
 import argparse
@@ -32,6 +35,11 @@ def main(argv=None):
                      help="set a configuration field (repeatable), e.g. --set units=128")
     train = commands.add_parser("train", help="train, evaluate and track one configuration")
     train.add_argument("--set", **overrides)
+    train.add_argument("--resume", metavar="RUN_ID", help="continue a stopped run (KILLED, or RUNNING with its "
+                       "process gone) from its checkpoint, in the same MLflow run")
+    runs = commands.add_parser("runs", help="runs left RUNNING by a process that is gone (kill -9, out of memory)")
+    runs.add_argument("--stale", action="store_true", required=True, help="list them")
+    runs.add_argument("--mark-killed", action="store_true", help="and end them KILLED")
     sweep = commands.add_parser("sweep", help="a grid of runs as one parent MLflow run")
     sweep.add_argument("--set", **overrides)
     sweep.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
@@ -81,6 +89,17 @@ def main(argv=None):
         for text, prediction in zip(args.texts, exporting.predict(args.model, args.texts, args.k)):
             print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
         return 0
+    if args.command == "runs":
+        from zoo import tracking
+
+        for stale in tracking.stale_runs():
+            info, tags = stale.info, stale.data.tags
+            resumable = f"python -m zoo train --resume {info.run_id}"
+            print(f"{info.run_id}  {info.run_name}  pid {tags.get('pid')} on {tags.get('host')} is gone"
+                  + ("; marked KILLED" if args.mark_killed else "") + f"; continue with: {resumable}")
+            if args.mark_killed:
+                tracking.mark_killed(stale)
+        return 0
     if args.command == "report":
         from zoo.presets import STUDIES
 
@@ -102,7 +121,9 @@ def main(argv=None):
     from zoo import train as engine  # imports TensorFlow: after the configuration is checked
 
     if args.command == "train":
-        result = engine.run(config)
+        if args.resume and args.set:
+            raise UserError("train --resume continues a run with its own configuration; drop the --set options.")
+        result = engine.resume(args.resume) if args.resume else engine.run(config)
         print(result.summary())
         return 1 if result.status == "FAILED" else 0
     grid = parse_grid(args.grid)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from zoo import plots, tasks, tracking
-from zoo.config import VARIANT_FIELDS
+from zoo.config import FIELDS, NOT_RESULTS, VARIANT_FIELDS
 
 
 def comparable(frame):
@@ -22,17 +22,21 @@ def comparable(frame):
 
 
 def matching(frame, configs):
-    """{index in configs: the newest run of `frame` whose params are exactly that configuration}
-    (configs: dicts of every Config field). Runs logged before a field existed match nothing."""
+    """{index in configs: the newest run of `frame` whose params are that configuration} (configs:
+    dicts of every Config field). Fields in NOT_RESULTS are not compared; a run logged before a
+    field existed matches where the configuration has that field's default."""
     found = {}
     if frame.empty:
         return found
     newest_first = frame.sort_values("start_time", ascending=False)
     for i, config in enumerate(configs):
-        columns = [f"params.{name}" for name in config]
-        if not set(columns) <= set(newest_first):
-            continue
-        same = (newest_first[columns].astype(str) == [str(value) for value in config.values()]).all(axis=1)
+        same = pd.Series(True, index=newest_first.index)
+        for name, value in config.items():
+            if name in NOT_RESULTS:
+                continue
+            logged = newest_first.get(f"params.{name}", pd.Series(None, index=newest_first.index, dtype=object))
+            default = value == FIELDS[name].default
+            same &= logged.astype(str).eq(str(value)) | (logged.isna() & default)
         if same.any():
             found[i] = newest_first[same].iloc[0]
     return found

@@ -250,6 +250,19 @@ WORKAROUNDS = [
         where_used="zoo/serving.py (warnings.filterwarnings at import)",
     ),
     Workaround(
+        name="quiet TensorFlow import",
+        package="tensorflow",
+        checked_version="2.21.0",
+        upstream="https://github.com/tensorflow/tensorflow/issues/79029 (TF_CPP_MIN_LOG_LEVEL=3 "
+                 "does not silence them; closed stale); the missing absl::InitializeLog() call: "
+                 "https://github.com/tensorflow/tensorflow/pull/102212",
+        why="importing TensorFlow writes 'WARNING: All log messages before absl::InitializeLog()', "
+            "the oneDNN notice and 'Could not find cuda drivers' twice to stderr, whatever the "
+            "environment says: 7 lines before any one-line error. The import runs with stderr "
+            "pointed at /dev/null.",
+        where_used="zoo/__init__.py _import_tensorflow_quietly",
+    ),
+    Workaround(
         name="MaskedMean",
         package="keras",
         checked_version="3.15.1",

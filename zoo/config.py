@@ -32,6 +32,9 @@ CLIPPING = {
     "norm": Clipping("clipnorm", "clipnorm"),  # each variable's gradient to norm <= threshold
     "global_norm": Clipping("global_clipnorm", "clip"),  # all gradients together to norm <= threshold
 }
+# fields that do not change a run's results: a finished run counts as done for a configuration
+# that differs from it only in these (zoo.compare.matching)
+NOT_RESULTS = ("checkpoint_every",)
 # the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
 # name, except the seed: runs that differ only in seed are the same variant
 VARIANT_FIELDS = ("cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
@@ -85,6 +88,8 @@ class Config:
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
     clip_threshold: float = 1.0
     grad_norm_every: int = 10  # log grad_norm every N training steps
+    checkpoint_every: int = 500  # save the training state (zoo.checkpoints) every N steps, and at
+    #                              each epoch end; 0 = at epoch ends only
     flow_samples: int = 4  # gradient-flow snapshots per run (on one fixed batch)
     seed: int = 0
 
@@ -165,6 +170,9 @@ def validate(config):
         valid = [name for name, spec in tasks.TASKS.items() if spec.characters]
         raise UserError(f"Invalid char_features with task {config.task!r}: character features are built for "
                         f"task={' and '.join(valid)} only; use char_features=0.")
+    if config.checkpoint_every < 0:
+        raise UserError(f"Invalid checkpoint_every {config.checkpoint_every!r}; expected 0 (epoch ends only) or "
+                        "a number of steps.")
     if config.limit < 0:
         raise UserError(f"Invalid limit {config.limit!r}; expected 0 (all) or a positive integer.")
     if config.seed < 0 or config.split_seed < 0:

@@ -120,6 +120,7 @@ class GradientFlow(keras.callbacks.Callback):
         self.net, self.inputs, self.targets, self.loss = net, inputs, targets, loss
         self.at_epochs = sorted({round(i * epochs / max(1, samples - 1)) for i in range(samples)})
         self.snapshots = []
+        self.restored = None  # the snapshots of a resumed run, taken before it stopped
 
     def sample(self, epochs_trained):
         if epochs_trained in self.at_epochs:
@@ -127,8 +128,11 @@ class GradientFlow(keras.callbacks.Callback):
             self.snapshots.append((epochs_trained, flow))
 
     def on_train_begin(self, logs=None):
-        self.snapshots = []
-        self.sample(0)
+        if self.restored is not None:
+            self.snapshots = list(self.restored)
+        else:
+            self.snapshots = []
+            self.sample(0)
 
     def on_epoch_end(self, epoch, logs=None):
         self.sample(epoch + 1)
@@ -136,10 +140,13 @@ class GradientFlow(keras.callbacks.Callback):
 
 class NaNGuard(keras.callbacks.TerminateOnNaN):
     """TerminateOnNaN that also watches the gradient norm, and remembers where training
-    stopped: `nan_step` (1-based training step) and `nan_cause` (one line)."""
+    stopped: `nan_step` (1-based training step) and `nan_cause` (one line). `step` counts the
+    training steps, from `initial_step` (those of a resumed run before it stopped)."""
+
+    initial_step = 0
 
     def on_train_begin(self, logs=None):
-        self.step, self.epoch = 0, 0
+        self.step, self.epoch = self.initial_step, 0
         self.nan_step = self.nan_cause = None
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -3,6 +3,8 @@ tests read them from here. `quick` is a few CPU minutes on small slices; `full` 
 configuration. Any field can still be overridden with `--set FIELD=VALUE`.
 """
 
+import dataclasses
+
 from zoo.config import Config
 from zoo.study import Study
 
@@ -66,12 +68,33 @@ LONG_RANGE = {
 # The study (experiments/study.py, README "Results"): per task, each cell at its own recipe
 # (optimizer and learning rate chosen by a search on validation data, clipping on, on the
 # `search` budget), then cells x {no clipping, global norm} x seeds at full size.
+ADAM = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+SGD = (0.03, 0.1, 0.3, 1.0, 3.0)
+GATED_ADAM = {cell: {"adam": ADAM} for cell in ("gru", "lstm", "tcn")}  # SGD: only the vanilla cells search it
 STUDIES = {study.name: study for study in (
     Study("sst2", "SST-2 sentiment (GLUE phrases, dev sentences for validation, test sentences)",
           base=Config(task="sentiment", dataset="sst2", sequence_length=64, max_vocab=20000, pooling="mean",
                       bidirectional=True, embedding_size=128, units=128, dropout=0.3, epochs=5, patience=1,
                       batch_size=64, clip_threshold=1.0),
-          search=dict(limit=20000, epochs=2, patience=0),
-          rates={"adam": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2), "sgd": (0.03, 0.1, 0.3, 1.0, 3.0)},
-          optimizers={"gru": ("adam",), "lstm": ("adam",), "tcn": ("adam",)}),
+          search=dict(limit=20000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM),
+    Study("imdb", "IMDB sentiment (25,000 reviews, a tenth held out for validation, 25,000 test reviews)",
+          base=dataclasses.replace(SENTIMENT["full"], bidirectional=True, dropout=0.3, clip_threshold=1.0),
+          search=dict(limit=5000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM),
+    Study("ewt", "UD English EWT part-of-speech tagging (UPOS), word and character features",
+          base=dataclasses.replace(POS_TAGGING["full"], char_features=50, dropout=0.5, max_vocab=8000, patience=2,
+                                   clip_threshold=1.0),
+          search=dict(limit=4000, epochs=3, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM),
+    # Zaremba et al.'s small LM, 6 epochs (the learning rate halved after the 4th), clipping at 0.25;
+    # the vanilla tanh network starts at spectral radius 0.5 (a search of the previous session:
+    # at 1 it does not train at any learning rate, README "PTB recipes")
+    Study("ptb", "Penn Treebank word language model (2 x 200, windows of 35, 6 epochs)",
+          base=dataclasses.replace(LANGUAGE_MODEL["full"], epochs=6),
+          search=dict(limit=400, epochs=1), seeds=(0, 1),
+          rates={"sgd": (1.0, 2.0, 5.0, 10.0, 20.0), "adam": ADAM},
+          searches={"irnn": {"sgd": (0.1, 0.3, 1.0, 3.0, 10.0), "adam": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)}},
+          settings={"vanilla-tanh": dict(spectral_radius=0.5)}),
+    Study("tinyshakespeare", "Tiny Shakespeare character language model (2 x 256, windows of 100)",
+          base=dataclasses.replace(LANGUAGE_MODEL["tinyshakespeare"], epochs=6),
+          search=dict(limit=300, epochs=1), seeds=(0, 1), rates={"adam": ADAM, "sgd": SGD},
+          searches=GATED_ADAM),
 )}

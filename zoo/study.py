@@ -30,8 +30,9 @@ CLIPPING = ("none", "global_norm")
 class Study:
     """One task's study. base: the full-size configuration (clipping threshold included);
     search: the fields the recipe search overrides (its reduced budget); rates: {optimizer:
-    learning rates} searched, for every cell unless `optimizers` names fewer for a cell;
-    recipes: {cell: {optimizer, learning_rate, ...}} chosen by the search."""
+    learning rates} searched for every cell, unless `searches` gives a cell its own; settings:
+    fields a cell keeps in this study's search and grid (e.g. an initial spectral radius);
+    recipes: {cell: {optimizer, learning_rate}} chosen by the search."""
 
     name: str
     description: str
@@ -39,14 +40,16 @@ class Study:
     search: dict
     rates: dict
     seeds: tuple = (0, 1, 2)
-    optimizers: dict = field(default_factory=dict)  # {cell: (optimizer, ...)}; default: all of rates
+    searches: dict = field(default_factory=dict)  # {cell: {optimizer: learning rates}}
+    settings: dict = field(default_factory=dict)  # {cell: {field: value}}
     recipes: dict = field(default_factory=dict)
     cells: tuple = tuple(CELLS)
 
     def cell(self, name):
+        """The configuration fields of cell `name` in this study."""
         if name not in self.cells:
             raise UserError(f"Invalid cell {name!r} for study {self.name!r}; valid choices: {', '.join(self.cells)}.")
-        return CELLS[name]
+        return {**CELLS[name], **self.settings.get(name, {})}
 
 
 def search_configs(study, cell):
@@ -54,8 +57,7 @@ def search_configs(study, cell):
     study's reduced budget, seed 0."""
     base = dataclasses.replace(study.base, **study.search, **study.cell(cell), clipping="global_norm")
     return [dataclasses.replace(base, optimizer=optimizer, learning_rate=rate)
-            for optimizer in study.optimizers.get(cell, tuple(study.rates))
-            for rate in study.rates[optimizer]]
+            for optimizer, rates in study.searches.get(cell, study.rates).items() for rate in rates]
 
 
 def grid_configs(study, cells=None):
@@ -73,4 +75,4 @@ def grid_configs(study, cells=None):
 def cell_of(study, config):
     """The name of the study's cell that `config` runs."""
     return next(name for name in study.cells
-                if all(getattr(config, key) == value for key, value in CELLS[name].items()))
+                if all(getattr(config, key) == value for key, value in study.cell(name).items()))

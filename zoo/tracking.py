@@ -32,7 +32,7 @@ from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
 from zoo import compat
-from zoo.errors import UserError
+from zoo.errors import Terminated, UserError
 
 STORE_DIR = Path("mlruns")
 PACKAGES = {"tensorflow": tf.__version__, "keras": keras.__version__, "mlflow": mlflow.__version__,
@@ -117,23 +117,30 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def start_run(experiment, run_name, params=None, tags=None, nested=False):
+def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id=None):
     """An MLflow run as a context: `params` (a dict, also saved as config.json), standard tags,
-    and a Recorder to log to. It ends FINISHED, or FAILED if the body raised (tag `error`) or
-    called `fail`."""
-    run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name,
-                           nested=nested)
+    and a Recorder to log to. It ends FINISHED; KILLED if interrupted (Ctrl-C, SIGTERM); FAILED if
+    the body raised otherwise (tag `error`) or called `fail`. run_id: reopen that run (a resume:
+    it goes RUNNING again, its params are already there)."""
+    if run_id is not None:
+        mlflow.set_tracking_uri(tracking_uri())
+        run = mlflow.start_run(run_id=run_id, nested=nested)
+    else:
+        run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name, nested=nested)
     recorder = Recorder(run)
     try:
         mlflow.set_tags({"git_commit": _git_commit(), **{f"version.{k}": v for k, v in PACKAGES.items()},
-                         "host": socket.gethostname(), "pid": os.getpid(), **(tags or {})})
-        if params is not None:
+                         "host": socket.gethostname(), "pid": os.getpid(), **(tags or {} if run_id is None else {})})
+        if params is not None and run_id is None:
             mlflow.log_params({key: str(value) for key, value in params.items()})
             mlflow.log_dict(params, "config.json")
         yield recorder
     except BaseException as error:
-        mlflow.set_tag("error", f"{type(error).__name__}: {error}".splitlines()[0][:500])
-        mlflow.end_run("FAILED")
+        interrupted = isinstance(error, (KeyboardInterrupt, Terminated))
+        with contextlib.suppress(Exception):  # the store itself may be what failed
+            mlflow.set_tag("error", f"{type(error).__name__}: {error}".splitlines()[0][:500])
+        with contextlib.suppress(Exception):
+            mlflow.end_run("KILLED" if interrupted else "FAILED")
         raise
     mlflow.end_run(recorder.status)
 
@@ -148,6 +155,14 @@ class MetricsLogger(keras.callbacks.Callback):
         super().__init__()
         self.recorder, self.every, self.step = recorder, grad_norm_every, 0
         self.steps, self.norms = [], []
+
+    def catch_up(self, history):
+        """Logs the epochs of `history` (Keras epoch logs, those of a resumed run) that the store
+        does not have yet (the tracking server was away), at their epoch's step."""
+        logged = len(metric_history(self.recorder.run_id, "train_loss"))
+        for epoch in range(logged, len(history.get("loss", []))):
+            self.recorder.log_metrics(epoch_metrics({key: values[epoch] for key, values in history.items()}),
+                                      step=epoch + 1)
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
@@ -206,6 +221,12 @@ def log_artifacts(run_id, paths):
         client.log_artifact(run_id, str(path))
 
 
+def run_config(run_id):
+    """The configuration (a dict of Config fields) a run logged as config.json."""
+    mlflow.set_tracking_uri(tracking_uri())
+    return mlflow.artifacts.load_dict(f"runs:/{run_id}/config.json")
+
+
 def load_run(run_id):
     """(config dict, {name: zoo.text.Tokenizer}, keras model) of a finished run that logged a model."""
     from zoo.text import restored
@@ -237,3 +258,42 @@ def best_recipe(parent_run_id):
     except mlflow.exceptions.MlflowException:
         return "none (no run of the search finished)"
     return {key: config[key] for key in ("optimizer", "learning_rate")}
+
+
+def get_run(run_id):
+    """The MLflow run `run_id`, or a one-line UserError naming the store."""
+    try:
+        return MlflowClient(tracking_uri()).get_run(run_id)
+    except mlflow.exceptions.MlflowException:
+        raise UserError(f"No MLflow run {run_id!r} in {tracking_uri()}; list runs with make ui "
+                        "or python -m zoo compare.") from None
+
+
+def process_gone(run):
+    """True if `run` is RUNNING but the process that started it (tags host, pid) is gone: killed
+    with SIGKILL, out of memory, or the machine restarted. None if it ran on another host."""
+    tags = run.data.tags
+    if run.info.status != "RUNNING" or "pid" not in tags:
+        return False
+    if tags.get("host") != socket.gethostname():
+        return None
+    try:
+        os.kill(int(tags["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def stale_runs():
+    """The RUNNING runs of every experiment whose process is gone (zoo.tracking.process_gone)."""
+    mlflow.set_tracking_uri(tracking_uri())
+    client = MlflowClient(tracking_uri())
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    found = client.search_runs(experiments, "attributes.status = 'RUNNING'") if experiments else []
+    return [run for run in found if process_gone(run)]
+
+
+def mark_killed(run):
+    MlflowClient(tracking_uri()).set_terminated(run.info.run_id, "KILLED")

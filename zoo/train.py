@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import keras
 
-from zoo import compare, datasets, diagnostics, models, plots, tasks, text, tracking
+from zoo import checkpoints, compare, datasets, diagnostics, models, plots, tasks, text, tracking
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
-from zoo.errors import UserError
+from zoo.errors import Terminated, UserError
 
 
 class ResetStates(keras.callbacks.Callback):
@@ -66,11 +66,13 @@ def compiled_monitor(config, net, jit_compile="auto"):
     return monitor
 
 
-def run(config, data=None, nested=False, extra_variant_fields=()):
+def run(config, data=None, nested=False, extra_variant_fields=(), resume=None):
     """Trains, evaluates and tracks one configuration; returns a RunResult.
 
     data: a zoo.data.Data, or None to load config.dataset. A run whose loss or gradient norm
-    becomes non-finite stops there and ends FAILED with tags nan_step and nan_cause.
+    becomes non-finite stops there and ends FAILED with tags nan_step and nan_cause. The training
+    state is checkpointed (zoo.checkpoints); Ctrl-C or SIGTERM saves it and ends the run KILLED.
+    resume: the id of such a run (of this configuration) to continue, in the same MLflow run.
     """
     validate(config)
     task, dataset = tasks.get(config.task), datasets.get(config)
@@ -83,46 +85,64 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
     metric = task.metric
     variant = config.variant(extra_variant_fields)
     name = f"{config.task}-{variant}"
-
-    guard = diagnostics.NaNGuard()
-    flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
-                                    config.flow_samples)
     tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report}
     baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": task.count_baseline(data)}
-    with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags,
-                            nested=nested) as recorder:
-        if data.tokenizers:  # the training split's vocabularies (id i is entry i) and the tokenizers
+    with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags, nested=nested,
+                            run_id=resume) as recorder:
+        if data.tokenizers and not resume:  # the training split's vocabularies (id i is entry i) and tokenizers
             vocabularies, settings = text.saved(data.tokenizers)
             recorder.log_dict(vocabularies, "vocabulary.json")
             recorder.log_dict(settings, "tokenizer.json")
+        guard = diagnostics.NaNGuard()
+        flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
+                                        config.flow_samples)
+        early = None if not config.patience else checkpoints.ResumableEarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True)
+        checkpoint = checkpoints.Checkpoint(recorder.run_id, config.checkpoint_every, guard, flow, early)
+        progress = checkpoint.progress() if resume else {}
+        logger = tracking.MetricsLogger(recorder, config.grad_norm_every)
+        if progress:  # continue the counters, the curves and the data where the checkpoint left them
+            guard.initial_step = logger.step = progress["step"]
+            flow.restored = progress["flow"]
+            if early is not None:
+                early.restored = progress.get("early_stopping")
+            for _ in range(progress["epoch"]):
+                iter(data.train)  # each iterator reshuffles: skip the epochs done
+            logger.catch_up(checkpoint.history)  # epochs saved locally but not yet in the store
+            print(f"resuming MLflow run {recorder.run_id} after epoch {progress['epoch']} (step {progress['step']})")
         reset = ResetStates(net)
         callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
         if config.lr_decay != 1.0:
             callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
                 config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
-        if config.patience:
-            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
-                                                           restore_best_weights=True))
-        callbacks.append(tracking.MetricsLogger(recorder, config.grad_norm_every))
-        start = time.perf_counter()
-        history = monitor.fit(data.train, validation_data=data.val, epochs=config.epochs,
-                              callbacks=callbacks, shuffle=False,  # tf.data shuffles
-                              verbose=1 if sys.stdout.isatty() else 2)
-        seconds = time.perf_counter() - start
-        epochs_run = len(history.history.get("loss", []))
+        callbacks += [early] if early is not None else []
+        callbacks += [logger, checkpoint]  # last: it saves what the others updated at each epoch end
+        try:
+            monitor.fit(data.train, validation_data=data.val, epochs=config.epochs, callbacks=callbacks,
+                        shuffle=False,  # tf.data shuffles
+                        verbose=1 if sys.stdout.isatty() else 2)
+        except (KeyboardInterrupt, Terminated) as interrupt:
+            checkpoint.save()
+            recorder.set_tags({"resume": f"python -m zoo train --resume {recorder.run_id}"})
+            raise type(interrupt)(f"run {name} stopped; its training state is saved in {checkpoint.path}; "
+                                  f"continue it with: python -m zoo train --resume {recorder.run_id}") from None
+        seconds = checkpoint.seconds()
+        history = checkpoint.history  # every epoch's logs, those before a resume included
+        epochs_run = len(history.get("loss", []))
         results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds,
                    "parameters": net.count_params(), "epochs_run": epochs_run, **baseline}
-        recorder.log_figure(plots.learning_curves(history.history, metric, name), "learning_curves.png")
+        recorder.log_figure(plots.learning_curves(history, metric, name), "learning_curves.png")
         for epochs, layers in flow.snapshots:
             for layer, norms in layers.items():  # step of the series = distance to the last step
                 recorder.log_series(f"grad_flow/{layer}/epoch{epochs}", norms[::-1])
         if flow.snapshots and flow.snapshots[0][1]:  # a tcn has no recurrent layer to show
             recorder.log_figure(plots.gradient_flow_heatmap(flow.snapshots, name), "gradient_flow.png")
-        result = RunResult(recorder.run_id, name, "FINISHED", results, history=history.history,
+        result = RunResult(recorder.run_id, name, "FINISHED", results, history=history,
                            flow=flow.snapshots, steps_per_epoch=guard.step // max(1, epochs_run))
         if guard.nan_step is not None:
             recorder.log_metrics(results)
             recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
+            checkpoints.remove(recorder.run_id)  # a diverged run is a result, not something to resume
             return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step,
                                        nan_cause=guard.nan_cause)
         test = monitor.evaluate(data.test, return_dict=True, verbose=0, callbacks=[reset])
@@ -140,7 +160,30 @@ def run(config, data=None, nested=False, extra_variant_fields=()):
         results.update(report.metrics)
         recorder.log_metrics(results)
         recorder.log_model(net, keras.tree.map_structure(lambda x: keras.ops.convert_to_numpy(x[:2]), probe_inputs))
+    checkpoints.remove(recorder.run_id)  # the model is in the store: the training state is no longer needed
     return result
+
+
+def resume(run_id):
+    """Continues MLflow run `run_id` (KILLED, FAILED by an error, or RUNNING with its process gone)
+    from its checkpoint, as the same run; returns its RunResult."""
+    from zoo.config import Config
+
+    recorded = tracking.get_run(run_id)
+    status, tags = recorded.info.status, recorded.data.tags
+    if status == "FINISHED":
+        raise UserError(f"MLflow run {run_id} is already FINISHED; nothing to resume.")
+    if "nan_step" in tags:
+        raise UserError(f"MLflow run {run_id} diverged ({tags.get('nan_cause', 'non-finite loss')}): a diverged "
+                        "run is a result, not something to resume.")
+    if status == "RUNNING" and not tracking.process_gone(recorded):
+        raise UserError(f"MLflow run {run_id} is RUNNING in process {tags.get('pid')} on {tags.get('host')}; "
+                        "stop that process first (or wait for it).")
+    if not checkpoints.exists(run_id):
+        raise UserError(f"MLflow run {run_id} has no checkpoint in {checkpoints.folder(run_id)}; "
+                        "train it again with python -m zoo train.")
+    config = validate(Config(**tracking.run_config(run_id)))
+    return run(config, resume=run_id)
 
 
 @dataclass
@@ -162,8 +205,9 @@ def sweep(configs, data=None, resume=True, name=None):
     (besides those a variant name shows) join the children's names.
 
     resume: a configuration that already has a finished (or diverged) run in the experiment, with
-    exactly these parameters, is not run again: a study or sweep stopped half way (Ctrl-C, a
-    restart) re-run with the same command does only the rest, and its comparison covers all.
+    exactly these parameters, is not run again, and one that was stopped (Ctrl-C, kill, a restart)
+    continues from its checkpoint: a study or sweep re-run with the same command does only the
+    rest, and its comparison covers all.
     name: the parent run's name (default <task>-sweep).
     Returns a SweepResult; the comparison table and its pictures are logged to the parent.
     """
@@ -181,13 +225,17 @@ def sweep(configs, data=None, resume=True, name=None):
         print(f"{len(done)} of {len(configs)} configurations already have a finished run in "
               f"{tracking.tracking_uri()}: not run again (runs " +
               ", ".join(row["run_id"][:8] for row in done.values()) + ")", flush=True)
+    stopped = compare.matching(resumable(task), fields) if resume else {}
     results = []
     with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)}) as parent:
         for i, config in enumerate(configs, 1):
             if i - 1 in done:
                 continue
             print(f"\n== sweep run {i}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
-            results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
+            if i - 1 in stopped:  # killed half way: continue it from its checkpoint, as the same run
+                results.append(run(config, data=data, nested=True, resume=stopped[i - 1]["run_id"]))
+            else:
+                results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
             print(results[-1].summary(), flush=True)
         table = compare.compare(task, parent_run_id=parent.run_id, configs=fields)
         best = best_by_validation(configs, task)
@@ -198,6 +246,17 @@ def sweep(configs, data=None, resume=True, name=None):
             parent.log_dict(dataclasses.asdict(config), "best_config.json")
             print(f"best on validation: {name} (val_loss {val_loss:.4g}, MLflow run {row['run_id']})")
     return SweepResult(parent.run_id, results, table)
+
+
+def resumable(experiment):
+    """The runs of `experiment` that were stopped (KILLED, or RUNNING with their process gone) and
+    have a checkpoint, as a DataFrame."""
+    frame = tracking.runs(experiment)
+    if frame.empty:
+        return frame
+    stale = {run.info.run_id for run in tracking.stale_runs()}
+    stopped = frame["status"].eq("KILLED") | frame["run_id"].isin(stale)
+    return frame[stopped & frame["run_id"].map(checkpoints.exists)]
 
 
 def best_by_validation(configs, experiment):

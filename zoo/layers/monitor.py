@@ -41,6 +41,7 @@ class GradientMonitor(keras.Model):
         self.xla_evaluation = xla_evaluation
         self.evaluation_steps_per_execution = evaluation_steps_per_execution
         self.clipped = keras.metrics.Mean(name="clipped_fraction")
+        self.built = net.built  # its weights are the network's (BackupAndRestore needs a built model)
 
     def evaluate(self, *args, **kwargs):
         """Keras's evaluate (also fit's validation) with the evaluation settings: XLA if

@@ -1,0 +1,124 @@
+"""Resumable training: what a run needs to continue where it stopped, on local disk.
+
+Per run, the folder `mlruns/checkpoints/<run id>/`:
+- Keras's BackupAndRestore files: the weights with the optimizer's state (its step counter and
+  moments) and the epoch, every `checkpoint_every` training steps and at each epoch end;
+- progress.json, at each epoch end: the epochs' logs so far (the learning curves), the training
+  step (where the step-numbered metrics go on), the layers' random seed states (dropout), the
+  gradient-flow snapshots, early stopping's state (its best weights in best.weights.npz).
+
+Resuming restores all of it and starts the shuffled training data at the same epoch: tf.data
+reshuffles for each iterator, so the epochs already done are skipped by drawing as many
+iterators. A run stopped at an epoch end resumes to the same numbers as one never stopped; one
+stopped mid-epoch restarts that epoch from the weights of its last save (Keras's semantics: the
+steps of that epoch done before the save are trained twice). The folder stays until the run's
+model is in the store, so a failed upload loses nothing.
+"""
+
+import json
+import shutil
+import time
+
+import keras
+import numpy as np
+
+from zoo import tracking
+
+
+def folder(run_id):
+    """The run's checkpoint folder (local, also when runs are tracked on a server)."""
+    return (tracking.STORE_DIR / "checkpoints" / run_id).resolve()
+
+
+def exists(run_id):
+    return (folder(run_id) / "training_metadata.json").exists()
+
+
+def remove(run_id):
+    shutil.rmtree(folder(run_id), ignore_errors=True)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """EarlyStopping that can start from a saved state (wait, best, best epoch, best weights)."""
+
+    def __init__(self, restored=None, **kwargs):
+        super().__init__(**kwargs)
+        self.restored = restored
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.restored:
+            self.wait, self.best, self.best_epoch, self.best_weights = self.restored
+
+    def state(self):
+        return {"wait": self.wait, "best": float(self.best), "best_epoch": self.best_epoch}
+
+
+class Checkpoint(keras.callbacks.BackupAndRestore):
+    """BackupAndRestore at every epoch end and every `every` steps (0: epoch ends only), plus
+    progress.json. `progress()` reads a saved state before training; pass it back as `restored`."""
+
+    def __init__(self, run_id, every, counters, flow, early_stopping=None):
+        path = folder(run_id)
+        super().__init__(str(path), save_freq=every or "epoch", delete_checkpoint=False)
+        self.path, self.counters, self.flow, self.early_stopping = path, counters, flow, early_stopping
+        self.history = {}
+        self.seconds_before, self.started = 0.0, None  # training time before a resume, and since
+        self.random = []  # saved random seed states, in the order of random_states()
+
+    def random_states(self):
+        """The model's variables that are not weights: its layers' random seed states (dropout),
+        which Keras's weight files leave out."""
+        weights = {id(weight) for weight in self.model.weights}
+        return [variable for variable in self.model.variables if id(variable) not in weights]
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)  # loads the weights and the optimizer's state, sets the epoch
+        for variable, state in zip(self.random_states(), self.random):  # in order: names differ by process
+            variable.assign(np.array(state, dtype=variable.dtype))
+        self.started = time.perf_counter()
+
+    def seconds(self):
+        """Training time so far, the time before a resume included."""
+        return self.seconds_before + (time.perf_counter() - self.started if self.started else 0.0)
+
+    def progress(self):
+        """The saved progress ({} if none): epoch, step, history, flow, early_stopping."""
+        saved = self.path / "progress.json"
+        if not saved.exists():
+            return {}
+        progress = json.loads(saved.read_text())
+        self.history, self.seconds_before = progress["history"], progress["seconds"]
+        self.random = progress.get("random", [])
+        best = self.path / "best.weights.npz"
+        if progress.get("early_stopping") and best.exists():
+            with np.load(best) as arrays:
+                weights = [arrays[f"w{i}"] for i in range(len(arrays.files))]
+            state = progress["early_stopping"]
+            progress["early_stopping"] = (state["wait"], state["best"], state["best_epoch"], weights)
+        progress["flow"] = [(epochs, {layer: np.array(norms) for layer, norms in layers.items()})
+                            for epochs, layers in progress["flow"]]
+        return progress
+
+    def save(self):
+        """Saves the weights now (on an interrupt; resumption restarts the epoch from them)."""
+        self._save_model()
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        super().on_epoch_end(epoch, logs)
+        if self.save_freq != "epoch":
+            self._save_model()
+        progress = {"epoch": epoch + 1, "step": self.counters.step, "seconds": self.seconds(), "history": self.history,
+                    "random": [np.asarray(v.numpy()).tolist() for v in self.random_states()],
+                    "flow": [(epochs, {layer: np.asarray(norms).tolist() for layer, norms in layers.items()})
+                             for epochs, layers in self.flow.snapshots]}
+        if self.early_stopping is not None:
+            progress["early_stopping"] = self.early_stopping.state()
+            if self.early_stopping.best_weights is not None:
+                np.savez(self.path / "best.weights.npz",
+                         **{f"w{i}": w for i, w in enumerate(self.early_stopping.best_weights)})
+        partial = self.path / "progress.json.partial"
+        partial.write_text(json.dumps(progress))
+        partial.replace(self.path / "progress.json")  # whole or not at all
