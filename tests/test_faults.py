@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import mlflow
+import mlflow.keras
 import pytest
 
 from zoo import checkpoints, diagnostics, tracking
@@ -106,3 +107,85 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys):
 
     assert interrupted() == 130
     assert capsys.readouterr().err.strip().splitlines() == ["interrupted: Ctrl-C"]
+
+
+def _can_mount():
+    try:
+        return subprocess.run(["unshare", "-m", "mount", "-t", "tmpfs", "tmpfs", "/mnt"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+needs_mounts = pytest.mark.skipif(not _can_mount(), reason="needs unshare -m and mount (root with CAP_SYS_ADMIN)")
+
+
+def train_with_mounts(mounts, store, *options):
+    """`python -m zoo train` in a private mount namespace where `mounts` (shell) ran first."""
+    return subprocess.run(["unshare", "-m", "sh", "-c", f'{mounts} && exec "$@"', "sh", sys.executable, "-m", "zoo",
+                           "train", *options], cwd=store, capture_output=True, text=True, timeout=300)
+
+
+SMALL = ["--set=examples=256", "--set=sequence_length=10", "--set=units=8", "--set=epochs=2", "--set=flow_samples=2"]
+
+
+@needs_mounts
+def test_a_read_only_store_is_one_line_and_leaves_nothing(store):
+    tracking.experiment_id("adding")  # the store exists; then it is mounted read-only
+    done = train_with_mounts("mount --bind mlruns mlruns && mount -o remount,ro,bind mlruns", store, *SMALL)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: Cannot start an MLflow run in sqlite:") and "writable" in line
+    assert tracking.runs("adding").empty
+
+
+@needs_mounts
+def test_a_full_artifact_store_keeps_the_trained_state_and_resume_completes_the_run(store, capsys):
+    artifacts = Path(store, "mlruns", tracking.experiment_id("adding"))
+    artifacts.mkdir(parents=True, exist_ok=True)  # the experiment's artifacts: a 64 KiB disk below
+    done = train_with_mounts(f"mount -t tmpfs -o size=64k tmpfs {artifacts}", store, *SMALL)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    run_id = tracking.runs("adding")["run_id"].iloc[0]
+    assert "No space left on device" in line and line.endswith(f"python -m zoo train --resume {run_id}.")
+    assert checkpoints.exists(run_id)  # the trained weights are not lost
+
+    assert main(["train", "--resume", run_id]) == 0  # space again (outside that mount namespace)
+    run = tracking.get_run(run_id)
+    assert run.info.status == "FINISHED" and [step for step, _ in history(run_id, "val_loss")] == [1, 2]
+    assert mlflow.keras.load_model(f"runs:/{run_id}/model").count_params() > 0  # the model is in the store
+
+
+def test_a_tracking_server_that_goes_away_is_one_line_and_resume_completes_the_run(store, mlflow_server, monkeypatch):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_server.uri}
+    options = ["--set=examples=4000", "--set=sequence_length=20", "--set=units=16", "--set=epochs=4",
+               "--set=batch_size=32", "--set=flow_samples=2"]
+    training = subprocess.Popen([sys.executable, "-m", "zoo", "train", *options], cwd=store, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:  # until the first epoch is in the store
+            found = tracking.runs("adding")
+            if not found.empty and history(found["run_id"].iloc[0], "val_loss"):
+                break
+            assert training.poll() is None, training.stderr.read()
+            time.sleep(0.5)
+        run_id = found["run_id"].iloc[0]
+        mlflow_server.stop()
+        stopped = time.monotonic()
+        _, errors = training.communicate(timeout=180)
+        waited = time.monotonic() - stopped
+    finally:
+        training.kill()
+    assert training.returncode == 2 and waited < 90  # bounded waits, not MLflow's 4 minutes a call
+    [line] = errors.strip().splitlines()
+    assert line.startswith(f"error: MLflow run {run_id} could not be written to {mlflow_server.uri}")
+    assert line.endswith(f"python -m zoo train --resume {run_id}.")
+
+    mlflow_server.start()  # the server is back, with the same database
+    assert tracking.get_run(run_id).info.status == "RUNNING"  # the server never heard the end
+    assert main(["train", "--resume", run_id]) == 0
+    run = tracking.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.metrics["epochs_run"] == 4
+    assert [step for step, _ in history(run_id, "val_loss")] == [1, 2, 3, 4]  # every epoch, once

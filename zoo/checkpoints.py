@@ -111,6 +111,7 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         if self.save_freq != "epoch":
             self._save_model()
         progress = {"epoch": epoch + 1, "step": self.counters.step, "seconds": self.seconds(), "history": self.history,
+                    "stopped": bool(self.model.stop_training),  # by early stopping or the NaN guard
                     "random": [np.asarray(v.numpy()).tolist() for v in self.random_states()],
                     "flow": [(epochs, {layer: np.asarray(norms).tolist() for layer, norms in layers.items()})
                              for epochs, layers in self.flow.snapshots]}

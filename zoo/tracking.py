@@ -15,8 +15,10 @@ What a run records (the schema the UI comparisons and zoo.compare rely on):
 """
 
 import contextlib
+import logging
 import os
 import platform
+import re
 import socket
 import subprocess
 import time
@@ -34,7 +36,28 @@ from mlflow.tracking import MlflowClient
 from zoo import compat
 from zoo.errors import Terminated, UserError
 
+# The zoo reports a store that fails in one line of its own (StoreError); MLflow's SQL store would
+# first log the error with its traceback, and its first use of a new store two INFO lines.
+logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+
 STORE_DIR = Path("mlruns")
+# what a store that is read-only, full, or a server that is away raises
+STORE_ERRORS = (mlflow.exceptions.MlflowException, OSError)
+
+
+class StoreError(UserError):
+    """The tracking store cannot be written or reached: one line, and what is kept where."""
+
+
+def first_line(error):
+    """The line of an error's message that says what went wrong: a database driver's error where
+    MLflow wraps one (SQLAlchemy's message starts with advice), else the first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in lines:
+        driver = re.match(r"\((\w[\w.]*Error)\) (.+)", line)
+        if driver:
+            return f"{driver[1]}: {driver[2]}"[:300]
+    return lines[0][:300] if lines else type(error).__name__
 PACKAGES = {"tensorflow": tf.__version__, "keras": keras.__version__, "mlflow": mlflow.__version__,
             "numpy": np.__version__, "python": platform.python_version()}
 
@@ -122,11 +145,15 @@ def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id
     and a Recorder to log to. It ends FINISHED; KILLED if interrupted (Ctrl-C, SIGTERM); FAILED if
     the body raised otherwise (tag `error`) or called `fail`. run_id: reopen that run (a resume:
     it goes RUNNING again, its params are already there)."""
-    if run_id is not None:
-        mlflow.set_tracking_uri(tracking_uri())
-        run = mlflow.start_run(run_id=run_id, nested=nested)
-    else:
-        run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name, nested=nested)
+    try:
+        if run_id is not None:
+            mlflow.set_tracking_uri(tracking_uri())
+            run = mlflow.start_run(run_id=run_id, nested=nested)
+        else:
+            run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name, nested=nested)
+    except STORE_ERRORS as error:
+        raise StoreError(f"Cannot start an MLflow run in {tracking_uri()}: {first_line(error)}. Check that the "
+                         "store is writable and has space (or that the tracking server is up).") from None
     recorder = Recorder(run)
     try:
         mlflow.set_tags({"git_commit": _git_commit(), **{f"version.{k}": v for k, v in PACKAGES.items()},
@@ -222,9 +249,12 @@ def log_artifacts(run_id, paths):
 
 
 def run_config(run_id):
-    """The configuration (a dict of Config fields) a run logged as config.json."""
-    mlflow.set_tracking_uri(tracking_uri())
-    return mlflow.artifacts.load_dict(f"runs:/{run_id}/config.json")
+    """The configuration (a dict of Config fields) of a run, from its params (in the store's
+    database: there also when its artifacts could not be written)."""
+    from zoo.config import FIELDS, parse_assignment
+
+    params = get_run(run_id).data.params
+    return dict(parse_assignment(f"{name}={params[name]}") for name in FIELDS if name in params)
 
 
 def load_run(run_id):

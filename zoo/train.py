@@ -99,67 +99,76 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None):
         early = None if not config.patience else checkpoints.ResumableEarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True)
         checkpoint = checkpoints.Checkpoint(recorder.run_id, config.checkpoint_every, guard, flow, early)
-        progress = checkpoint.progress() if resume else {}
-        logger = tracking.MetricsLogger(recorder, config.grad_norm_every)
-        if progress:  # continue the counters, the curves and the data where the checkpoint left them
-            guard.initial_step = logger.step = progress["step"]
-            flow.restored = progress["flow"]
-            if early is not None:
-                early.restored = progress.get("early_stopping")
-            for _ in range(progress["epoch"]):
-                iter(data.train)  # each iterator reshuffles: skip the epochs done
-            logger.catch_up(checkpoint.history)  # epochs saved locally but not yet in the store
-            print(f"resuming MLflow run {recorder.run_id} after epoch {progress['epoch']} (step {progress['step']})")
-        reset = ResetStates(net)
-        callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
-        if config.lr_decay != 1.0:
-            callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
-                config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
-        callbacks += [early] if early is not None else []
-        callbacks += [logger, checkpoint]  # last: it saves what the others updated at each epoch end
         try:
-            monitor.fit(data.train, validation_data=data.val, epochs=config.epochs, callbacks=callbacks,
-                        shuffle=False,  # tf.data shuffles
-                        verbose=1 if sys.stdout.isatty() else 2)
-        except (KeyboardInterrupt, Terminated) as interrupt:
-            checkpoint.save()
-            recorder.set_tags({"resume": f"python -m zoo train --resume {recorder.run_id}"})
-            raise type(interrupt)(f"run {name} stopped; its training state is saved in {checkpoint.path}; "
-                                  f"continue it with: python -m zoo train --resume {recorder.run_id}") from None
-        seconds = checkpoint.seconds()
-        history = checkpoint.history  # every epoch's logs, those before a resume included
-        epochs_run = len(history.get("loss", []))
-        results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds,
-                   "parameters": net.count_params(), "epochs_run": epochs_run, **baseline}
-        recorder.log_figure(plots.learning_curves(history, metric, name), "learning_curves.png")
-        for epochs, layers in flow.snapshots:
-            for layer, norms in layers.items():  # step of the series = distance to the last step
-                recorder.log_series(f"grad_flow/{layer}/epoch{epochs}", norms[::-1])
-        if flow.snapshots and flow.snapshots[0][1]:  # a tcn has no recurrent layer to show
-            recorder.log_figure(plots.gradient_flow_heatmap(flow.snapshots, name), "gradient_flow.png")
-        result = RunResult(recorder.run_id, name, "FINISHED", results, history=history,
-                           flow=flow.snapshots, steps_per_epoch=guard.step // max(1, epochs_run))
-        if guard.nan_step is not None:
+            progress = checkpoint.progress() if resume else {}
+            logger = tracking.MetricsLogger(recorder, config.grad_norm_every)
+            if progress:  # continue the counters, the curves and the data where the checkpoint left them
+                guard.initial_step = logger.step = progress["step"]
+                flow.restored = progress["flow"]
+                if early is not None:
+                    early.restored = progress.get("early_stopping")
+                for _ in range(progress["epoch"]):
+                    iter(data.train)  # each iterator reshuffles: skip the epochs done
+                logger.catch_up(checkpoint.history)  # epochs saved locally but not yet in the store
+                print(f"resuming MLflow run {recorder.run_id} after epoch {progress['epoch']} (step {progress['step']})")
+            reset = ResetStates(net)
+            callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
+            if config.lr_decay != 1.0:
+                callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
+                    config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
+            callbacks += [early] if early is not None else []
+            callbacks += [checkpoint, logger]  # the state saved before the store is written: a store that
+            #                                    fails leaves the epoch in the checkpoint, logged on resume
+            # a run that had stopped early (or ended its last epoch) before it was stopped only restores
+            epochs = progress["epoch"] if progress.get("stopped") else config.epochs
+            try:
+                monitor.fit(data.train, validation_data=data.val, epochs=epochs, callbacks=callbacks,
+                            shuffle=False,  # tf.data shuffles
+                            verbose=1 if sys.stdout.isatty() else 2)
+            except (KeyboardInterrupt, Terminated) as interrupt:
+                checkpoint.save()
+                recorder.set_tags({"resume": f"python -m zoo train --resume {recorder.run_id}"})
+                raise type(interrupt)(f"run {name} stopped; its training state is saved in {checkpoint.path}; "
+                                      f"continue it with: python -m zoo train --resume {recorder.run_id}") from None
+            seconds = checkpoint.seconds()
+            history = checkpoint.history  # every epoch's logs, those before a resume included
+            epochs_run = len(history.get("loss", []))
+            results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds,
+                       "parameters": net.count_params(), "epochs_run": epochs_run, **baseline}
+            recorder.log_figure(plots.learning_curves(history, metric, name), "learning_curves.png")
+            for epochs, layers in flow.snapshots:
+                for layer, norms in layers.items():  # step of the series = distance to the last step
+                    recorder.log_series(f"grad_flow/{layer}/epoch{epochs}", norms[::-1])
+            if flow.snapshots and flow.snapshots[0][1]:  # a tcn has no recurrent layer to show
+                recorder.log_figure(plots.gradient_flow_heatmap(flow.snapshots, name), "gradient_flow.png")
+            result = RunResult(recorder.run_id, name, "FINISHED", results, history=history,
+                               flow=flow.snapshots, steps_per_epoch=guard.step // max(1, epochs_run))
+            if guard.nan_step is not None:
+                recorder.log_metrics(results)
+                recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
+                checkpoints.remove(recorder.run_id)  # a diverged run is a result, not something to resume
+                return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step,
+                                           nan_cause=guard.nan_cause)
+            test = monitor.evaluate(data.test, return_dict=True, verbose=0, callbacks=[reset])
+            results.update({f"test_{key}": value for key, value in test.items()
+                            if key not in ("clipped_fraction", "compile_metrics")})
+            if task.stateful:  # the same weights without carried state, for any batch and length
+                stateless = models.build(config, data, stateful=False)
+                stateless.set_weights(net.get_weights())
+                net = stateless
+            report = task.report(net, data, config, dataset, name)  # the task's own artifacts and metrics
+            for artifact, content in report.texts.items():
+                recorder.log_text(content, artifact)
+            for artifact, figure in report.figures.items():
+                recorder.log_figure(figure, artifact)
+            results.update(report.metrics)
             recorder.log_metrics(results)
-            recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
-            checkpoints.remove(recorder.run_id)  # a diverged run is a result, not something to resume
-            return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step,
-                                       nan_cause=guard.nan_cause)
-        test = monitor.evaluate(data.test, return_dict=True, verbose=0, callbacks=[reset])
-        results.update({f"test_{key}": value for key, value in test.items()
-                        if key not in ("clipped_fraction", "compile_metrics")})
-        if task.stateful:  # the same weights without carried state, for any batch and length
-            stateless = models.build(config, data, stateful=False)
-            stateless.set_weights(net.get_weights())
-            net = stateless
-        report = task.report(net, data, config, dataset, name)  # the task's own artifacts and metrics
-        for artifact, content in report.texts.items():
-            recorder.log_text(content, artifact)
-        for artifact, figure in report.figures.items():
-            recorder.log_figure(figure, artifact)
-        results.update(report.metrics)
-        recorder.log_metrics(results)
-        recorder.log_model(net, keras.tree.map_structure(lambda x: keras.ops.convert_to_numpy(x[:2]), probe_inputs))
+            recorder.log_model(net, keras.tree.map_structure(lambda x: keras.ops.convert_to_numpy(x[:2]), probe_inputs))
+        except tracking.STORE_ERRORS as error:  # a full or read-only store, a server that went away
+            kept = (f"its training state is kept in {checkpoint.path}; once the store works again: python -m zoo "
+                    f"train --resume {recorder.run_id}") if checkpoints.exists(recorder.run_id) else "nothing was trained yet"
+            raise tracking.StoreError(f"MLflow run {recorder.run_id} could not be written to {tracking.tracking_uri()} "
+                                      f"({tracking.first_line(error)}); {kept}.") from None
     checkpoints.remove(recorder.run_id)  # the model is in the store: the training state is no longer needed
     return result
 
