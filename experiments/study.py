@@ -7,7 +7,8 @@
     python -m zoo report                                # every study's tables and figures, from the store
 
 Stage `search` runs one sweep per cell (its parent records the configuration with the lowest
-validation loss) and prints each choice; the chosen recipes are then written into STUDIES in
+validation loss at any epoch: the full-size runs stop early and keep their best epoch) and
+prints each choice; the chosen recipes are then written into STUDIES in
 zoo/presets.py with the sweep they came from. Stage `grid` runs cells x {none, global_norm} x
 seeds at full size as one sweep. Both resume: a configuration that already has a finished run in
 the store is skipped, so a study stopped half way is finished by the same command.
@@ -42,7 +43,7 @@ def main(argv=None):
         return 0
     chosen = {}
     for cell in cells:
-        done = sweep(search_configs(study, cell), name=f"{study.name}-search-{cell}")
+        done = sweep(search_configs(study, cell), name=f"{study.name}-search-{cell}", best_epoch=True)
         chosen[cell] = done.run_id
     print(f"\nrecipes of study {study.name} (put them in zoo/presets.py STUDIES, with the sweep they came from):")
     from zoo import tracking

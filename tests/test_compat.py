@@ -221,18 +221,11 @@ def untyped_model_warnings():
 
 
 def test_mlflow_still_warns_about_predict_type_hints():
-    """The warning zoo/serving.py means to filter is still given (in MLflow 3.17.2 behind an ANSI
-    colour code)."""
+    """MLflow warns about a PythonModel's predict without type hints (zoo/serving.py has them)."""
     assert any(ANSI_COLOUR.sub("", message).startswith(TYPE_HINTS_WARNING)
                for message in untyped_model_warnings())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "MLflow 3.17.2 gives the warning inside its own warnings.catch_warnings() with "
-    "simplefilter('once', UserWarning) (mlflow.utils.annotations.filter_user_warnings_once), which "
-    "overrides any filter set outside, and starts the message with an ANSI colour code; so the "
-    "filter in zoo/serving.py has no effect. Fix zoo/serving.py (e.g. annotate `model_input: "
-    "pd.DataFrame`, which MLflow accepts without the warning), then drop this xfail."))
 def test_importing_serving_gives_no_type_hints_warning():
     code = "import warnings; warnings.simplefilter('always'); import zoo.serving"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,

@@ -189,3 +189,47 @@ def test_a_tracking_server_that_goes_away_is_one_line_and_resume_completes_the_r
     run = tracking.get_run(run_id)
     assert run.info.status == "FINISHED" and run.data.metrics["epochs_run"] == 4
     assert [step for step, _ in history(run_id, "val_loss")] == [1, 2, 3, 4]  # every epoch, once
+
+
+def test_four_commands_at_once_on_a_fresh_store_all_succeed(store):
+    options = ["--set=examples=128", "--set=sequence_length=8", "--set=units=4", "--set=epochs=1", "--set=flow_samples=1"]
+    started = [subprocess.Popen([sys.executable, "-m", "zoo", "train", *options, f"--set=seed={seed}"], cwd=store,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for seed in range(4)]
+    errors = [process.communicate(timeout=300)[1] for process in started]
+    assert [process.returncode for process in started] == [0, 0, 0, 0], errors
+    runs = tracking.runs("adding")
+    assert sorted(runs["params.seed"]) == ["0", "1", "2", "3"] and runs["status"].eq("FINISHED").all()
+
+
+def test_damaged_models_and_unknown_names_are_one_line_and_exit_2(store, capsys):
+    run = Path(store, "exports", "sentiment", "run")
+    (run / "saved_model").mkdir(parents=True)
+    (run / "config.json").write_text('{"task": "sentiment"}')
+    (run / "model.keras").write_bytes(b"not a zip file")
+    (run / "saved_model" / "saved_model.pb").write_bytes(b"\x08\x01junk")
+    for model, expected in ((run / "model.keras", "cannot be read as a model"),
+                            (run / "saved_model", "cannot be read as a model (OSError"),
+                            ("models:/no-such-model/1", "Registered Model with name=no-such-model not found")):
+        capsys.readouterr()
+        assert main(["predict", "--model", str(model), "a fine film"]) == 2
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("error: ") and expected in line
+
+
+def test_a_sweep_checks_its_data_first_and_a_child_that_fails_does_not_stop_the_others(store, capsys):
+    missing = ["sweep", "--set=task=lm", "--set=dataset=user", f"--set=data_path={store}/nowhere.txt",
+               "--grid=units=4,8"]
+    assert main(missing) == 2
+    assert "Missing data file" in capsys.readouterr().err
+    assert tracking.runs("lm").empty  # no parent left behind
+
+    Path(store, "good.txt").write_text("the cat sat on the mat . " * 400)
+    Path(store, "empty.txt").write_text("")
+    assert main(["sweep", "--set=task=lm", "--set=dataset=user", "--set=units=4", "--set=embedding_size=4",
+                 "--set=epochs=1", "--set=sequence_length=8", "--set=batch_size=4", "--set=flow_samples=1",
+                 f"--grid=data_path={store}/empty.txt,{store}/good.txt"]) == 1
+    out = capsys.readouterr().out
+    assert "empty.txt holds no examples" in out  # the first child's one line ...
+    runs = tracking.runs("lm")
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert children["status"].tolist() == ["FINISHED"]  # ... and the second child still ran

@@ -129,9 +129,10 @@ def main(argv=None):
     grid = parse_grid(args.grid)
     if not grid:
         raise UserError("sweep needs at least one --grid FIELD=V1,V2, e.g. --grid cell=vanilla,gru.")
-    for result in engine.sweep(engine.grid(config, grid), resume=not args.fresh).results:
+    results = engine.sweep(engine.grid(config, grid), resume=not args.fresh).results
+    for result in results:
         print(result.summary())
-    return 0
+    return 1 if any(result.status == "ERROR" for result in results) else 0
 
 
 def use_language_model(args):

@@ -236,20 +236,6 @@ WORKAROUNDS = [
         where_used="zoo/data/remote.py ptb_files",
     ),
     Workaround(
-        name="predict type-hints warning filtered",
-        package="mlflow",
-        checked_version="3.17.2",
-        upstream="no issue: intended MLflow behaviour, added by "
-                 "https://github.com/mlflow/mlflow/pull/14235",
-        why="MLflow warns 'Add type hints to the `predict` method' for a PythonModel without "
-            "them; the serving model validates by its signature. serving.py keeps its own filter "
-            "because MLflow loads it without the zoo. NB: in MLflow 3.17.2 that filter has no "
-            "effect: MLflow warns inside its own catch_warnings() with simplefilter('once', "
-            "UserWarning) (mlflow.utils.annotations.filter_user_warnings_once), and the message "
-            "starts with an ANSI colour code (tests/test_compat.py, xfail).",
-        where_used="zoo/serving.py (warnings.filterwarnings at import)",
-    ),
-    Workaround(
         name="quiet TensorFlow import",
         package="tensorflow",
         checked_version="2.21.0",

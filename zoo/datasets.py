@@ -203,6 +203,15 @@ def splits(config, dataset=None):
     return found, _digest(paths, dataset.sha256)
 
 
+def check(config):
+    """Raises the one-line UserError that loading would, for a missing dataset, folder or file,
+    without reading the data: what a sweep checks before it creates anything."""
+    dataset = get(config)
+    if not dataset.generated and (config.source == "local" or dataset.name == "user"):
+        for path in dataset.paths():
+            require(path)
+
+
 def load(config):
     """The zoo.data.Data of config.dataset for config.task, built by the task's spec."""
     dataset = get(config)

@@ -171,9 +171,22 @@ def tokenizers_of(folder):
 def predict_pyfunc(uri, texts, k=TOP_K):
     """Predictions (one dict per text) of the MLflow model at `uri` (a folder or models:/...)."""
     mlflow.set_tracking_uri(tracking.tracking_uri())  # the registry of models:/, and no default store
-    model = mlflow.pyfunc.load_model(str(uri))
+    try:
+        model = mlflow.pyfunc.load_model(str(uri))
+    except (mlflow.exceptions.MlflowException, OSError) as error:
+        raise UserError(f"Cannot load the MLflow model {uri} (registry {tracking.tracking_uri()}): "
+                        f"{tracking.first_line(error)}. Export one first: make export EXPERIMENT=sentiment.") from None
     params = {"k": k} if "k" in model.model_config.get("params", {}) else None
     return model.predict(pd.DataFrame({"text": texts}), params=params).to_dict("records")
+
+
+def readable(load, path):
+    """load(path), or one line that says the file is damaged (a garbage or truncated model)."""
+    try:
+        return load(path)
+    except Exception as error:  # Keras, zipfile, h5py and protobuf each raise their own
+        raise UserError(f"{path} cannot be read as a model ({type(error).__name__}: "
+                        f"{tracking.first_line(error)}); export it again with python -m zoo export.") from None
 
 
 def predict(path, texts, k=TOP_K):
@@ -188,8 +201,9 @@ def predict(path, texts, k=TOP_K):
         return predict_pyfunc(path, texts, k)
     config, folder = config_of(path)
     if path.suffix == ".keras":
-        return exporting(config["task"]).predict(keras.saving.load_model(path), config, tokenizers_of(folder),
-                                                 texts, k)
+        return exporting(config["task"]).predict(readable(keras.saving.load_model, path), config,
+                                                 tokenizers_of(folder), texts, k)
     if (path / "saved_model.pb").is_file():
-        return serving.call_saved_model(tf.saved_model.load(str(path)), model_config(config["task"]), texts, k)
+        return serving.call_saved_model(readable(lambda p: tf.saved_model.load(str(p)), path),
+                                        model_config(config["task"]), texts, k)
     raise UserError(f"{path} is not model.keras, a SavedModel folder or an MLflow model folder.")

@@ -76,7 +76,14 @@ STUDIES = {study.name: study for study in (
           base=Config(task="sentiment", dataset="sst2", sequence_length=64, max_vocab=20000, pooling="mean",
                       bidirectional=True, embedding_size=128, units=128, dropout=0.3, epochs=5, patience=1,
                       batch_size=64, clip_threshold=1.0),
-          search=dict(limit=20000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM),
+          search=dict(limit=20000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
+          # chosen by `python experiments/study.py sst2 --stage search` (2026-11-27, parents
+          # sst2-search-<cell> in the store; README "The study"): Adam for every cell
+          recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=1e-3),
+                   "irnn": dict(optimizer="adam", learning_rate=3e-3),
+                   "gru": dict(optimizer="adam", learning_rate=1e-2),
+                   "lstm": dict(optimizer="adam", learning_rate=3e-3),
+                   "tcn": dict(optimizer="adam", learning_rate=1e-3)}),
     Study("imdb", "IMDB sentiment (25,000 reviews, a tenth held out for validation, 25,000 test reviews)",
           base=dataclasses.replace(SENTIMENT["full"], bidirectional=True, dropout=0.3, clip_threshold=1.0),
           search=dict(limit=5000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM),

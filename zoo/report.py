@@ -72,17 +72,18 @@ def grid_table(study, frame):
 
 
 def search_table(study, frame):
-    """One row per cell x optimizer: final validation loss at each searched learning rate; the
-    study's recipe marked with *."""
+    """One row per cell x optimizer: the best epoch's validation loss at each searched learning
+    rate; the study's recipe marked with *."""
     rows = []
     for (cell, optimizer), runs in frame.groupby(["cell", "optimizer"], sort=False):
         chosen = study.recipes.get(cell, {})
         cells = []
         for _, run in runs.sort_values("rate").iterrows():
             mark = "*" if chosen.get("optimizer") == optimizer and chosen.get("learning_rate") == run["rate"] else ""
-            loss = "diverged" if run["diverged"] else f"{run['metrics.val_loss']:.4g}"
+            losses = [v for v in tracking.metric_history(run["run_id"], "val_loss") if v == v]
+            loss = "diverged" if run["diverged"] or not losses else f"{min(losses):.4g}"
             cells.append(f"{run['rate']:g}: {loss}{mark}")
-        rows.append({"cell": cell, "optimizer": optimizer, "final val_loss by learning rate": ", ".join(cells)})
+        rows.append({"cell": cell, "optimizer": optimizer, "best epoch's val_loss by learning rate": ", ".join(cells)})
     return pd.DataFrame(rows)
 
 
@@ -138,7 +139,8 @@ def study_markdown(study, out, link_root):
     lines = [f"### {study.description}", ""]
     if not searched.empty:
         lines += [f"Recipe search (`python experiments/study.py {study.name} --stage search`): clipping on, "
-                  f"budget {budget}, seed 0; the choice (*) is the lowest final validation loss.", "",
+                  f"budget {budget}, seed 0; the choice (*) is the lowest validation loss at any epoch (the "
+                  "full-size runs stop early and keep their best epoch).", "",
                   search_table(study, searched).to_markdown(index=False), ""]
     if not ran.empty:
         table, note = grid_table(study, ran)

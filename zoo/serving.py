@@ -5,14 +5,9 @@ Needs TensorFlow, pandas and MLflow only (not the zoo, not Keras): MLflow loads 
 the model's code ("models from code"), with the SavedModel as its artifact `saved_model`.
 """
 
-import warnings
-
 import mlflow
 import pandas as pd
 import tensorflow as tf
-
-# MLflow asks for type hints to validate inputs by them; this model validates by its signature
-warnings.filterwarnings("ignore", message="Add type hints to the `predict` method", category=UserWarning)
 
 TOP_K = 5  # next tokens shown by predict and the MLflow model (a signature with a `k` input)
 # the MLflow model's params, by the signature input they fill: `k`, and those of a `generate` signature
@@ -86,7 +81,8 @@ class ServingModel(mlflow.pyfunc.PythonModel):
         self.loaded = tf.saved_model.load(context.artifacts["saved_model"])
         self.served = context.model_config
 
-    def predict(self, context, model_input, params=None):
+    # the type hint (a DataFrame: MLflow validates no further) keeps MLflow 3 from warning that there is none
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         return predict(self.loaded, self.served, model_input, params)
 
 

@@ -15,6 +15,7 @@ What a run records (the schema the UI comparisons and zoo.compare rely on):
 """
 
 import contextlib
+import fcntl
 import logging
 import os
 import platform
@@ -67,13 +68,61 @@ def tracking_uri():
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{STORE_DIR.resolve()}/mlflow.db"
 
 
+@contextlib.contextmanager
+def store_lock(uri):
+    """Holds an exclusive lock beside a sqlite store (<database>.lock) while it is opened: MLflow's
+    schema set-up of a new database fails in all but one of several processes that start at once.
+    Other stores (a tracking server) serialise by themselves: no lock."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    database = Path(uri[len("sqlite:///"):])
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(f"{database}.lock", os.O_RDONLY | os.O_CREAT)  # a lock needs no more than reading
+    except OSError as error:
+        raise StoreError(f"Cannot create the MLflow store {uri}: {error.strerror}. Run from a writable folder, "
+                         "or set MLFLOW_TRACKING_URI.") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
+_CONNECTED = set()
+
+
+def connect():
+    """Points MLflow at the store (MLflow also exports it as MLFLOW_TRACKING_URI, for subprocesses);
+    the first time in a process, opens it under store_lock (a new sqlite store gets its tables
+    then, once, however many processes start at once)."""
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    if uri not in _CONNECTED:
+        with store_lock(uri):
+            try:
+                MlflowClient(uri).search_experiments(max_results=1)
+            except STORE_ERRORS as error:
+                raise StoreError(f"Cannot open the MLflow store {uri}: {first_line(error)}. Check that it is "
+                                 "writable (or that the tracking server is up).") from None
+        _CONNECTED.add(uri)
+
+
 def experiment_id(name):
-    """The id of MLflow experiment `name`, created on first use."""
-    if "MLFLOW_TRACKING_URI" not in os.environ:
-        STORE_DIR.mkdir(exist_ok=True)
-    mlflow.set_tracking_uri(tracking_uri())
-    found = mlflow.get_experiment_by_name(name)
-    return found.experiment_id if found is not None else mlflow.create_experiment(name)
+    """The id of MLflow experiment `name`, created on first use (once, whatever runs at once)."""
+    connect()
+    with store_lock(tracking_uri()):
+        found = mlflow.get_experiment_by_name(name)
+        if found is not None:
+            return found.experiment_id
+        try:
+            return mlflow.create_experiment(name)
+        except mlflow.exceptions.MlflowException:  # created meanwhile by a process on another machine
+            found = mlflow.get_experiment_by_name(name)
+            if found is None:
+                raise
+            return found.experiment_id
 
 
 def _git_commit():
@@ -147,7 +196,7 @@ def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id
     it goes RUNNING again, its params are already there)."""
     try:
         if run_id is not None:
-            mlflow.set_tracking_uri(tracking_uri())
+            connect()
             run = mlflow.start_run(run_id=run_id, nested=nested)
         else:
             run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name, nested=nested)
@@ -224,7 +273,7 @@ def epoch_metrics(logs):
 
 def runs(experiment, parent_run_id=None):
     """The runs of `experiment` as a pandas DataFrame (children of `parent_run_id` if given)."""
-    mlflow.set_tracking_uri(tracking_uri())
+    connect()
     if mlflow.get_experiment_by_name(experiment) is None:
         return pd.DataFrame()
     frame = mlflow.search_runs(experiment_names=[experiment])
@@ -262,7 +311,7 @@ def load_run(run_id):
     from zoo.text import restored
 
     client = MlflowClient(tracking_uri())
-    mlflow.set_tracking_uri(tracking_uri())
+    connect()
     try:
         run = client.get_run(run_id)
     except mlflow.exceptions.MlflowException:
@@ -282,7 +331,7 @@ def load_run(run_id):
 
 def best_recipe(parent_run_id):
     """The optimizer and learning rate of the configuration a sweep's parent chose (best_config.json)."""
-    mlflow.set_tracking_uri(tracking_uri())
+    connect()
     try:
         config = mlflow.artifacts.load_dict(f"runs:/{parent_run_id}/best_config.json")
     except mlflow.exceptions.MlflowException:
@@ -318,7 +367,7 @@ def process_gone(run):
 
 def stale_runs():
     """The RUNNING runs of every experiment whose process is gone (zoo.tracking.process_gone)."""
-    mlflow.set_tracking_uri(tracking_uri())
+    connect()
     client = MlflowClient(tracking_uri())
     experiments = [e.experiment_id for e in client.search_experiments()]
     found = client.search_runs(experiments, "attributes.status = 'RUNNING'") if experiments else []

@@ -39,7 +39,7 @@ class ResetStates(keras.callbacks.Callback):
 class RunResult:
     run_id: str
     name: str
-    status: str  # FINISHED or FAILED
+    status: str  # FINISHED, FAILED (diverged), or ERROR (a sweep's child that could not run: nan_cause says why)
     metrics: dict
     nan_step: int | None = None
     nan_cause: str | None = None
@@ -51,6 +51,8 @@ class RunResult:
         """One line for the command line."""
         if self.status == "FAILED":
             return f"run {self.name} diverged: {self.nan_cause}; MLflow run {self.run_id} is FAILED"
+        if self.status == "ERROR":
+            return f"run {self.name} could not run: {self.nan_cause}"
         shown = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items() if k.startswith("test_"))
         return f"run {self.name} finished: {shown}; MLflow run {self.run_id}"
 
@@ -208,7 +210,7 @@ def grid(base, values):
             for combination in itertools.product(*values.values())]
 
 
-def sweep(configs, data=None, resume=True, name=None):
+def sweep(configs, data=None, resume=True, name=None, best_epoch=False):
     """`configs` (of one task) as one parent MLflow run with a nested child run each; a child
     that diverges ends FAILED and the others go on. Fields that differ between the configs
     (besides those a variant name shows) join the children's names.
@@ -217,7 +219,9 @@ def sweep(configs, data=None, resume=True, name=None):
     exactly these parameters, is not run again, and one that was stopped (Ctrl-C, kill, a restart)
     continues from its checkpoint: a study or sweep re-run with the same command does only the
     rest, and its comparison covers all.
-    name: the parent run's name (default <task>-sweep).
+    name: the parent run's name (default <task>-sweep). best_epoch: the parent's choice is the
+    lowest validation loss at any epoch (a recipe search whose choice then trains with early
+    stopping), not at the last.
     Returns a SweepResult; the comparison table and its pictures are logged to the parent.
     """
     configs = [validate(config) for config in configs]  # all checked before anything runs
@@ -228,6 +232,8 @@ def sweep(configs, data=None, resume=True, name=None):
     varying = {name: sorted({str(getattr(config, name)) for config in configs}) for name in FIELDS}
     varying = {name: values for name, values in varying.items() if len(values) > 1}
     extra = [name for name in varying if name not in VARIANT_FIELDS]
+    for source in {(config.dataset, config.data_path, config.source): config for config in configs}.values():
+        datasets.check(source)  # missing data is one line before a parent run exists
     fields = [dataclasses.asdict(config) for config in configs]
     done = compare.matching(compare.comparable(tracking.runs(task)), fields) if resume else {}
     if done:
@@ -241,13 +247,16 @@ def sweep(configs, data=None, resume=True, name=None):
             if i - 1 in done:
                 continue
             print(f"\n== sweep run {i}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
-            if i - 1 in stopped:  # killed half way: continue it from its checkpoint, as the same run
-                results.append(run(config, data=data, nested=True, resume=stopped[i - 1]["run_id"]))
-            else:
-                results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
+            try:
+                if i - 1 in stopped:  # killed half way: continue it from its checkpoint, as the same run
+                    results.append(run(config, data=data, nested=True, resume=stopped[i - 1]["run_id"]))
+                else:
+                    results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
+            except UserError as error:  # this child's data or store: the others go on
+                results.append(RunResult("", f"{task}-{config.variant(extra)}", "ERROR", {}, nan_cause=str(error)))
             print(results[-1].summary(), flush=True)
         table = compare.compare(task, parent_run_id=parent.run_id, configs=fields)
-        best = best_by_validation(configs, task)
+        best = best_by_validation(configs, task, best_epoch)
         if best is not None:  # the choice, on validation data: what a recipe search is for
             config, row, val_loss = best
             name = row["tags.mlflow.runName"]
@@ -268,14 +277,14 @@ def resumable(experiment):
     return frame[stopped & frame["run_id"].map(checkpoints.exists)]
 
 
-def best_by_validation(configs, experiment):
+def best_by_validation(configs, experiment, best_epoch=False):
     """(config, run row, val_loss) of the finished run of `configs` with the lowest validation
-    loss (its last epoch's; with early stopping the restored best epoch's), or None if none
+    loss (its last epoch's; with early stopping or best_epoch its best epoch's), or None if none
     finished. Read from the store, so that runs of an earlier, resumed sweep count too."""
     runs = compare.matching(tracking.runs(experiment), [dataclasses.asdict(config) for config in configs])
     scored = []
     for i, row in runs.items():
         losses = [v for v in tracking.metric_history(row["run_id"], "val_loss") if v == v]  # finite only
         if row["status"] == "FINISHED" and losses:
-            scored.append((configs[i], row, min(losses) if configs[i].patience else losses[-1]))
+            scored.append((configs[i], row, min(losses) if configs[i].patience or best_epoch else losses[-1]))
     return min(scored, key=lambda item: item[2]) if scored else None
