@@ -49,3 +49,29 @@ def test_reserved_ids_levels_line_ends_and_cuts():
     assert Tokenizer.from_dict(json.loads(json.dumps(first.to_dict()))) == first
     with pytest.raises(ValueError, match="argument `level`, expected one of word, character, got 'byte'"):
         Tokenizer(level="byte")
+
+
+def test_score_reads_windows_of_at_most_the_training_context_and_matches_a_whole_reading():
+    """A network whose logits depend on the current token only (an embedding into the vocabulary)
+    scores the same read whole or in windows: the windows change memory, not the sum."""
+
+    from zoo.generate import log_softmax, score
+
+    tokenizer = Tokenizer(padding=False, line_end="<eos>", length=7).adapt(["a b c d e f g h\n"])
+    keras.utils.set_random_seed(0)
+    bigram = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(len(tokenizer.vocabulary),
+                                                                                           len(tokenizer.vocabulary))])
+    lengths = []
+    real = bigram.predict_on_batch
+
+    def spy(batch):
+        lengths.append(batch.shape[1])
+        return real(batch)
+
+    bigram.predict_on_batch = spy
+    text = " ".join("abcdefgh"[i % 8] for i in range(100))
+    ids = [tokenizer.id_of("<eos>"), *tokenizer.stream(text).numpy().tolist(), tokenizer.id_of("<eos>")]
+    whole = log_softmax(np.asarray(real(np.array([ids[:-1]], dtype="int32")))[0])
+    expected = sum(whole[t, ids[t + 1]] for t in range(len(ids) - 1))
+    assert score(bigram, tokenizer, text) == pytest.approx(expected, rel=1e-5)
+    assert max(lengths) <= 7 and len(lengths) > 20  # windows of the context, never the whole text

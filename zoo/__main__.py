@@ -144,8 +144,8 @@ def use_language_model(args):
         valid = [name for name, spec in tasks.TASKS.items() if spec.language_model]
         raise UserError(f"MLflow run {args.run} is a {config['task']!r} run; score and generate "
                         f"need a language-model (task={' or '.join(valid)}) run.")
-    if args.command == "generate" and (args.temperature <= 0 or args.length < 1):
-        raise UserError("generate needs --temperature > 0 and --length >= 1.")
+    if args.command == "generate" and (args.temperature <= 0 or not 1 <= args.length <= generate.MAX_LENGTH):
+        raise UserError(f"generate needs --temperature > 0 and --length from 1 to {generate.MAX_LENGTH:,}.")
     tokenizer = tokenizers["tokens"]
     if args.command == "generate":
         print(generate.generate(net, tokenizer, args.prompt, args.length, args.temperature, args.seed))

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 EOS = "<eos>"
+MAX_LENGTH = 10_000  # tokens one generate call samples (each is a network call)
 
 
 def start_id(tokenizer):
@@ -34,6 +35,8 @@ def generate(net, tokenizer, prompt, length, temperature=1.0, seed=0):
     tf.random.stateless_categorical with seed (seed, step), as the exported `generate` signature."""
     if temperature <= 0:
         raise ValueError(f"Received an invalid value for argument `temperature`, expected > 0, got {temperature}.")
+    if not 1 <= length <= MAX_LENGTH:
+        raise ValueError(f"Received an invalid value for argument `length`, expected 1 to {MAX_LENGTH:,}, got {length}.")
     context = tokenizer.length
     sequence = prompt_ids(tokenizer, prompt)
     for step in range(length):
@@ -45,13 +48,26 @@ def generate(net, tokenizer, prompt, length, temperature=1.0, seed=0):
 
 def score(net, tokenizer, sentence):
     """log P(sentence) in nats: the sum of log p(token_t | tokens before t), after a sentence
-    boundary, including the closing <eos> for a word model (one with a line_end token)."""
+    boundary, including the closing <eos> for a word model (one with a line_end token).
+
+    In bounded memory, whatever the length: the network reads windows of at most the training
+    context (tokenizer.length) tokens, so each token is scored given up to that many before it
+    (at least half of it once the text is longer than one window); a text within one window is
+    scored exactly as a whole."""
     ids = tokenizer.stream(sentence).numpy().tolist()
     if tokenizer.line_end is not None:
         boundary = tokenizer.id_of(tokenizer.line_end)
         ids = [boundary] + ids + [boundary]
-    log_probabilities = log_softmax(np.asarray(net.predict_on_batch(np.array([ids[:-1]], dtype="int32")))[0])
-    return float(sum(log_probabilities[t, ids[t + 1]] for t in range(len(ids) - 1)))
+    window, total = tokenizer.length, 0.0
+    step = max(1, window // 2)
+    first, end = 1, min(len(ids), window + 1)  # targets ids[first:end], read from ids[start:end - 1]
+    while first < len(ids):
+        start = max(0, end - 1 - window)
+        logits = np.asarray(net.predict_on_batch(np.array([ids[start:end - 1]], dtype="int32")))[0]
+        log_probabilities = log_softmax(logits[first - start - 1:])
+        total += float(sum(log_probabilities[i, ids[first + i]] for i in range(end - first)))
+        first, end = end, min(len(ids), end + step)
+    return total
 
 
 def samples(net, tokenizer, prompts, temperatures=(0.5, 1.0, 1.5), length=60):
