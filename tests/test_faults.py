@@ -233,3 +233,39 @@ def test_a_sweep_checks_its_data_first_and_a_child_that_fails_does_not_stop_the_
     runs = tracking.runs("lm")
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     assert children["status"].tolist() == ["FINISHED"]  # ... and the second child still ran
+
+
+@pytest.mark.parametrize("values, expected", [(("-1", "1"), ["-1", "1"]), (("0", "1", "2"), ["0", "1", "2"]),
+                                              (("neg", "pos", "neutral"), ["neg", "neutral", "pos"])])
+def test_any_label_values_map_to_classes_through_the_runs_label_vocabulary(store, values, expected):
+    """-1/1 and 0/1/2 and pos/neg/neutral train; two labels give AUC, more give per-class F1; the
+    labels are saved with the run and the exported model answers with them."""
+    from zoo.config import Config
+    from zoo.export import exporting
+    from zoo.train import run
+
+    rows = ["text,label"] + [f"{word} {word} film,{label}" for i in range(90)
+                             for word, label in [(f"word{i % len(values)}", values[i % len(values)])]]
+    Path(store, "reviews.csv").write_text("\n".join(rows) + "\n")
+    config = Config(task="sentiment", dataset="user", data_path=str(Path(store, "reviews.csv")), units=8,
+                    embedding_size=8, epochs=1, batch_size=16, sequence_length=4, flow_samples=1)
+    result = run(config)
+    assert result.status == "FINISHED"
+    recorded = tracking.get_run(result.run_id)
+    assert mlflow.artifacts.load_dict(f"runs:/{result.run_id}/vocabulary.json")["labels"] == expected
+    assert ("test_auc" in recorded.data.metrics) == (len(values) == 2)
+    assert ("test_macro_f1" in recorded.data.metrics) == (len(values) > 2)
+    logged, tokenizers, net = tracking.load_run(result.run_id)
+    assert net.output_shape[-1] == len(values) and tokenizers["labels"].vocabulary == tuple(expected)
+    [answer] = exporting("sentiment").predict(net, logged, tokenizers, ["word1 word1 film"], 5)  # model.keras's
+    assert answer["label"] in expected and 0 <= answer["probability"] <= 1
+
+
+def test_labels_of_test_data_that_training_never_saw_are_one_line(store, capsys):
+    Path(store, "train.csv").write_text("text,label\n" + "good,pos\nbad,neg\n" * 5)
+    Path(store, "valid.csv").write_text("text,label\ngood,pos\n")
+    Path(store, "test.csv").write_text("text,label\nso so,neutral\n")
+    assert main(["train", "--set=task=sentiment", "--set=dataset=user", f"--set=data_path={store}"]) == 2
+    assert "Label neutral of the test split never occurs in training (training labels: neg, pos)" in \
+        capsys.readouterr().err
+    assert tracking.runs("sentiment").empty

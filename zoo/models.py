@@ -122,9 +122,9 @@ def build(config, data, stateful=None):
     return keras.Model(inputs, outputs, name=f"{config.task}_{config.cell}")
 
 
-def loss_and_metrics(config):
-    """The task's loss and metrics (zoo.tasks)."""
-    return tasks.get(config.task).loss_and_metrics(config)
+def loss_and_metrics(config, outputs=None):
+    """The task's loss and metrics (zoo.tasks); outputs: the network's (classes, tags, vocabulary)."""
+    return tasks.get(config.task).loss_and_metrics(config, outputs)
 
 
 def optimizer(config):

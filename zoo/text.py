@@ -42,6 +42,7 @@ class Tokenizer:
     level: str = "word"  # word: split on whitespace | character: one token per Unicode character
     standardize: str = "none"  # none | lower_and_strip_punctuation
     padding: bool = True  # id 0 = padding, 1 = unknown; else 0 = unknown
+    unknown: bool = True  # an id for unknown tokens (a label vocabulary has none: every label is known)
     line_end: str | None = None  # the token of a line break (a word-level language model's <eos>)
     length: int | None = None  # cut every text to this many tokens (None: never)
     keep: str = "first"  # first | last: which end of a long text is kept
@@ -58,8 +59,8 @@ class Tokenizer:
     # --- ids -------------------------------------------------------------------------------
     @property
     def reserved(self):
-        """The tokens before the learned ones: padding and unknown, or unknown alone."""
-        return (PADDING, UNKNOWN) if self.padding else (UNKNOWN,)
+        """The tokens before the learned ones: padding and unknown, or unknown alone (or none)."""
+        return (PADDING,) * self.padding + (UNKNOWN,) * self.unknown
 
     @property
     def unknown_id(self):
@@ -82,7 +83,8 @@ class Tokenizer:
             if not self.vocabulary:
                 raise ValueError("This Tokenizer has no vocabulary yet; call adapt(texts) first.")
             layer = keras.layers.StringLookup(vocabulary=list(self.vocabulary), mask_token=PADDING if self.padding
-                                              else None, oov_token=UNKNOWN, output_mode="int")
+                                              else None, oov_token=UNKNOWN, num_oov_indices=int(self.unknown),
+                                              output_mode="int")
             layer(tf.constant([""]))  # builds its table, so that an ExportArchive can track it
             object.__setattr__(self, "_lookup", layer)
         return self.__dict__["_lookup"]

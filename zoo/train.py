@@ -60,7 +60,7 @@ class RunResult:
 def compiled_monitor(config, net, jit_compile="auto"):
     """`net` wrapped in a GradientMonitor and compiled with the configured loss, metrics and
     optimizer: what `run` trains (benchmarks/lm_throughput.py times the same)."""
-    loss, metrics = models.loss_and_metrics(config)
+    loss, metrics = models.loss_and_metrics(config, net.output_shape[-1])
     monitor = diagnostics.GradientMonitor(net, perplexity=tasks.get(config.task).perplexity,
                                           xla_evaluation=config.xla_evaluation,
                                           evaluation_steps_per_execution=config.evaluation_steps_per_execution)

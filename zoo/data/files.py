@@ -1,7 +1,7 @@
 """Where the data lives and how its files are read, with one-line errors for bad files.
 
 Readers, one per file format (a dataset spec in zoo/datasets.py names its reader):
-- `read_table(path, text_column, label_column)`: CSV or TSV with a header -> [(text, label)];
+- `read_table(path, text_column, label_column)`: CSV or TSV with a header -> [(text, label string)];
 - `read_conllu(path)`: CoNLL-U -> [(words, upos tags)];
 - `read_text(path)`: the whole UTF-8 text (a language model's corpus).
 
@@ -60,7 +60,8 @@ def delimiter_of(text):
 
 
 def read_table(path, text_column="text", label_column="label"):
-    """[(text, integer label)] from a CSV or TSV file with a header row (.gz allowed)."""
+    """[(text, label)] from a CSV or TSV file with a header row (.gz allowed); labels as written
+    (strings: `1`, `-1`, `pos`); the task maps them to classes."""
     path = Path(path)
     text = read_text(path)
     delimiter = delimiter_of(text)
@@ -75,11 +76,10 @@ def read_table(path, text_column="text", label_column="label"):
         text_at, label_at = header.index(text_column), header.index(label_column)
         examples = []
         for row in rows:
-            try:
-                examples.append((row[text_at].strip(), int(row[label_at])))
-            except (IndexError, ValueError):
+            if len(row) != len(header) or not row[label_at].strip():
                 raise UserError(f"Malformed row in {path}, line {rows.line_num}: expected "
-                                f"{len(header)} columns with an integer {label_column!r}; fix or remove it.") from None
+                                f"{len(header)} columns with a {label_column!r}; fix or remove it.")
+            examples.append((row[text_at].strip(), row[label_at].strip()))
     except csv.Error as error:
         raise UserError(f"Malformed data file {path} ({error}); check its quoting.") from None
     except StopIteration:

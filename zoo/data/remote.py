@@ -61,8 +61,8 @@ def _tfds(name, splits, manual_dir=None):
 
 
 def _texts_and_labels(rows, text_key):
-    """TFDS examples -> [(text, integer label)], as zoo.data.files.read_table gives them."""
-    return [(x[text_key].decode("utf-8"), int(x["label"])) for x in rows]
+    """TFDS examples -> [(text, label string)], as zoo.data.files.read_table gives them."""
+    return [(x[text_key].decode("utf-8"), str(int(x["label"]))) for x in rows]
 
 
 def imdb():

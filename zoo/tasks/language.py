@@ -152,7 +152,7 @@ SPEC = TaskSpec(
     name="lm",
     description="language model: token ids [batch, time] -> next-token logits [batch, time, vocabulary]",
     metric="perplexity", inputs="tokens", many_to_one=False, data=data,
-    loss_and_metrics=lambda config: (SparseCrossEntropy(), []),  # perplexity: GradientMonitor
+    loss_and_metrics=lambda config, outputs=None: (SparseCrossEntropy(), []),  # perplexity: GradientMonitor
     stateful=True, causal=True, perplexity=True, read=read_text, user_format="a UTF-8 text file",
     split=split, hold_out=hold_out, describe=describe, report=report, language_model=True,
     count_baseline=unigram, count_baseline_name="an add-one unigram model of the training tokens",

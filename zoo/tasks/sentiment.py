@@ -2,19 +2,25 @@
 
 Texts become ids through the run's Tokenizer (lowercased, punctuation stripped, the first
 config.sequence_length words, 0 = padding); the last state or the mean of the states is
-classified. Export: `serving_default(texts)` -> probability of class 1, label.
+classified. Labels are whatever the data says (0/1, -1/1, pos/neg/neutral): class i is the i-th
+of the training labels sorted (as numbers when all are integers), saved with the run as the
+`labels` vocabulary. Two classes: accuracy and AUC of the second (1, pos); more: accuracy, and
+per-class and macro F1 at the end. Export: `serving_default(texts)` -> probability, label.
 """
 
 import dataclasses
+import re
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import plots
 from zoo.data.files import read_table
 from zoo.data.pipelines import from_arrays, hold_out, split_80_10_10
+from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
-from zoo.tasks.spec import Export, TaskSpec
+from zoo.tasks.spec import Export, Report, TaskSpec, per_class
 from zoo.text import Tokenizer, flat_tokens, vocabulary_report
 
 
@@ -23,17 +29,37 @@ def tokenizer_of(config, dataset):
                      length=config.sequence_length, keep="first")
 
 
+def label_vocabulary(splits):
+    """The Tokenizer whose vocabulary is the training labels, sorted (as numbers when all are
+    integers): class i is vocabulary[i]. A label of val or test that training never has, or a
+    single label value, is a UserError."""
+    values = {str(label) for _, label in splits["train"]}
+    numbers = all(re.fullmatch(r"[+-]?\d+", value) for value in values)
+    labels = sorted(values, key=int if numbers else str)
+    if len(labels) < 2:
+        raise UserError(f"The training data has one label value ({', '.join(labels) or 'none'}); a classifier "
+                        "needs at least two.")
+    for split in ("val", "test"):
+        unseen = sorted({str(label) for _, label in splits[split]} - values)
+        if unseen:
+            raise UserError(f"Label {', '.join(unseen)} of the {split} split never occurs in training "
+                            f"(training labels: {', '.join(labels)}); fix the data or its split.")
+    return Tokenizer(padding=False, unknown=False, vocabulary=labels)
+
+
 def data(config, dataset, splits, sha256):
     texts = {split: [text for text, _ in examples] for split, examples in splits.items()}
     tokenizer = tokenizer_of(config, dataset).adapt(texts["train"], max_tokens=config.max_vocab)
+    labels = label_vocabulary(splits)
     report = vocabulary_report(tokenizer, {split: flat_tokens(tokenizer.split(t)) for split, t in texts.items()},
                                config.max_vocab)
-    arrays = {split: (tokenizer.padded(texts[split]).numpy(), np.asarray([y for _, y in examples], "int32"))
+    arrays = {split: (tokenizer.padded(texts[split]).numpy(),
+                      np.asarray([labels.id_of(str(y)) for _, y in examples], "int32"))
               for split, examples in splits.items()}
-    classes = int(max(labels.max() for _, labels in arrays.values())) + 1
     built = from_arrays(arrays["train"], arrays["val"], arrays["test"], config.batch_size, config.seed,
-                        input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=classes)
-    return dataclasses.replace(built, fingerprint=sha256, tokenizers={"tokens": tokenizer}, report=report)
+                        input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary))
+    return dataclasses.replace(built, fingerprint=sha256, tokenizers={"tokens": tokenizer, "labels": labels},
+                               report=report)
 
 
 def majority_class(data):
@@ -43,30 +69,52 @@ def majority_class(data):
     return float(np.mean(test == np.bincount(train).argmax()))
 
 
-def loss_and_metrics(config):
+def loss_and_metrics(config, outputs=2):
+    """Accuracy; with two classes also the AUC of the second (outputs: the number of classes)."""
+    auc = [PositiveClassAUC()] if outputs in (2, None) else []
     return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), PositiveClassAUC()])
+            [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), *auc])
 
 
-def probabilities(net, ids):
-    """P(class 1) for ids [n, length]."""
-    return keras.ops.softmax(net(ids, training=False))[:, 1]
+def report(net, data, config, dataset, name):
+    """More than two classes: per-class F1, macro F1 and the confusion matrix of the test split."""
+    labels = list(data.tokenizers["labels"].vocabulary)
+    if len(labels) == 2:
+        return Report()
+    matrix = np.zeros((len(labels), len(labels)), dtype="int64")
+    for x, y in data.test:
+        np.add.at(matrix, (y.numpy(), net.predict_on_batch(x).argmax(-1)), 1)
+    table, matrix = per_class(matrix, labels)
+    return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
+                  texts={"per_class_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
+                  figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["class"].tolist(), name)})
+
+
+def classify(net, tokenizers, texts):
+    """(probability, label) for texts [n] (TensorFlow ops): the predicted label (its value in the
+    data, a string) and, with two classes, the probability of the second label (1, pos), else of
+    the predicted one."""
+    probabilities = keras.ops.softmax(net(tokenizers["tokens"].padded(texts), training=False))
+    names = tf.constant(list(tokenizers["labels"].vocabulary))
+    predicted = tf.argmax(probabilities, axis=-1)
+    if len(tokenizers["labels"].vocabulary) == 2:
+        return probabilities[:, 1], tf.gather(names, predicted)
+    return tf.reduce_max(probabilities, axis=-1), tf.gather(names, predicted)
 
 
 def endpoints(archive, net, config, tokenizers):
-    tokenizer = tokenizers["tokens"]
-    archive.track(tokenizer.lookup)
+    archive.track(tokenizers["tokens"].lookup)
 
     def serve(texts):
-        probability = probabilities(net, tokenizer.padded(texts))
-        return {"probability": probability, "label": tf.cast(probability > 0.5, tf.int64)}
+        probability, label = classify(net, tokenizers, texts)
+        return {"probability": probability, "label": label}
 
     archive.add_endpoint("serving_default", serve, [tf.TensorSpec([None], tf.string, name="texts")])
 
 
 def predict(net, config, tokenizers, texts, k):
-    probability = keras.ops.convert_to_numpy(probabilities(net, tokenizers["tokens"].padded(list(texts))))
-    return [{"probability": float(p), "label": int(p > 0.5)} for p in probability]
+    probability, label = classify(net, tokenizers, tf.constant(list(texts)))
+    return [{"probability": float(p), "label": name.decode()} for p, name in zip(probability.numpy(), label.numpy())]
 
 
 SPEC = TaskSpec(
@@ -74,17 +122,18 @@ SPEC = TaskSpec(
     description="many-to-one classifier: token ids [batch, time] -> class logits [batch, classes]",
     metric="accuracy", inputs="tokens", many_to_one=True, padding=True, data=data,
     loss_and_metrics=loss_and_metrics, read=read_table,
-    user_format="a CSV/TSV file with a header and columns `text` and `label` (integers)",
+    user_format="a CSV/TSV file with a header and columns `text` and `label` (any values: 0/1, -1/1, pos/neg/...)",
     split=split_80_10_10,
     hold_out=hold_out, describe=lambda examples, level: f"{len(examples):,} texts",
-    count_baseline=majority_class, count_baseline_name="the majority class of the training labels",
+    report=report, count_baseline=majority_class, count_baseline_name="the majority class of the training labels",
     export=Export(
         endpoints=endpoints, predict=predict,
         serving={"input": "texts", "params": {}, "columns": ["probability", "label"], "lengths": None,
                  "generate": None},
         examples=["a moving, beautifully acted film", "dull and far too long"],
-        signatures={"serving_default": "texts string[n] -> probability float32[n] (class 1, positive), "
-                                       "label int64[n] (0 negative, 1 positive)"},
+        signatures={"serving_default": "texts string[n] -> probability float32[n] (two labels: of the second "
+                                       "of the sorted training labels, 1 or pos; more: of the predicted one), "
+                                       "label string[n] (the predicted label, as in the data)"},
         readme={"calls": '    model.signatures["serving_default"](texts=tf.constant(["a fine film"]))',
                 "cut": "the first {sequence_length} words (as in training)", "columns": "probability, label",
                 "outputs": "[batch, 2] classes", "empty": ""}),

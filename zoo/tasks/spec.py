@@ -5,6 +5,9 @@ Everything outside zoo/tasks asks a TaskSpec instead of branching on a task's na
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
 
 @dataclass
 class Report:
@@ -37,6 +40,20 @@ class Export:
     readme: dict
 
 
+def per_class(matrix, names):
+    """(table of support, precision, recall and F1 per class, the matrix) of a confusion matrix
+    (matrix[i, j]: class i predicted as j), keeping the classes that occur."""
+    used = [i for i in range(len(names)) if matrix[i].sum() or matrix[:, i].sum()]
+    matrix = matrix[np.ix_(used, used)]
+    true_positive = np.diag(matrix)
+    precision = true_positive / np.maximum(matrix.sum(axis=0), 1)
+    recall = true_positive / np.maximum(matrix.sum(axis=1), 1)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    table = pd.DataFrame({"class": [names[i] for i in used], "support": matrix.sum(axis=1),
+                          "precision": precision, "recall": recall, "f1": f1})
+    return table, matrix
+
+
 def no_report(net, data, config, dataset, name):
     return Report()
 
@@ -51,7 +68,7 @@ class TaskSpec:
     inputs: str  # "features" (float [batch, time, features]) or "tokens" (int ids [batch, time])
     many_to_one: bool  # one output per sequence (else one per step)
     data: object  # (config, dataset, splits, sha256) -> zoo.data.Data; splits None for generated data
-    loss_and_metrics: object  # config -> (keras loss, [keras metrics])
+    loss_and_metrics: object  # (config, outputs: classes, tags or vocabulary size) -> (keras loss, [keras metrics])
     padding: bool = False  # token id 0 pads: masked in the model, the loss and the metrics
     characters: bool = False  # can read each word's characters too (config.char_features): inputs
     #                           are then (token ids [batch, time], character ids [batch, time, chars])

@@ -15,7 +15,7 @@ ADDING = TaskSpec(
     metric="mse", inputs="features", many_to_one=True,
     data=lambda config, dataset, splits, sha256: synthetic.synthetic_data(
         config, synthetic.adding_problem, steps=config.sequence_length),
-    loss_and_metrics=lambda config: (keras.losses.MeanSquaredError(), [keras.metrics.MeanSquaredError(name="mse")]),
+    loss_and_metrics=lambda config, outputs=None: (keras.losses.MeanSquaredError(), [keras.metrics.MeanSquaredError(name="mse")]),
     baseline=lambda length: synthetic.ADDING_BASELINE_MSE, baseline_name="MSE 0.167: always predict 1",
 )
 
@@ -26,7 +26,7 @@ COPY = TaskSpec(
     data=lambda config, dataset, splits, sha256: synthetic.synthetic_data(
         config, synthetic.copy_memory, steps=config.sequence_length + 2 * synthetic.COPY_SYMBOLS,
         classes=synthetic.COPY_DELIMITER + 1),
-    loss_and_metrics=lambda config: (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    loss_and_metrics=lambda config, outputs=None: (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                                      [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]),
     baseline=synthetic.copy_baseline_cross_entropy, baseline_name="10 log 8 / (T + 20): blanks, then guesses",
 )

@@ -8,13 +8,12 @@ per-tag precision, recall and F1, macro F1 and the confusion matrix. Export:
 
 import keras
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 
 from zoo import plots
 from zoo.data.files import read_conllu
 from zoo.data.pipelines import Data, hold_out, prefetched, split_80_10_10
-from zoo.tasks.spec import Export, Report, TaskSpec
+from zoo.tasks.spec import Export, Report, TaskSpec, per_class
 from zoo.text import Tokenizer, ragged_strings, vocabulary_report
 
 MAX_TOKENS = 512  # words read per sentence (EWT's longest has 159)
@@ -76,7 +75,7 @@ def most_frequent_tag(data):
     return right / max(total, 1)
 
 
-def loss_and_metrics(config):
+def loss_and_metrics(config, outputs=None):
     return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
 
@@ -89,15 +88,8 @@ def tagging_report(net, data):
         predicted = net.predict_on_batch(x).argmax(-1)
         real = y.numpy() > 0
         np.add.at(matrix, (y.numpy()[real], predicted[real]), 1)
-    used = [i for i in range(len(tags)) if matrix[i].sum() or matrix[:, i].sum()]
-    matrix = matrix[np.ix_(used, used)]
-    true_positive = np.diag(matrix)
-    precision = true_positive / np.maximum(matrix.sum(axis=0), 1)
-    recall = true_positive / np.maximum(matrix.sum(axis=1), 1)
-    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
-    table = pd.DataFrame({"tag": [tags[i] for i in used], "support": matrix.sum(axis=1),
-                          "precision": precision, "recall": recall, "f1": f1})
-    return table, matrix
+    table, matrix = per_class(matrix, tags)
+    return table.rename(columns={"class": "tag"}), matrix
 
 
 def report(net, data, config, dataset, name):
