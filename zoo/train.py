@@ -10,7 +10,6 @@ import dataclasses
 import itertools
 import json
 import sys
-import time
 from dataclasses import dataclass
 
 import keras
