@@ -58,6 +58,7 @@ def test_sigterm_between_epochs_ends_the_run_killed_and_resume_finishes_it_with_
     assert "already FINISHED" in capsys.readouterr().err
 
 
+@pytest.mark.faults
 def test_kill_9_mid_epoch_leaves_a_stale_run_that_resumes_into_the_same_run(store, capsys):
     config = ["--set=examples=3000", "--set=sequence_length=30", "--set=units=16", "--set=epochs=3",
               "--set=batch_size=32", "--set=checkpoint_every=10", "--set=flow_samples=2"]
@@ -129,6 +130,7 @@ def train_with_mounts(mounts, store, *options):
 SMALL = ["--set=examples=256", "--set=sequence_length=10", "--set=units=8", "--set=epochs=2", "--set=flow_samples=2"]
 
 
+@pytest.mark.faults
 @needs_mounts
 def test_a_read_only_store_is_one_line_and_leaves_nothing(store):
     tracking.experiment_id("adding")  # the store exists; then it is mounted read-only
@@ -139,6 +141,7 @@ def test_a_read_only_store_is_one_line_and_leaves_nothing(store):
     assert tracking.runs("adding").empty
 
 
+@pytest.mark.faults
 @needs_mounts
 def test_a_full_artifact_store_keeps_the_trained_state_and_resume_completes_the_run(store, capsys):
     artifacts = Path(store, "mlruns", tracking.experiment_id("adding"))
@@ -156,6 +159,7 @@ def test_a_full_artifact_store_keeps_the_trained_state_and_resume_completes_the_
     assert mlflow.keras.load_model(f"runs:/{run_id}/model").count_params() > 0  # the model is in the store
 
 
+@pytest.mark.faults
 def test_a_tracking_server_that_goes_away_is_one_line_and_resume_completes_the_run(store, mlflow_server, monkeypatch):
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_server.uri}
     options = ["--set=examples=4000", "--set=sequence_length=20", "--set=units=16", "--set=epochs=4",
@@ -191,6 +195,7 @@ def test_a_tracking_server_that_goes_away_is_one_line_and_resume_completes_the_r
     assert [step for step, _ in history(run_id, "val_loss")] == [1, 2, 3, 4]  # every epoch, once
 
 
+@pytest.mark.faults
 def test_four_commands_at_once_on_a_fresh_store_all_succeed(store):
     options = ["--set=examples=128", "--set=sequence_length=8", "--set=units=4", "--set=epochs=1", "--set=flow_samples=1"]
     started = [subprocess.Popen([sys.executable, "-m", "zoo", "train", *options, f"--set=seed={seed}"], cwd=store,
@@ -235,7 +240,7 @@ def test_a_sweep_checks_its_data_first_and_a_child_that_fails_does_not_stop_the_
     assert children["status"].tolist() == ["FINISHED"]  # ... and the second child still ran
 
 
-@pytest.mark.parametrize("values, expected", [(("-1", "1"), ["-1", "1"]), (("0", "1", "2"), ["0", "1", "2"]),
+@pytest.mark.parametrize("values, expected", [(("-1", "1"), ["-1", "1"]),
                                               (("neg", "pos", "neutral"), ["neg", "neutral", "pos"])])
 def test_any_label_values_map_to_classes_through_the_runs_label_vocabulary(store, values, expected):
     """-1/1 and 0/1/2 and pos/neg/neutral train; two labels give AUC, more give per-class F1; the
