@@ -62,3 +62,31 @@ def test_a_grid_without_a_cells_recipe_is_one_line_that_says_how_to_get_it():
                                         "--stage search"):
         grid_configs(study)
     assert {cell_of(study, config) for config in grid_configs(study, ["vanilla-tanh"])} == {"vanilla-tanh"}
+
+
+def test_sweep_resume_continues_the_same_parent_run(store, monkeypatch, capsys):
+    from zoo.__main__ import main
+
+    argv = ["sweep", "--set=examples=128", "--set=sequence_length=8", "--set=units=4", "--set=epochs=1",
+            "--set=flow_samples=1", "--grid=seed=0,1"]
+    real_run, calls = train.run, []
+
+    def interrupted(config, **kwargs):  # Ctrl-C before the second child
+        calls.append(config)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_run(config, **kwargs)
+
+    monkeypatch.setattr(train, "run", interrupted)
+    assert main(argv) == 130
+    monkeypatch.setattr(train, "run", real_run)
+    runs = tracking.runs("adding")
+    parent = runs[runs["tags.mlflow.parentRunId"].isna()]
+    assert parent["status"].tolist() == ["KILLED"]
+    assert main([*argv, f"--resume={parent['run_id'].iloc[0]}"]) == 0
+    runs = tracking.runs("adding")
+    assert len(runs) == 3 and runs["status"].eq("FINISHED").all()  # one parent, finished, and two children
+    children = runs[runs["tags.mlflow.parentRunId"] == parent["run_id"].iloc[0]]
+    assert sorted(children["params.seed"]) == ["0", "1"]
+    assert main([*argv, f"--resume={children['run_id'].iloc[0]}"]) == 2  # a child is not a sweep
+    assert "is not a sweep's parent run" in capsys.readouterr().err

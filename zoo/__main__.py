@@ -4,6 +4,7 @@
     python -m zoo train --resume RUN_ID                 # a stopped run, from its checkpoint, as the same run
     python -m zoo runs --stale [--mark-killed]           # runs left RUNNING by a process that is gone
     python -m zoo sweep --grid cell=vanilla,gru --grid clipping=none,global_norm --set epochs=3
+    python -m zoo sweep ... --resume PARENT_ID            # the same sweep, into its parent run
     python -m zoo compare [--experiment adding]
     python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
@@ -46,6 +47,8 @@ def main(argv=None):
                        help="values to sweep for a field (repeatable), e.g. --grid cell=vanilla,gru")
     sweep.add_argument("--fresh", action="store_true", help="run every configuration again, also those "
                        "that already have a finished run (by default those are skipped: a re-run resumes)")
+    sweep.add_argument("--resume", metavar="PARENT_ID", help="continue this sweep's parent run: the same "
+                       "--set/--grid; its finished children are skipped, stopped ones continue")
     compare = commands.add_parser("compare", help="print and save comparison tables of the runs")
     compare.add_argument("--experiment", action="append",
                          help="experiment(s) to compare, named by task (default: every task)")
@@ -118,7 +121,14 @@ def main(argv=None):
             compare_runs(tasks.get(experiment).name)
         return 0
     config = apply_overrides(Config(), args.set)
+    from zoo import tracking
     from zoo import train as engine  # imports TensorFlow: after the configuration is checked
+
+    stale = tracking.stale_runs()
+    if stale:
+        print(f"note: {len(stale)} MLflow run(s) are RUNNING but their process is gone (killed?): "
+              "python -m zoo runs --stale lists them, --mark-killed ends them, train --resume ID continues one",
+              file=sys.stderr)
 
     if args.command == "train":
         if args.resume and args.set:
@@ -129,7 +139,9 @@ def main(argv=None):
     grid = parse_grid(args.grid)
     if not grid:
         raise UserError("sweep needs at least one --grid FIELD=V1,V2, e.g. --grid cell=vanilla,gru.")
-    results = engine.sweep(engine.grid(config, grid), resume=not args.fresh).results
+    if args.resume and args.fresh:
+        raise UserError("sweep --resume continues a sweep; --fresh starts one again: pass one of them.")
+    results = engine.sweep(engine.grid(config, grid), resume=not args.fresh, parent_run_id=args.resume).results
     for result in results:
         print(result.summary())
     return 1 if any(result.status == "ERROR" for result in results) else 0

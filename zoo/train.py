@@ -209,7 +209,7 @@ def grid(base, values):
             for combination in itertools.product(*values.values())]
 
 
-def sweep(configs, data=None, resume=True, name=None, best_epoch=False):
+def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_run_id=None):
     """`configs` (of one task) as one parent MLflow run with a nested child run each; a child
     that diverges ends FAILED and the others go on. Fields that differ between the configs
     (besides those a variant name shows) join the children's names.
@@ -218,7 +218,8 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False):
     exactly these parameters, is not run again, and one that was stopped (Ctrl-C, kill, a restart)
     continues from its checkpoint: a study or sweep re-run with the same command does only the
     rest, and its comparison covers all.
-    name: the parent run's name (default <task>-sweep). best_epoch: the parent's choice is the
+    parent_run_id: continue that sweep's parent run (it goes RUNNING again) instead of starting a
+    new one. name: the parent run's name (default <task>-sweep). best_epoch: the parent's choice is the
     lowest validation loss at any epoch (a recipe search whose choice then trains with early
     stopping), not at the last.
     Returns a SweepResult; the comparison table and its pictures are logged to the parent.
@@ -241,7 +242,13 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False):
               ", ".join(row["run_id"][:8] for row in done.values()) + ")", flush=True)
     stopped = compare.matching(resumable(task), fields) if resume else {}
     results = []
-    with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)}) as parent:
+    if parent_run_id is not None:
+        parent_run = tracking.get_run(parent_run_id)
+        if parent_run.data.tags.get("sweep_grid") is None or parent_run.data.params:
+            raise UserError(f"MLflow run {parent_run_id} is not a sweep's parent run; pass the id of the "
+                            f"<task>-sweep run (python -m zoo compare lists sweeps by experiment).")
+    with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)},
+                            run_id=parent_run_id) as parent:
         for i, config in enumerate(configs, 1):
             if i - 1 in done:
                 continue
