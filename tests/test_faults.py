@@ -14,8 +14,9 @@ import pytest
 
 from zoo import checkpoints, diagnostics, tracking
 from zoo.__main__ import main
+from zoo.errors import UserError
 
-TINY = ["--set=examples=512", "--set=sequence_length=12", "--set=units=8", "--set=epochs=4", "--set=batch_size=32",
+TINY = ["--set=examples=512", "--set=sequence_length=12", "--set=units=8", "--set=epochs=3", "--set=batch_size=32",
         "--set=dropout=0.2", "--set=flow_samples=3", "--set=grad_norm_every=2", "--set=checkpoint_every=0"]
 
 
@@ -29,11 +30,11 @@ def test_sigterm_between_epochs_ends_the_run_killed_and_resume_finishes_it_with_
     assert main(["train", *TINY]) == 0
     reference = tracking.runs("adding").iloc[0]
 
-    def signal_before_the_third_epoch(self, epoch, logs=None):
-        if epoch == 2:
+    def signal_before_the_second_epoch(self, epoch, logs=None):
+        if epoch == 1:
             os.kill(os.getpid(), signum)
 
-    monkeypatch.setattr(diagnostics.SpectralRadius, "on_epoch_begin", signal_before_the_third_epoch, raising=False)
+    monkeypatch.setattr(diagnostics.SpectralRadius, "on_epoch_begin", signal_before_the_second_epoch, raising=False)
     capsys.readouterr()
     assert main(["train", *TINY]) == code
     stopped = tracking.runs("adding").query("status == 'KILLED'")["run_id"].tolist()
@@ -45,11 +46,11 @@ def test_sigterm_between_epochs_ends_the_run_killed_and_resume_finishes_it_with_
     monkeypatch.delattr(diagnostics.SpectralRadius, "on_epoch_begin")
     assert main(["train", "--resume", stopped[0]]) == 0
     resumed = tracking.runs("adding").set_index("run_id").loc[stopped[0]]
-    assert resumed["status"] == "FINISHED" and resumed["metrics.epochs_run"] == 4
+    assert resumed["status"] == "FINISHED" and resumed["metrics.epochs_run"] == 3
     for key in ("test_mse", "val_loss", "train_loss"):  # dropout included: its random state is restored
         assert resumed[f"metrics.{key}"] == pytest.approx(reference[f"metrics.{key}"], rel=1e-6)
     curve, expected = history(stopped[0], "val_loss"), history(reference["run_id"], "val_loss")
-    assert [step for step, _ in curve] == [1, 2, 3, 4]  # each epoch once
+    assert [step for step, _ in curve] == [1, 2, 3]  # each epoch once
     assert [value for _, value in curve] == pytest.approx([value for _, value in expected], rel=1e-6)
     norms = history(stopped[0], "grad_norm")  # step-numbered: continued, each step once
     assert [step for step, _ in norms] == [step for step, _ in history(reference["run_id"], "grad_norm")]
@@ -101,12 +102,17 @@ def test_kill_9_mid_epoch_leaves_a_stale_run_that_resumes_into_the_same_run(stor
 def test_ctrl_c_is_one_line_and_exit_130(capsys):
     from zoo.errors import command
 
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job ignores SIGINT
+
     @command
     def interrupted():
         os.kill(os.getpid(), signal.SIGINT)  # Python's handler raises KeyboardInterrupt here
         time.sleep(5)
 
-    assert interrupted() == 130
+    try:
+        assert interrupted() == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert capsys.readouterr().err.strip().splitlines() == ["interrupted: Ctrl-C"]
 
 
@@ -240,11 +246,22 @@ def test_a_sweep_checks_its_data_first_and_a_child_that_fails_does_not_stop_the_
     assert children["status"].tolist() == ["FINISHED"]  # ... and the second child still ran
 
 
-@pytest.mark.parametrize("values, expected", [(("-1", "1"), ["-1", "1"]),
-                                              (("neg", "pos", "neutral"), ["neg", "neutral", "pos"])])
-def test_any_label_values_map_to_classes_through_the_runs_label_vocabulary(store, values, expected):
-    """-1/1 and 0/1/2 and pos/neg/neutral train; two labels give AUC, more give per-class F1; the
-    labels are saved with the run and the exported model answers with them."""
+def test_label_values_are_sorted_into_classes_as_numbers_or_as_words():
+    from zoo.tasks.sentiment import label_vocabulary
+
+    def classes(*labels):
+        return list(label_vocabulary({"train": [("x", y) for y in labels], "val": [], "test": []}).vocabulary)
+
+    assert classes("1", "-1") == ["-1", "1"] and classes("10", "2", "0") == ["0", "2", "10"]
+    assert classes("pos", "neg", "neutral") == ["neg", "neutral", "pos"] and classes(1, 0) == ["0", "1"]
+    with pytest.raises(UserError, match=r"one label value \(pos\); a classifier needs at least two"):
+        classes("pos", "pos")
+
+
+def test_three_labels_train_with_per_class_f1_and_the_model_answers_with_them(store):
+    """pos/neg/neutral: a three-class model with per-class and macro F1 (no AUC); the labels are
+    saved with the run and the Keras model's predict answers with them."""
+    values, expected = ("neg", "pos", "neutral"), ["neg", "neutral", "pos"]
     from zoo.config import Config
     from zoo.export import exporting
     from zoo.train import run

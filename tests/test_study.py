@@ -9,7 +9,7 @@ from zoo.config import Config
 from zoo.errors import UserError
 from zoo.study import Study, cell_of, grid_configs, search_configs
 
-TINY = Study("tiny", "adding, tiny", base=Config(task="adding", examples=256, sequence_length=10, units=8, epochs=2,
+TINY = Study("tiny", "adding, tiny", base=Config(task="adding", examples=128, sequence_length=8, units=8, epochs=1,
                                                  batch_size=64, flow_samples=2, grad_norm_every=2),
              search=dict(epochs=1), rates={"adam": (1e-3, 3e-2)}, seeds=(0, 1), cells=("vanilla-tanh",),
              recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=1e-2)})

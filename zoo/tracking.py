@@ -366,7 +366,10 @@ def process_gone(run):
 
 
 def stale_runs():
-    """The RUNNING runs of every experiment whose process is gone (zoo.tracking.process_gone)."""
+    """The RUNNING runs of every experiment whose process is gone (zoo.tracking.process_gone);
+    none, and no store created, where the default store does not exist yet."""
+    if "MLFLOW_TRACKING_URI" not in os.environ and not (STORE_DIR / "mlflow.db").exists():
+        return []
     connect()
     client = MlflowClient(tracking_uri())
     experiments = [e.experiment_id for e in client.search_experiments()]
