@@ -24,10 +24,11 @@ demo-full: install
 	$(PY) experiments/long_range.py --preset full
 	$(PY) experiments/spectral_radius.py --length 100
 
-# the tests (under 10 minutes); test-faults: those that kill processes, mount full or read-only
-# stores (unshare -m, as root) and stop a real mlflow server (about 3 minutes more); CI runs both
+# the tests, a test file per worker on both cores (about 5 minutes; 7 in one process); test-faults:
+# those that kill processes, mount full or read-only stores (unshare -m, as root) and stop a real
+# mlflow server (about 3 minutes more, one at a time); CI runs both
 test: install
-	$(PY) -m pytest -m "not faults"
+	$(PY) -m pytest -m "not faults" -n 2 --dist loadfile
 
 test-faults: install
 	$(PY) -m pytest -m faults
