@@ -21,8 +21,9 @@ def _import_tensorflow_quietly():
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # a bar per small JSON read is noise
 # A tracking server that does not answer: MLflow's defaults retry for about 4 minutes per call (7
-# retries, backoff 2, 120 s timeout). The zoo waits about 20 s, then says so in one line (its
-# training state stays in the run's checkpoint); set these variables to wait longer.
+# retries, backoff 2, 120 s timeout). The zoo retries twice (backoff 1 s, 5 s timeout per request),
+# then says so in one line (its training state stays in the run's checkpoint); set these
+# variables to wait longer.
 for _name, _value in (("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2"), ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1"),
                       ("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")):
     os.environ.setdefault(_name, _value)
