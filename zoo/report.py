@@ -46,6 +46,20 @@ def _column(frame, name):
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
 
+def kept_validation(runs, metric):
+    """Each run's validation metric at its lowest validation loss (the epoch early stopping keeps;
+    the last epoch without early stopping)."""
+    values = []
+    for _, run in runs.iterrows():
+        losses = tracking.metric_history(run["run_id"], "val_loss")
+        scores = tracking.metric_history(run["run_id"], f"val_{metric}")
+        finite = [i for i, loss in enumerate(losses) if loss == loss]
+        patience = str(run.get("params.patience", "0")) not in ("0", "nan")
+        kept = (min(finite, key=losses.__getitem__) if patience else finite[-1]) if finite else None
+        values.append(scores[kept] if kept is not None and kept < len(scores) else np.nan)
+    return pd.Series(values, index=runs.index, dtype=float)
+
+
 def grid_table(study, frame):
     """One row per cell x clipping: seeds finished and diverged, test metric mean ± std, time."""
     task = tasks.get(study.base.task)
@@ -58,6 +72,8 @@ def grid_table(study, frame):
             "recipe": f"{recipe['optimizer']} {recipe['learning_rate']:g}",
             "seeds": f"{int((~runs['diverged']).sum())} of {len(study.seeds)}",
             "diverged": int(runs["diverged"].sum()),
+            f"val {metric}" + (" %" if percent else "") + " (kept epoch)": _score(kept_validation(runs, metric),
+                                                                                   percent),
             f"test {metric}" + (" %" if percent else ""): _score(_column(runs, f"metrics.test_{metric}"), percent),
             "test loss": _score(_column(runs, "metrics.test_loss"), False),
             "epochs": _score(_column(runs, "metrics.epochs_run"), False),
