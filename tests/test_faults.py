@@ -59,6 +59,9 @@ def test_sigterm_between_epochs_ends_the_run_killed_and_resume_finishes_it_with_
     assert "already FINISHED" in capsys.readouterr().err
 
 
+MID_EPOCH_TOLERANCE = 0.25  # relative, on test_mse: README "Stopping, resuming"
+
+
 @pytest.mark.faults
 def test_kill_9_mid_epoch_leaves_a_stale_run_that_resumes_into_the_same_run(store, capsys):
     config = ["--set=examples=3000", "--set=sequence_length=30", "--set=units=16", "--set=epochs=3",
@@ -97,6 +100,11 @@ def test_kill_9_mid_epoch_leaves_a_stale_run_that_resumes_into_the_same_run(stor
     norms = [step for step, _ in history(run_id, "grad_norm")]
     assert len(norms) == len(set(norms)) and norms == sorted(norms)
     assert run.data.metrics["test_mse"] < 0.17  # trained: below the 0.167 of always answering the mean
+    # against the same configuration never stopped: the restarted epoch trains its first steps twice
+    assert main(["train", *config]) == 0
+    unstopped = tracking.runs("adding").query("run_id != @run_id")["metrics.test_mse"].iloc[0]
+    print(f"mid-epoch resume: test_mse {run.data.metrics['test_mse']:.5f}, never stopped {unstopped:.5f}")
+    assert run.data.metrics["test_mse"] == pytest.approx(unstopped, rel=MID_EPOCH_TOLERANCE)
 
 
 def test_ctrl_c_is_one_line_and_exit_130(capsys):
