@@ -155,8 +155,8 @@ def study_markdown(study, out, link_root):
     lines = [f"### {study.description}", ""]
     if not searched.empty:
         lines += [f"Recipe search (`python experiments/study.py {study.name} --stage search`): clipping on, "
-                  f"budget {budget}, seed 0; the choice (*) is the lowest validation loss at any epoch (the "
-                  "full-size runs stop early and keep their best epoch).", "",
+                  f"budget {budget}, seed 0; the choice (*) is the lowest validation loss at any epoch of the "
+                  "search.", "",
                   search_table(study, searched).to_markdown(index=False), ""]
     if not ran.empty:
         table, note = grid_table(study, ran)
