@@ -93,13 +93,18 @@ def main(argv=None):
             print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
         return 0
     if args.command == "runs":
-        from zoo import tracking
+        from zoo import checkpoints, tracking
 
         for stale in tracking.stale_runs():
             info, tags = stale.info, stale.data.tags
-            resumable = f"python -m zoo train --resume {info.run_id}"
+            if checkpoints.exists(info.run_id):
+                hint = f"continue with: python -m zoo train --resume {info.run_id}"
+            elif "sweep_grid" in tags:
+                hint = f"a sweep: re-run its command (finished runs are skipped), or add --resume {info.run_id}"
+            else:
+                hint = "no checkpoint: train it again"
             print(f"{info.run_id}  {info.run_name}  pid {tags.get('pid')} on {tags.get('host')} is gone"
-                  + ("; marked KILLED" if args.mark_killed else "") + f"; continue with: {resumable}")
+                  + ("; marked KILLED" if args.mark_killed else "") + f"; {hint}")
             if args.mark_killed:
                 tracking.mark_killed(stale)
         return 0
