@@ -15,6 +15,20 @@ TINY = Study("tiny", "adding, tiny", base=Config(task="adding", examples=128, se
              recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=1e-2)})
 
 
+def interrupt_run(monkeypatch, at):
+    """Makes train.run raise KeyboardInterrupt (Ctrl-C) on its `at`-th call; returns the real one."""
+    real_run, calls = train.run, []
+
+    def interrupted(config, **kwargs):
+        calls.append(config)
+        if len(calls) == at:
+            raise KeyboardInterrupt
+        return real_run(config, **kwargs)
+
+    monkeypatch.setattr(train, "run", interrupted)
+    return real_run
+
+
 def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_store(store, monkeypatch, capsys):
     search = train.sweep(search_configs(TINY, "vanilla-tanh"), name="tiny-search-vanilla-tanh")
     recipe = tracking.best_recipe(search.run_id)
@@ -23,15 +37,7 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     configs = grid_configs(TINY)
     assert [(c.seed, c.clipping, c.learning_rate) for c in configs] == [
         (0, "none", 1e-2), (0, "global_norm", 1e-2), (1, "none", 1e-2), (1, "global_norm", 1e-2)]
-    real_run, calls = train.run, []
-
-    def interrupted(config, **kwargs):  # Ctrl-C during the third run
-        calls.append(config)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real_run(config, **kwargs)
-
-    monkeypatch.setattr(train, "run", interrupted)
+    real_run = interrupt_run(monkeypatch, 3)  # Ctrl-C at the third run
     with pytest.raises(KeyboardInterrupt):
         train.sweep(configs, name="tiny-study")
     monkeypatch.setattr(train, "run", real_run)
@@ -69,15 +75,7 @@ def test_sweep_resume_continues_the_same_parent_run(store, monkeypatch, capsys):
 
     argv = ["sweep", "--set=examples=128", "--set=sequence_length=8", "--set=units=4", "--set=epochs=1",
             "--set=flow_samples=1", "--grid=seed=0,1"]
-    real_run, calls = train.run, []
-
-    def interrupted(config, **kwargs):  # Ctrl-C before the second child
-        calls.append(config)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_run(config, **kwargs)
-
-    monkeypatch.setattr(train, "run", interrupted)
+    real_run = interrupt_run(monkeypatch, 2)  # Ctrl-C before the second child
     assert main(argv) == 130
     monkeypatch.setattr(train, "run", real_run)
     runs = tracking.runs("adding")
