@@ -299,3 +299,25 @@ def test_labels_of_test_data_that_training_never_saw_are_one_line(store, capsys)
     assert "Label neutral of the test split never occurs in training (training labels: neg, pos)" in \
         capsys.readouterr().err
     assert tracking.runs("sentiment").empty
+
+
+def test_a_sweep_continues_stopped_runs_that_have_a_checkpoint(store):
+    """KILLED runs, and RUNNING ones whose process is gone, resume when they have a checkpoint;
+    a RUNNING run whose process lives, a finished one, and one without a checkpoint do not."""
+    import pandas as pd
+    import socket
+
+    from zoo.train import resumable
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host, alive = socket.gethostname(), str(os.getpid())
+    frame = pd.DataFrame({"run_id": ["killed", "stale", "living", "finished", "no-checkpoint", "elsewhere"],
+                          "status": ["KILLED", "RUNNING", "RUNNING", "FINISHED", "KILLED", "RUNNING"],
+                          "tags.host": [host, host, host, host, host, "another-host"],
+                          "tags.pid": [alive, str(dead.pid), alive, alive, alive, str(dead.pid)]})
+    for run_id in ("killed", "stale", "living", "finished", "elsewhere"):
+        checkpoints.folder(run_id).mkdir(parents=True)
+        (checkpoints.folder(run_id) / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    assert resumable(frame)["run_id"].tolist() == ["killed", "stale"]
+    assert resumable(frame.drop(columns=["tags.host", "tags.pid"]))["run_id"].tolist() == ["killed"]

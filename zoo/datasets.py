@@ -170,12 +170,17 @@ def _texts(examples):
     return [item[0] if isinstance(item[0], str) else " ".join(item[0]) for item in examples]
 
 
+def _downloads(config, dataset):
+    """True if `config` fetches `dataset` (TFDS, canonical URL) instead of reading local files."""
+    return config.source == "download" and dataset.name != "user"
+
+
 def splits(config, dataset=None):
     """({split: examples} of train, val and test, sha256 of the data) for `config`."""
     dataset = dataset or get(config)
     task = tasks.get(dataset.task)
     paths = []  # the files read (none when downloaded): their sha256 is the data's
-    if config.source == "download" and dataset.name != "user":
+    if _downloads(config, dataset):
         if dataset.remote is None:
             raise UserError(f"Dataset {dataset.name!r} has no download source; use source=local.")
         found = dataset.remote()
@@ -207,7 +212,7 @@ def check(config):
     """Raises the one-line UserError that loading would, for a missing dataset, folder or file,
     without reading the data: what a sweep checks before it creates anything."""
     dataset = get(config)
-    if not dataset.generated and (config.source == "local" or dataset.name == "user"):
+    if not dataset.generated and not _downloads(config, dataset):
         for path in dataset.paths():
             require(path)
 

@@ -29,8 +29,8 @@ def command(main):
 
     @functools.wraps(main)
     def guarded(*args, **kwargs):
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _terminate)
+        handles_signals = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if handles_signals else None
         try:
             return main(*args, **kwargs)
         except ZooError as error:
@@ -42,5 +42,8 @@ def command(main):
         except Terminated as error:
             print(f"terminated: {error}", file=sys.stderr)
             return 143
+        finally:
+            if handles_signals:  # an in-process caller (a test, a notebook) gets its own handler back
+                signal.signal(signal.SIGTERM, previous)
 
     return guarded

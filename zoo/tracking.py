@@ -206,7 +206,8 @@ def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id
     recorder = Recorder(run)
     try:
         mlflow.set_tags({"git_commit": _git_commit(), **{f"version.{k}": v for k, v in PACKAGES.items()},
-                         "host": socket.gethostname(), "pid": os.getpid(), **(tags or {} if run_id is None else {})})
+                         "host": socket.gethostname(), "pid": os.getpid(),
+                         **({} if run_id is not None else tags or {})})  # a resumed run keeps its own
         if params is not None and run_id is None:
             mlflow.log_params({key: str(value) for key, value in params.items()})
             mlflow.log_dict(params, "config.json")
@@ -348,16 +349,16 @@ def get_run(run_id):
                         "or python -m zoo compare.") from None
 
 
-def process_gone(run):
-    """True if `run` is RUNNING but the process that started it (tags host, pid) is gone: killed
-    with SIGKILL, out of memory, or the machine restarted. None if it ran on another host."""
-    tags = run.data.tags
-    if run.info.status != "RUNNING" or "pid" not in tags:
+def process_gone(status, host, pid):
+    """True if a run (its status, and its tags host and pid) is RUNNING but the process that
+    started it is gone: killed with SIGKILL, out of memory, or the machine restarted. None if it
+    ran on another host."""
+    if status != "RUNNING" or pid is None or pid != pid:  # no pid tag (or NaN in a DataFrame)
         return False
-    if tags.get("host") != socket.gethostname():
+    if host != socket.gethostname():
         return None
     try:
-        os.kill(int(tags["pid"]), 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
     except PermissionError:
@@ -374,7 +375,7 @@ def stale_runs():
     client = MlflowClient(tracking_uri())
     experiments = [e.experiment_id for e in client.search_experiments()]
     found = client.search_runs(experiments, "attributes.status = 'RUNNING'") if experiments else []
-    return [run for run in found if process_gone(run)]
+    return [run for run in found if process_gone(run.info.status, run.data.tags.get("host"), run.data.tags.get("pid"))]
 
 
 def mark_killed(run):

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 
 import keras
+import pandas as pd
 
 from zoo import checkpoints, compare, datasets, diagnostics, models, plots, tasks, text, tracking
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
@@ -121,9 +122,9 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None):
             callbacks += [checkpoint, logger]  # the state saved before the store is written: a store that
             #                                    fails leaves the epoch in the checkpoint, logged on resume
             # a run that had stopped early (or ended its last epoch) before it was stopped only restores
-            epochs = progress["epoch"] if progress.get("stopped") else config.epochs
+            last_epoch = progress["epoch"] if progress.get("stopped") else config.epochs
             try:
-                monitor.fit(data.train, validation_data=data.val, epochs=epochs, callbacks=callbacks,
+                monitor.fit(data.train, validation_data=data.val, epochs=last_epoch, callbacks=callbacks,
                             shuffle=False,  # tf.data shuffles
                             verbose=1 if sys.stdout.isatty() else 2)
             except (KeyboardInterrupt, Terminated) as interrupt:
@@ -186,7 +187,7 @@ def resume(run_id):
     if "nan_step" in tags:
         raise UserError(f"MLflow run {run_id} diverged ({tags.get('nan_cause', 'non-finite loss')}): a diverged "
                         "run is a result, not something to resume.")
-    if status == "RUNNING" and not tracking.process_gone(recorded):
+    if status == "RUNNING" and not tracking.process_gone(status, tags.get("host"), tags.get("pid")):
         raise UserError(f"MLflow run {run_id} is RUNNING in process {tags.get('pid')} on {tags.get('host')}; "
                         "stop that process first (or wait for it).")
     if not checkpoints.exists(run_id):
@@ -235,12 +236,13 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
     for source in {(config.dataset, config.data_path, config.source): config for config in configs}.values():
         datasets.check(source)  # missing data is one line before a parent run exists
     fields = [dataclasses.asdict(config) for config in configs]
-    done = compare.matching(compare.comparable(tracking.runs(task)), fields) if resume else {}
+    logged = tracking.runs(task) if resume else None
+    done = compare.matching(compare.comparable(logged), fields) if resume else {}
     if done:
         print(f"{len(done)} of {len(configs)} configurations already have a finished run in "
               f"{tracking.tracking_uri()}: not run again (runs " +
               ", ".join(row["run_id"][:8] for row in done.values()) + ")", flush=True)
-    stopped = compare.matching(resumable(task), fields) if resume else {}
+    stopped = compare.matching(resumable(logged), fields) if resume else {}
     results = []
     if parent_run_id is not None:
         parent_run = tracking.get_run(parent_run_id)
@@ -272,14 +274,15 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
     return SweepResult(parent.run_id, results, table)
 
 
-def resumable(experiment):
-    """The runs of `experiment` that were stopped (KILLED, or RUNNING with their process gone) and
-    have a checkpoint, as a DataFrame."""
-    frame = tracking.runs(experiment)
+def resumable(frame):
+    """The runs of `frame` (zoo.tracking.runs) that were stopped (KILLED, or RUNNING with their
+    process gone) and have a checkpoint."""
     if frame.empty:
         return frame
-    stale = {run.info.run_id for run in tracking.stale_runs()}
-    stopped = frame["status"].eq("KILLED") | frame["run_id"].isin(stale)
+    missing = pd.Series(None, index=frame.index, dtype=object)  # runs logged before the host and pid tags
+    gone = [tracking.process_gone(status, host, pid) is True for status, host, pid in
+            zip(frame["status"], frame.get("tags.host", missing), frame.get("tags.pid", missing))]
+    stopped = frame["status"].eq("KILLED") | pd.Series(gone, index=frame.index, dtype=bool)
     return frame[stopped & frame["run_id"].map(checkpoints.exists)]
 
 

@@ -20,7 +20,7 @@ from zoo.data.files import read_table
 from zoo.data.pipelines import from_arrays, hold_out, split_80_10_10
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
-from zoo.tasks.spec import Export, Report, TaskSpec, per_class
+from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, flat_tokens, vocabulary_report
 
 
@@ -81,10 +81,7 @@ def report(net, data, config, dataset, name):
     labels = list(data.tokenizers["labels"].vocabulary)
     if len(labels) == 2:
         return Report()
-    matrix = np.zeros((len(labels), len(labels)), dtype="int64")
-    for x, y in data.test:
-        np.add.at(matrix, (y.numpy(), net.predict_on_batch(x).argmax(-1)), 1)
-    table, matrix = per_class(matrix, labels)
+    table, matrix = per_class(confusion(net, data.test, len(labels)), labels)
     return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
                   texts={"per_class_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
                   figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["class"].tolist(), name)})

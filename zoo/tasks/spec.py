@@ -40,6 +40,17 @@ class Export:
     readme: dict
 
 
+def confusion(net, batches, classes, counted=None):
+    """matrix[i, j]: targets of class i that `net` predicts as j, over `batches` of (inputs, class
+    ids), where counted(class ids) is True (all of them by default; padding left out by a tagger)."""
+    matrix = np.zeros((classes, classes), dtype="int64")
+    for x, y in batches:
+        y, predicted = y.numpy(), net.predict_on_batch(x).argmax(-1)
+        keep = counted(y) if counted is not None else np.ones(y.shape, bool)
+        np.add.at(matrix, (y[keep], predicted[keep]), 1)
+    return matrix
+
+
 def per_class(matrix, names):
     """(table of support, precision, recall and F1 per class, the matrix) of a confusion matrix
     (matrix[i, j]: class i predicted as j), keeping the classes that occur."""

@@ -13,7 +13,7 @@ import tensorflow as tf
 from zoo import plots
 from zoo.data.files import read_conllu
 from zoo.data.pipelines import Data, hold_out, prefetched, split_80_10_10
-from zoo.tasks.spec import Export, Report, TaskSpec, per_class
+from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, ragged_strings, vocabulary_report
 
 MAX_TOKENS = 512  # words read per sentence (EWT's longest has 159)
@@ -83,11 +83,7 @@ def loss_and_metrics(config, outputs=None):
 def tagging_report(net, data):
     """Per-tag precision, recall and F1 on data.test (padding left out), and the confusion matrix."""
     tags = data.vocabularies["tags"]
-    matrix = np.zeros((len(tags), len(tags)), dtype="int64")
-    for x, y in data.test:
-        predicted = net.predict_on_batch(x).argmax(-1)
-        real = y.numpy() > 0
-        np.add.at(matrix, (y.numpy()[real], predicted[real]), 1)
+    matrix = confusion(net, data.test, len(tags), counted=lambda y: y > 0)
     table, matrix = per_class(matrix, tags)
     return table.rename(columns={"class": "tag"}), matrix
 
