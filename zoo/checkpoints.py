@@ -60,7 +60,9 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
 
     def __init__(self, run_id, every, counters, flow, early_stopping=None):
         path = folder(run_id)
-        super().__init__(str(path), save_freq=every or "epoch", delete_checkpoint=False)
+        # double_checkpoint: a kill during a save (the weights file is written in place) leaves the
+        # previous save, which Keras then restores
+        super().__init__(str(path), save_freq=every or "epoch", double_checkpoint=True, delete_checkpoint=False)
         self.path, self.counters, self.flow, self.early_stopping = path, counters, flow, early_stopping
         self.history = {}
         self.seconds_before, self.started = 0.0, None  # training time before a resume, and since
