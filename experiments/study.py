@@ -4,6 +4,8 @@
                                                         # on, on the study's reduced budget
     python experiments/study.py sst2                    # the grid at the recipes in zoo/presets.py
     python experiments/study.py sst2 --cells lstm,gru   # part of the grid
+    python experiments/study.py sst2 --executor ray --address auto   # runs as Ray Tune trials on a
+                                                        # cluster; the search stops bad trials (ASHA)
     python -m zoo report                                # every study's tables and figures, from the store
 
 Stage `search` runs one sweep per cell (its parent records the configuration with the lowest
@@ -21,6 +23,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from zoo.errors import command  # noqa: E402
+from zoo.experiment import add_executor_arguments, executor_options  # noqa: E402
 from zoo.presets import STUDIES  # noqa: E402
 from zoo.study import grid_configs, search_configs  # noqa: E402
 
@@ -31,7 +34,9 @@ def main(argv=None):
     parser.add_argument("study", choices=list(STUDIES))
     parser.add_argument("--stage", choices=("search", "grid"), default="grid")
     parser.add_argument("--cells", help="comma-separated cells of the study (default: all)")
+    add_executor_arguments(parser)
     args = parser.parse_args(argv)
+    options = executor_options(args)
     study = STUDIES[args.study]
     cells = args.cells.split(",") if args.cells else list(study.cells)
     for cell in cells:
@@ -39,11 +44,11 @@ def main(argv=None):
     from zoo.train import sweep
 
     if args.stage == "grid":
-        sweep(grid_configs(study, cells), name=f"{study.name}-study")
+        sweep(grid_configs(study, cells), name=f"{study.name}-study", **dict(options, scheduler="fifo"))
         return 0
     chosen = {}
     for cell in cells:
-        done = sweep(search_configs(study, cell), name=f"{study.name}-search-{cell}", best_epoch=True)
+        done = sweep(search_configs(study, cell), name=f"{study.name}-search-{cell}", best_epoch=True, **options)
         chosen[cell] = done.run_id
     print(f"\nrecipes of study {study.name} (put them in zoo/presets.py STUDIES, with the sweep they came from):")
     from zoo import tracking

@@ -45,41 +45,22 @@ class MlflowServer:
         self.uri = f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=90):
-        import subprocess
-        import sys
-        import time
-        import urllib.request
+        from zoo import server
+        from zoo.errors import UserError
 
-        mlflow = Path(sys.executable).with_name("mlflow")
-        self.process = subprocess.Popen(
-            [str(mlflow), "server", "--backend-store-uri", f"sqlite:///{self.folder}/server.db",
-             "--artifacts-destination", str(self.folder / "artifacts"), "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1"],
-            cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.5)
-            if self.process.poll() is not None:
-                pytest.skip(f"mlflow server exited with code {self.process.returncode}")
-        self.stop()
-        pytest.skip(f"mlflow server did not answer within {timeout} s")
+        try:
+            self.process = server.launch_mlflow(f"sqlite:///{self.folder}/server.db", self.folder / "artifacts",
+                                                "127.0.0.1", self.port, self.folder / "mlflow.log", timeout)
+        except UserError as error:
+            pytest.skip(str(error))
+        return self
 
     def stop(self):
-        import os
-        import signal
+        from zoo import server
 
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except Exception:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=20)
+        if self.process is not None:
+            server.stop_process(self.process.pid)
+            self.process.wait(timeout=20)
         self.process = None
 
 
@@ -92,3 +73,33 @@ def mlflow_server(tmp_path):
         yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture
+def postgres_server():
+    """A team tracking server (zoo.server: mlflow server on PostgreSQL) on free ports; its URI.
+    Skips, with the reason, where PostgreSQL or its Python driver is missing. Its folder is one
+    that user postgres can reach (pytest's tmp_path is private to root)."""
+    import shutil
+    import tempfile
+
+    from zoo import server
+    from zoo.errors import UserError
+
+    if importlib.util.find_spec("psycopg") is None:
+        pytest.skip("psycopg (PostgreSQL's driver for MLflow) is not installed: make install")
+    if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="zoo-server-"))
+    folder.chmod(0o755)
+    try:
+        uri = server.start(folder, port=free_port(), database_port=free_port())
+    except UserError as error:
+        server.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"the tracking server did not start: {error}")
+    try:
+        yield uri
+    finally:
+        server.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -5,6 +5,8 @@
     python -m zoo runs --stale [--mark-killed]           # runs left RUNNING by a process that is gone
     python -m zoo sweep --grid cell=vanilla,gru --grid clipping=none,global_norm --set epochs=3
     python -m zoo sweep ... --resume PARENT_ID            # the same sweep, into its parent run
+    python -m zoo sweep ... --executor ray --address auto # a Ray Tune trial per run, on a Ray cluster
+    python -m zoo server start                           # mlflow server on PostgreSQL (make server); stop
     python -m zoo compare [--experiment adding]
     python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
@@ -26,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from zoo.config import Config, apply_overrides, parse_grid  # noqa: E402
 from zoo.errors import UserError, command  # noqa: E402
+from zoo.experiment import add_executor_arguments, executor_options  # noqa: E402
 
 
 @command
@@ -49,6 +52,7 @@ def main(argv=None):
                        "that already have a finished run (by default those are skipped: a re-run resumes)")
     sweep.add_argument("--resume", metavar="PARENT_ID", help="continue this sweep's parent run: the same "
                        "--set/--grid; its finished children are skipped, stopped ones continue")
+    add_executor_arguments(sweep)
     compare = commands.add_parser("compare", help="print and save comparison tables of the runs")
     compare.add_argument("--experiment", action="append",
                          help="experiment(s) to compare, named by task (default: every task)")
@@ -58,6 +62,16 @@ def main(argv=None):
     report.add_argument("--out", default="docs/results", help="folder of the figures (default: docs/results)")
     report.add_argument("--readme", default="README.md", help="README whose study-results block is replaced "
                         "(default: README.md; '' leaves it)")
+    server = commands.add_parser("server", help="a team tracking server: mlflow server on PostgreSQL (start, stop)")
+    server.add_argument("action", choices=("start", "stop"))
+    server.add_argument("--folder", default="mlruns/server", help="database, artifacts and logs "
+                        "(default: mlruns/server)")
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
+                        "machine only; 0.0.0.0 shares it)")
+    server.add_argument("--port", type=int, default=5050, help="MLflow's port (default 5050)")
+    server.add_argument("--database-port", type=int, default=5433, help="PostgreSQL's port (default 5433)")
+    server.add_argument("--artifacts-destination", help="where the server keeps artifacts (default: "
+                        "<folder>/artifacts; s3://bucket/path with boto3 and AWS credentials)")
     score = commands.add_parser("score", help="log-probability of sentences under a language-model run")
     score.add_argument("--run", required=True, help="MLflow run id of a finished language-model run")
     score.add_argument("sentences", nargs="+")
@@ -91,6 +105,18 @@ def main(argv=None):
             raise UserError(f"Invalid --k {args.k}; expected an integer >= 1.")
         for text, prediction in zip(args.texts, exporting.predict(args.model, args.texts, args.k)):
             print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
+        return 0
+    if args.command == "server":
+        from zoo import server as tracking_server
+
+        if args.action == "stop":
+            tracking_server.stop(args.folder)
+            print(f"stopped the tracking server of {args.folder}")
+            return 0
+        uri = tracking_server.start(args.folder, args.host, args.port, args.database_port,
+                                    args.artifacts_destination)
+        print(f"MLflow tracking server at {uri} (PostgreSQL on 127.0.0.1:{args.database_port}, data in "
+              f"{args.folder}); use it with: export MLFLOW_TRACKING_URI={uri}; stop it with: make server-stop")
         return 0
     if args.command == "runs":
         from zoo import checkpoints, tracking
@@ -146,7 +172,8 @@ def main(argv=None):
         raise UserError("sweep needs at least one --grid FIELD=V1,V2, e.g. --grid cell=vanilla,gru.")
     if args.resume and args.fresh:
         raise UserError("sweep --resume continues a sweep; --fresh starts one again: pass one of them.")
-    results = engine.sweep(engine.grid(config, grid), resume=not args.fresh, parent_run_id=args.resume).results
+    results = engine.sweep(engine.grid(config, grid), resume=not args.fresh, parent_run_id=args.resume,
+                           **executor_options(args)).results
     for result in results:
         print(result.summary())
     return 1 if any(result.status == "ERROR" for result in results) else 0

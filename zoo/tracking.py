@@ -189,17 +189,19 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id=None):
+def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id=None, parent_run_id=None):
     """An MLflow run as a context: `params` (a dict, also saved as config.json), standard tags,
     and a Recorder to log to. It ends FINISHED; KILLED if interrupted (Ctrl-C, SIGTERM); FAILED if
     the body raised otherwise (tag `error`) or called `fail`. run_id: reopen that run (a resume:
-    it goes RUNNING again, its params are already there)."""
+    it goes RUNNING again, its params are already there). parent_run_id: a child of that run, from
+    a process where it is not the active run (a Ray worker)."""
     try:
         if run_id is not None:
             connect()
             run = mlflow.start_run(run_id=run_id, nested=nested)
         else:
-            run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name, nested=nested)
+            run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name, nested=nested,
+                                   parent_run_id=parent_run_id)
     except STORE_ERRORS as error:
         raise StoreError(f"Cannot start an MLflow run in {tracking_uri()}: {first_line(error)}. Check that the "
                          "store is writable and has space (or that the tracking server is up).") from None
@@ -280,9 +282,8 @@ def runs(experiment, parent_run_id=None):
     frame = mlflow.search_runs(experiment_names=[experiment])
     if frame.empty:
         return frame
-    parent = frame.get("tags.mlflow.parentRunId")
     if parent_run_id is not None:
-        frame = frame[parent == parent_run_id]
+        frame = frame[frame.get("tags.mlflow.parentRunId", pd.Series(None, index=frame.index)) == parent_run_id]
     return frame.reset_index(drop=True)
 
 
@@ -376,6 +377,23 @@ def stale_runs():
     experiments = [e.experiment_id for e in client.search_experiments()]
     found = client.search_runs(experiments, "attributes.status = 'RUNNING'") if experiments else []
     return [run for run in found if process_gone(run.info.status, run.data.tags.get("host"), run.data.tags.get("pid"))]
+
+
+def end_run(run_id, status, tags=None):
+    """Sets a run's status (and tags) from outside it, dropping the tags of an interruption
+    (`error`, `resume`): for a run whose process was ended on purpose (zoo.cluster.early_stopped)."""
+    client = MlflowClient(tracking_uri())
+    for key, value in (tags or {}).items():
+        client.set_tag(run_id, key, value)
+    for key in ("error", "resume"):
+        with contextlib.suppress(mlflow.exceptions.MlflowException):  # absent
+            client.delete_tag(run_id, key)
+    client.set_terminated(run_id, status)
+
+
+def delete_run(run_id):
+    """Moves a run to MLflow's deleted runs (a Ray trial's attempt that died before training anything)."""
+    MlflowClient(tracking_uri()).delete_run(run_id)
 
 
 def mark_killed(run):

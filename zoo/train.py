@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import keras
 import pandas as pd
 
-from zoo import checkpoints, compare, datasets, diagnostics, models, plots, tasks, text, tracking
+from zoo import checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
 from zoo.errors import Terminated, UserError
 
@@ -68,10 +68,13 @@ def compiled_monitor(config, net, jit_compile="auto"):
     return monitor
 
 
-def run(config, data=None, nested=False, extra_variant_fields=(), resume=None):
+def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, parent_run_id=None, tags=None,
+        callbacks=()):
     """Trains, evaluates and tracks one configuration; returns a RunResult.
 
-    data: a zoo.data.Data, or None to load config.dataset. A run whose loss or gradient norm
+    data: a zoo.data.Data, or None to load config.dataset. parent_run_id: a child of that sweep
+    (from a Ray worker, zoo.cluster); tags: more tags for a new run; callbacks: more Keras
+    callbacks, called after the epoch is in the store. A run whose loss or gradient norm
     becomes non-finite stops there and ends FAILED with tags nan_step and nan_cause. The training
     state is checkpointed (zoo.checkpoints); Ctrl-C or SIGTERM saves it and ends the run KILLED.
     resume: the id of such a run (of this configuration) to continue, in the same MLflow run.
@@ -87,10 +90,10 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None):
     metric = task.metric
     variant = config.variant(extra_variant_fields)
     name = f"{config.task}-{variant}"
-    tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report}
+    tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report, **(tags or {})}
     baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": task.count_baseline(data)}
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags, nested=nested,
-                            run_id=resume) as recorder:
+                            run_id=resume, parent_run_id=parent_run_id) as recorder:
         if data.tokenizers and not resume:  # the training split's vocabularies (id i is entry i) and tokenizers
             vocabularies, settings = text.saved(data.tokenizers)
             recorder.log_dict(vocabularies, "vocabulary.json")
@@ -114,17 +117,18 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None):
                 logger.catch_up(checkpoint.history)  # epochs saved locally but not yet in the store
                 print(f"resuming MLflow run {recorder.run_id} after epoch {progress['epoch']} (step {progress['step']})")
             reset = ResetStates(net)
-            callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
+            fit_callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
             if config.lr_decay != 1.0:
-                callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
+                fit_callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
                     config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
-            callbacks += [early] if early is not None else []
-            callbacks += [checkpoint, logger]  # the state saved before the store is written: a store that
-            #                                    fails leaves the epoch in the checkpoint, logged on resume
+            fit_callbacks += [early] if early is not None else []
+            # the state is saved before the store is written: a store that fails leaves the epoch in
+            # the checkpoint, logged on resume
+            fit_callbacks += [checkpoint, logger, *callbacks]
             # a run that had stopped early (or ended its last epoch) before it was stopped only restores
             last_epoch = progress["epoch"] if progress.get("stopped") else config.epochs
             try:
-                monitor.fit(data.train, validation_data=data.val, epochs=last_epoch, callbacks=callbacks,
+                monitor.fit(data.train, validation_data=data.val, epochs=last_epoch, callbacks=fit_callbacks,
                             shuffle=False,  # tf.data shuffles
                             verbose=1 if sys.stdout.isatty() else 2)
             except (KeyboardInterrupt, Terminated) as interrupt:
@@ -197,6 +201,9 @@ def resume(run_id):
     return run(config, resume=run_id)
 
 
+EXECUTORS = ("local", "ray")
+
+
 @dataclass
 class SweepResult:
     run_id: str  # the parent run
@@ -210,7 +217,8 @@ def grid(base, values):
             for combination in itertools.product(*values.values())]
 
 
-def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_run_id=None):
+def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_run_id=None, executor="local",
+          address=None, cpus=1, gpus=0, scheduler="fifo"):
     """`configs` (of one task) as one parent MLflow run with a nested child run each; a child
     that diverges ends FAILED and the others go on. Fields that differ between the configs
     (besides those a variant name shows) join the children's names.
@@ -223,9 +231,16 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
     new one. name: the parent run's name (default <task>-sweep). best_epoch: the parent's choice is the
     lowest validation loss at any epoch (a recipe search whose choice then trains with early
     stopping), not at the last.
+    executor: "local" (one run after another in this process) or "ray" (a Ray Tune trial each, on
+    the cluster at `address`, `cpus` and `gpus` reserved per trial; scheduler "asha" stops trials
+    whose validation loss falls behind: zoo.cluster).
     Returns a SweepResult; the comparison table and its pictures are logged to the parent.
     """
     configs = [validate(config) for config in configs]  # all checked before anything runs
+    if executor not in EXECUTORS:
+        raise UserError(f"Invalid executor {executor!r}; valid choices: {', '.join(EXECUTORS)}.")
+    if scheduler not in cluster.SCHEDULERS or (scheduler != "fifo" and executor != "ray"):
+        raise UserError(f"Invalid scheduler {scheduler!r}; valid choices: fifo, or asha with executor ray.")
     task = configs[0].task
     if any(config.task != task for config in configs):
         raise UserError("A sweep runs configurations of one task; got " +
@@ -251,20 +266,23 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
                             f"<task>-sweep run (python -m zoo compare lists sweeps by experiment).")
     with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)},
                             run_id=parent_run_id) as parent:
-        for i, config in enumerate(configs, 1):
-            if i - 1 in done:
-                continue
-            print(f"\n== sweep run {i}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
-            try:
-                if i - 1 in stopped:  # killed half way: continue it from its checkpoint, as the same run
-                    results.append(run(config, data=data, nested=True, resume=stopped[i - 1]["run_id"]))
-                else:
-                    results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
-            except UserError as error:  # this child's data or store: the others go on
-                results.append(RunResult("", f"{task}-{config.variant(extra)}", "ERROR", {}, nan_cause=str(error)))
-            print(results[-1].summary(), flush=True)
+        pending = [(i, config) for i, config in enumerate(configs) if i not in done]
+        if executor == "ray":
+            stopped_runs = {i: row["run_id"] for i, row in stopped.items()}
+            results = cluster.run_trials(pending, parent.run_id, extra, stopped_runs, address, cpus, gpus, scheduler)
+        else:
+            for i, config in pending:
+                print(f"\n== sweep run {i + 1}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
+                try:
+                    if i in stopped:  # killed half way: continue it from its checkpoint, as the same run
+                        results.append(run(config, data=data, nested=True, resume=stopped[i]["run_id"]))
+                    else:
+                        results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
+                except UserError as error:  # this child's data or store: the others go on
+                    results.append(RunResult("", f"{task}-{config.variant(extra)}", "ERROR", {}, nan_cause=str(error)))
+                print(results[-1].summary(), flush=True)
         table = compare.compare(task, parent_run_id=parent.run_id, configs=fields)
-        best = best_by_validation(configs, task, best_epoch)
+        best = best_by_validation(configs, task, best_epoch or scheduler == "asha")
         if best is not None:  # the choice, on validation data: what a recipe search is for
             config, row, val_loss = best
             name = row["tags.mlflow.runName"]

@@ -1,0 +1,84 @@
+"""The same sweep with the local executor and on Ray (one local node with all CPUs, two local
+nodes with half each): wall time, the training time inside the runs, and what each trial pays on
+top (Ray: a worker process, TensorFlow's import, scheduling, the store reached from the worker).
+
+    python benchmarks/cluster_overhead.py                 # 4 runs of the adding task, 3 epochs each
+    python benchmarks/cluster_overhead.py --set epochs=5 --grid seed=0,1,2,3
+
+overhead per trial = (wall time x runs at once - the runs' train_seconds) / runs: the time a run
+slot spends on anything but training. On a 2-core machine two nodes cannot be faster than one
+(the same two cores); a real cluster adds cores, and each trial still pays this overhead.
+Writes benchmarks/results/cluster_overhead.md.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+SWEEP = ["--grid", "cell=vanilla,gru", "--grid", "seed=0,1", "--set", "task=adding", "--set", "examples=4000",
+         "--set", "sequence_length=50", "--set", "units=32", "--set", "epochs=3"]
+
+
+def timed_sweep(folder, extra):
+    """Wall seconds of `python -m zoo sweep` in a new store in `folder`, and its runs' train_seconds."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder}/mlruns/mlflow.db"}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "zoo", "sweep", *SWEEP, *extra], cwd=folder, env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"error: the sweep failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-500:]}")
+    os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
+    from zoo import tracking
+
+    runs = tracking.runs("adding")
+    runs = runs[runs["tags.mlflow.parentRunId"].notna()]
+    return wall, runs["metrics.train_seconds"].sum(), len(runs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    parser.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2")
+    args = parser.parse_args(argv)
+    SWEEP.extend([item for value in args.set for item in ("--set", value)] +
+                 [item for value in args.grid for item in ("--grid", value)])
+    from ray.cluster_utils import Cluster
+
+    cpus = os.cpu_count()
+    setups = [("local executor", 1, None), ("Ray, 1 node", cpus, [cpus]),
+              ("Ray, 2 nodes", cpus, [cpus // 2, cpus - cpus // 2])]
+    rows = []
+    for name, slots, nodes in tqdm(setups, desc="executors", unit="sweep"):
+        with tempfile.TemporaryDirectory() as folder:
+            if nodes is None:
+                wall, trained, runs = timed_sweep(folder, [])
+            else:
+                cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": nodes[0], "include_dashboard": False})
+                try:
+                    for more in nodes[1:]:
+                        cluster.add_node(num_cpus=more)
+                    cluster.wait_for_nodes(timeout=60)
+                    wall, trained, runs = timed_sweep(folder, ["--executor", "ray", "--address", cluster.address])
+                finally:
+                    cluster.shutdown()
+        rows.append({"executor": name, "runs": runs, "runs at once": slots, "wall s": round(wall, 1),
+                     "train_seconds, all runs": round(trained, 1),
+                     "overhead per trial s": round((wall * slots - trained) / runs, 1)})
+    table = pd.DataFrame(rows).to_markdown(index=False)
+    print(f"\n{' '.join(SWEEP)} on {cpus} CPUs\n\n{table}")
+    out = Path("benchmarks/results")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cluster_overhead.md").write_text(f"`{' '.join(SWEEP)}` on {cpus} CPUs\n\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Sweeps on a real Ray cluster of two nodes on 127.0.0.1 (zoo.cluster), logging to a real team
+tracking server (zoo.server: mlflow server on PostgreSQL); a node killed during a trial."""
+
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from zoo.__main__ import main
+
+pytestmark = pytest.mark.cluster
+
+TINY = ["--set", "task=adding", "--set", "sequence_length=20", "--set", "units=8", "--set", "batch_size=50"]
+
+
+@pytest.fixture
+def ray_cluster():
+    """A head node and a second node, 1 CPU each: (cluster, second node). Skips where Ray cannot start."""
+    cluster_utils = pytest.importorskip("ray.cluster_utils", reason="Ray is not installed: make install")
+    fast_failure = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 1000,
+                    "health_check_failure_threshold": 3}
+    try:
+        cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={
+            "num_cpus": 1, "include_dashboard": False, "_system_config": fast_failure})
+    except Exception as error:  # noqa: BLE001  (Ray's start fails in many ways; the reason is printed)
+        pytest.skip(f"Ray could not start a head node: {error}")
+    try:
+        second = cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes(timeout=60)
+        yield cluster, second
+    finally:
+        cluster.shutdown()
+
+
+def children(task, parent=None):
+    from zoo import tracking
+
+    frame = tracking.runs(task)
+    return frame[frame["tags.mlflow.parentRunId"].notna()] if parent is None else tracking.runs(task, parent)
+
+
+def test_sweep_runs_trials_on_both_nodes_and_logs_to_the_postgres_server(ray_cluster, postgres_server, tmp_path,
+                                                                         monkeypatch):
+    cluster, second = ray_cluster
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", postgres_server)
+    code = main(["sweep", "--executor", "ray", "--address", cluster.address, "--grid", "cell=vanilla,gru",
+                 "--grid", "seed=0,1", "--set", "examples=400", "--set", "epochs=2", *TINY])
+    assert code == 0
+    from zoo import compare, tracking
+
+    runs = children("adding")
+    assert len(runs) == 4 and set(runs["status"]) == {"FINISHED"}
+    assert runs["tags.mlflow.parentRunId"].nunique() == 1  # one parent, in the server's database
+    nodes = {node for tagged in runs["tags.ray_nodes"] for node in tagged.split(",")}
+    assert second.node_id[:12] in nodes and len(nodes) == 2  # trials ran on both nodes
+    assert set(runs["params.seed"]) == {"0", "1"} and set(runs["params.cell"]) == {"vanilla", "gru"}
+    table = compare.compare("adding", parent_run_id=runs["tags.mlflow.parentRunId"].iloc[0])
+    assert list(table["runs"]) == [2, 2]  # both variants, two seeds each, from the server
+    assert tracking.tracking_uri() == postgres_server
+
+
+@pytest.mark.faults
+def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster, tmp_path, monkeypatch):
+    """The second node dies while it trains; Tune retries its trial on the head node, which
+    continues the same MLflow run from its checkpoint: four children, each FINISHED once."""
+    cluster, second = ray_cluster
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "zoo", "sweep", "--executor", "ray", "--address", cluster.address,
+         "--grid", "cell=vanilla,gru", "--grid", "seed=0,1", "--set", "examples=3000", "--set", "epochs=4",
+         "--set", "checkpoint_every=5", *TINY], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        victim, deadline = None, time.monotonic() + 300
+        while victim is None and time.monotonic() < deadline and sweep.poll() is None:
+            time.sleep(1)
+            if not (tmp_path / "mlruns" / "mlflow.db").exists():
+                continue
+            try:
+                runs = children("adding")
+            except Exception:  # noqa: BLE001  (the store is being created)
+                continue
+            for _, run in runs.iterrows() if "tags.ray_nodes" in runs else ():
+                checkpoint = tmp_path / "mlruns" / "checkpoints" / run["run_id"] / "training_metadata.json"
+                if run["status"] == "RUNNING" and second.node_id[:12] in str(run["tags.ray_nodes"]) \
+                        and checkpoint.exists():
+                    victim = run["run_id"]
+        assert victim is not None, "no trial reached a checkpoint on the second node"
+        cluster.remove_node(second, allow_graceful=False)  # its raylet and workers die at once
+        output, _ = sweep.communicate(timeout=400)
+        assert sweep.returncode == 0, output[-3000:]
+        runs = children("adding")
+        assert len(runs) == 4 and set(runs["status"]) == {"FINISHED"}, runs[["status", "tags.mlflow.runName"]]
+        assert runs.groupby(["params.cell", "params.seed"]).size().eq(1).all()  # no duplicate children
+        moved = runs[runs["run_id"] == victim].iloc[0]
+        assert len(moved["tags.ray_nodes"].split(",")) == 2  # the same run went on on the head node
+        assert f"continuing MLflow run {victim} from its checkpoint" in output
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+
+
+def test_asha_search_stops_trials_that_fall_behind(store):
+    """A learning-rate search on Ray started here (2 CPUs): the tiny learning rates, behind after
+    an epoch, are stopped by ASHA; their runs end FINISHED, tagged, and the parent records the choice."""
+    pytest.importorskip("ray", reason="Ray is not installed: make install")
+    code = main(["sweep", "--executor", "ray", "--scheduler", "asha", "--grid",
+                 "learning_rate=0.01,0.003,0.00001,0.000003", "--set", "optimizer=adam", "--set", "examples=2000",
+                 "--set", "epochs=4", *TINY])
+    assert code == 0
+    from zoo import tracking
+
+    runs = children("adding")
+    assert len(runs) == 4 and set(runs["status"]) == {"FINISHED"}
+    stopped = runs[runs.get("tags.early_stopped", pd.Series(None, index=runs.index)).notna()]
+    assert len(stopped) >= 1 and "tags.error" not in stopped or stopped["tags.error"].isna().all()
+    assert {"1e-05", "3e-06"} <= set(stopped["params.learning_rate"])  # the hopeless rates, after an epoch
+    parent = tracking.get_run(runs["tags.mlflow.parentRunId"].iloc[0])
+    assert parent.data.tags["best_variant"] and parent.data.tags["best_run_id"] in set(runs["run_id"])
+    best = runs[runs["run_id"] == parent.data.tags["best_run_id"]].iloc[0]
+    assert best["params.learning_rate"] in {"0.01", "0.003"} and best["run_id"] not in set(stopped["run_id"])
+    assert best["metrics.epochs_run"] == 4 and best["metrics.test_mse"] > 0  # trained to the end, then tested

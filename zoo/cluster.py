@@ -1,0 +1,180 @@
+"""Sweeps on a Ray cluster: `python -m zoo sweep ... --executor ray [--address HOST:PORT | auto]`.
+
+    results = run_trials([(0, config), (1, other)], parent_run_id, address="auto")
+
+Each configuration is one Ray Tune trial with its own reservation (`cpus` CPUs, `gpus` GPUs),
+placed on any node with room: every node trains at once. A trial trains with zoo.train.run and
+logs a child of the sweep's parent run to the shared tracking store (the driver's
+MLFLOW_TRACKING_URI: a tracking server for a real cluster; mlflow.start_run(parent_run_id=...),
+since Ray's MLflow callback does not nest runs, ray#19978, ray#36257).
+
+Faults: a trial whose worker or node dies is tried again, up to RETRIES times (Tune's
+FailureConfig), and continues the same MLflow run from its checkpoint (zoo.checkpoints: nodes
+share the project folder), or trains that run's configuration anew under a new run when none was
+saved yet (the old one, with nothing trained, is deleted): each configuration ends with one child.
+With scheduler="asha" a trial reports each epoch's val_loss and Tune's ASHA scheduler stops those
+behind the others; their runs end FINISHED with tag `early_stopped`.
+"""
+
+import os
+import time
+
+from zoo import checkpoints, tracking
+from zoo.errors import Terminated, UserError
+
+RETRIES = 2  # tries after the first, per trial (a worker or node that died)
+SCHEDULERS = ("fifo", "asha")
+
+
+def connect(address=None):
+    """Joins the Ray cluster at `address` ("auto": the one started on this machine with `ray
+    start`), or starts Ray on this machine (None); returns (ray, whether this call connected).
+    Workers get the tracking store's URI. A caller that has called ray.init keeps its cluster."""
+    try:
+        import ray
+    except ImportError:
+        raise UserError("--executor ray needs Ray: run make install (requirements.txt has ray[tune]).") from None
+    if ray.is_initialized():
+        return ray, False
+    env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    try:
+        ray.init(address=address, runtime_env={"env_vars": env}, include_dashboard=False,
+                 logging_level="WARNING", log_to_driver=True)
+        return ray, True
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise UserError(f"Cannot join the Ray cluster at {address}: {tracking.first_line(error)}. Start one with "
+                        "ray start --head (then --address auto), or leave --address out to start Ray here.") from None
+    return ray
+
+
+def epoch_reporter(node, epochs):
+    """A Keras callback that reports each epoch's val_loss but the last to Tune (for its scheduler:
+    the last comes with the run's results) and tags the run with the nodes it trained on; a trial the scheduler stops ends like SIGTERM (KILLED,
+    its state saved), then `early_stopped` ends its run."""
+    import keras
+    import mlflow
+    from ray import tune
+
+    class EpochReporter(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            run = mlflow.active_run()  # a resumed trial moves: every node it trained on
+            nodes = run.data.tags.get("ray_nodes", "").split(",") if run else []
+            mlflow.set_tag("ray_nodes", ",".join(filter(None, dict.fromkeys(nodes + [node]))))
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 >= epochs:
+                return
+            try:
+                tune.report({"epoch": epoch + 1, "val_loss": float((logs or {}).get("val_loss", float("nan")))})
+            except SystemExit:  # Tune's way of stopping a trial's thread
+                raise Terminated("stopped by the trial scheduler") from None
+
+    return EpochReporter()
+
+
+def earlier_attempt(task, parent_run_id, trial_id):
+    """The run an earlier attempt of this trial left (its worker died), or None."""
+    frame = tracking.runs(task, parent_run_id)
+    if frame.empty or "tags.ray_trial_id" not in frame:
+        return None
+    found = frame[frame["tags.ray_trial_id"] == trial_id]
+    return None if found.empty else found.iloc[0]
+
+
+def _trial(params, configs, parent_run_id, extra, cwd, stopped):
+    """One configuration, in a Ray worker: train (or continue) it, then report its outcome."""
+    import ray
+    from ray import tune
+
+    from zoo import train
+
+    if os.path.isdir(cwd):  # data paths and checkpoints are relative to the project folder
+        os.chdir(cwd)
+    index = params["index"]
+    config, trial_id = configs[index], tune.get_context().get_trial_id()
+    node = ray.get_runtime_context().get_node_id()[:12]
+    name = f"{config.task}-{config.variant(extra)}"
+    resume = stopped.get(index)
+    earlier = earlier_attempt(config.task, parent_run_id, trial_id)
+    if earlier is not None and earlier["status"] in ("FINISHED", "FAILED"):  # it ended before its worker did
+        tune.report({"status": earlier["status"], "run_id": earlier["run_id"], "summary": f"run {name}: "
+                     f"{earlier['status']} in an earlier attempt; MLflow run {earlier['run_id']}",
+                     "val_loss": float("nan"), "epoch": config.epochs})
+        return
+    if earlier is not None and checkpoints.exists(earlier["run_id"]):
+        resume = earlier["run_id"]
+        print(f"trial {trial_id}: continuing MLflow run {resume} from its checkpoint on node {node}", flush=True)
+    elif earlier is not None:  # it died before its first checkpoint: nothing trained to keep
+        tracking.delete_run(earlier["run_id"])
+    try:
+        result = train.run(config, nested=False, parent_run_id=parent_run_id, extra_variant_fields=extra,
+                           resume=resume, tags={"ray_trial_id": trial_id}, callbacks=[epoch_reporter(node, config.epochs)])
+    except UserError as error:  # the data or the store, on this node: the trial's result, not a traceback
+        result = train.RunResult("", name, "ERROR", {}, nan_cause=str(error).splitlines()[0])
+    final = {key: value for key, value in result.metrics.items() if isinstance(value, (int, float))}
+    tune.report({**final, "status": result.status, "run_id": result.run_id, "summary": result.summary(),
+                 "val_loss": min(result.history.get("val_loss") or [float("nan")]),
+                 "epoch": len(result.history.get("loss", []))})
+
+
+def run_trials(pending, parent_run_id, extra=(), stopped=None, address=None, cpus=1, gpus=0, scheduler="fifo"):
+    """Runs `pending` ([(index, Config)]) as Ray Tune trials, each a child of `parent_run_id`;
+    stopped: {index: run id} to continue from their checkpoints. Returns a zoo.train.RunResult
+    each (status ERROR, with the reason, for a trial that failed RETRIES + 1 times)."""
+    if scheduler not in SCHEDULERS:
+        raise UserError(f"Invalid scheduler {scheduler!r}; valid choices: {', '.join(SCHEDULERS)}.")
+    ray, joined = connect(address)
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    from zoo.train import RunResult
+
+    configs = dict(pending)
+    epochs = max(config.epochs for config in configs.values())
+    trainable = tune.with_resources(tune.with_parameters(
+        _trial, configs=configs, parent_run_id=parent_run_id, extra=tuple(extra), cwd=os.getcwd(),
+        stopped=dict(stopped or {})), {"cpu": cpus, "gpu": gpus})
+    chosen = ASHAScheduler(time_attr="epoch", max_t=epochs, grace_period=1, reduction_factor=2) \
+        if scheduler == "asha" else FIFOScheduler()
+    tuner = tune.Tuner(
+        trainable, param_space={"index": tune.grid_search(list(configs))},
+        tune_config=tune.TuneConfig(metric="val_loss", mode="min", scheduler=chosen, reuse_actors=False),
+        run_config=tune.RunConfig(name=f"sweep-{parent_run_id}", storage_path=str(checkpoints.folder("ray")),
+                                  failure_config=tune.FailureConfig(max_failures=RETRIES), verbose=1))
+    grid = tuner.fit()
+    results = []
+    for outcome in grid:
+        index = outcome.config["index"]
+        config = configs[index]
+        name = f"{config.task}-{config.variant(extra)}"
+        metrics = outcome.metrics or {}
+        if outcome.error is not None:
+            cause = str(outcome.error).strip().splitlines()[-1][:300]  # the exception, after Ray's traceback
+            results.append(RunResult("", name, "ERROR", {}, nan_cause=f"its trial failed {RETRIES + 1} times: {cause}"))
+        elif "status" not in metrics:  # stopped by the scheduler after an epoch
+            run_id = early_stopped(config.task, parent_run_id, outcome.metrics.get("trial_id"), metrics.get("epoch"))
+            results.append(RunResult(run_id or "", name, "FINISHED", {"val_loss": metrics.get("val_loss")}))
+        else:
+            kept = {key: value for key, value in metrics.items() if key.startswith(("test_", "train_seconds"))}
+            results.append(RunResult(metrics["run_id"], name, metrics["status"], kept,
+                                     nan_cause=metrics["summary"] if metrics["status"] != "FINISHED" else None))
+    if joined:
+        ray.shutdown()
+    return results
+
+
+def early_stopped(task, parent_run_id, trial_id, epochs, wait=30):
+    """Ends the run of a trial that the scheduler stopped (its worker was ended mid-training)
+    FINISHED, tagged early_stopped; returns its run id."""
+    run = earlier_attempt(task, parent_run_id, trial_id)
+    if run is None:
+        return None
+    deadline = time.monotonic() + wait  # the worker may still be ending
+    while tracking.process_gone("RUNNING", run.get("tags.host"), run.get("tags.pid")) is False \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
+    tracking.end_run(run["run_id"], "FINISHED", {"early_stopped": f"by ASHA after {epochs} epoch(s): its "
+                                                 "val_loss was behind the other trials'"})
+    checkpoints.remove(run["run_id"])
+    return run["run_id"]

@@ -1,0 +1,173 @@
+"""A team tracking server: `mlflow server` on a PostgreSQL database, artifacts served by it.
+
+    python -m zoo server start [--host 127.0.0.1 --port 5050 --database-port 5433]   # make server
+    export MLFLOW_TRACKING_URI=http://127.0.0.1:5050                                  # every command, then
+    python -m zoo server stop                                                         # make server-stop
+
+PostgreSQL 15 (Debian's packages: initdb, pg_ctl) keeps its data in <folder>/postgres, created on
+first start (as user `postgres` when run as root: PostgreSQL refuses root), listening on
+127.0.0.1 only; the database `mlflow` is created if missing. MLflow serves the artifacts from
+<folder>/artifacts (--serve-artifacts; for S3 pass --artifacts-destination s3://bucket/path).
+<folder>/server.json records what runs; the logs are <folder>/postgres.log and mlflow.log.
+"""
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from zoo.errors import UserError
+
+FOLDER = Path("mlruns/server")
+USER = "zoo"  # the database role MLflow connects as (trust authentication on 127.0.0.1)
+DATABASE = "mlflow"
+
+
+def _postgres_tool(name):
+    found = shutil.which(name) or next(iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None)
+    if found is None:
+        raise UserError(f"PostgreSQL's {name} is not installed: apt-get install postgresql (Debian's packages), "
+                        "or point MLFLOW_TRACKING_URI at an existing server.")
+    return str(found)
+
+
+def _as_database_owner(command, folder):
+    """`command` run as the owner of the database folder: user postgres when we are root."""
+    if os.geteuid() != 0:
+        return command
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise UserError("Running as root, the database needs an unprivileged user: create user postgres "
+                        "(Debian's postgresql package does) or run as another user.") from None
+    subprocess.run(["chown", "-R", "postgres:", str(folder)], check=True)
+    as_postgres = ["runuser", "-u", "postgres", "--"]
+    if subprocess.run(as_postgres + ["test", "-w", str(folder)]).returncode != 0:
+        raise UserError(f"User postgres cannot reach {folder} (a folder above it is private); pass a --folder "
+                        "that other users can reach, or run as another user than root.")
+    return as_postgres + command
+
+
+def wait_until_up(uri, process, timeout, log=None):
+    """Waits (at most `timeout` s) for an MLflow server's /health to answer 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+        if process.poll() is not None:
+            tail = Path(log).read_text(errors="replace").strip().splitlines()[-1:] if log else []
+            raise UserError(f"mlflow server exited with code {process.returncode}" +
+                            (f": {tail[0]}" if tail else "") + (f" (log: {log})" if log else ""))
+    raise UserError(f"mlflow server did not answer at {uri} within {timeout} s" + (f" (log: {log})" if log else ""))
+
+
+def launch_mlflow(backend_uri, artifacts, host, port, log, timeout=120):
+    """Starts `mlflow server` (one web worker) in its own process group and waits until it answers;
+    returns the Popen."""
+    mlflow = Path(sys.executable).with_name("mlflow")
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [str(mlflow), "server", "--backend-store-uri", backend_uri, "--artifacts-destination", str(artifacts),
+             "--serve-artifacts", "--host", host, "--port", str(port), "--workers", "1"],
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(f"http://{host}:{port}", process, timeout, log)
+    except BaseException:
+        stop_process(process.pid)
+        raise
+    return process
+
+
+def stop_process(pid, timeout=20):
+    """SIGTERM to a process group, then SIGKILL after `timeout` s."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(pid, signal.SIGKILL)
+
+
+def start_database(folder, port):
+    """PostgreSQL with its data in <folder>/postgres on 127.0.0.1:`port` (created on first use),
+    and database `mlflow`; returns its SQLAlchemy URI."""
+    data = folder / "postgres"
+    if not (data / "PG_VERSION").exists():
+        data.mkdir(parents=True, exist_ok=True)
+        made = subprocess.run(_as_database_owner([_postgres_tool("initdb"), "-D", str(data), "-U", USER,
+                                                  "--auth=trust", "--encoding=UTF8", "--no-instructions"], folder),
+                              capture_output=True, text=True)
+        if made.returncode != 0:
+            shutil.rmtree(data, ignore_errors=True)
+            raise UserError(f"initdb could not create the database in {data}: "
+                            f"{(made.stderr.strip().splitlines() or ['no message'])[0]}")
+    options = f"-h 127.0.0.1 -p {port} -k {data}"  # the socket in the data folder: no /run/postgresql needed
+    started = subprocess.run(_as_database_owner([_postgres_tool("pg_ctl"), "-D", str(data), "-l",
+                                                 str(folder / "postgres.log"), "-o", options, "-w", "-t", "60",
+                                                 "start"], folder), capture_output=True, text=True)
+    if started.returncode != 0:
+        raise UserError(f"PostgreSQL did not start on 127.0.0.1:{port} (is the port taken?); see "
+                        f"{folder / 'postgres.log'}")
+    psql = [_postgres_tool("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", "postgres", "-tAc"]
+    exists = subprocess.run(psql + [f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if not exists:
+        subprocess.run(psql + [f"CREATE DATABASE {DATABASE}"], check=True, stdout=subprocess.DEVNULL)
+    return f"postgresql://{USER}@127.0.0.1:{port}/{DATABASE}"
+
+
+def stop_database(folder):
+    data = folder / "postgres"
+    if (data / "postmaster.pid").exists():
+        subprocess.run(_as_database_owner([_postgres_tool("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                                          folder), capture_output=True)
+
+
+def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifacts=None):
+    """PostgreSQL, then `mlflow server` on it; returns the tracking URI. Recorded in server.json."""
+    folder = Path(folder).resolve()
+    record = folder / "server.json"
+    if record.exists():
+        running = json.loads(record.read_text())
+        try:
+            os.killpg(running["pid"], 0)
+            raise UserError(f"A tracking server already runs at {running['uri']} (pid {running['pid']}); "
+                            "stop it with make server-stop.")
+        except ProcessLookupError:
+            record.unlink()  # left by a server that was killed
+    folder.mkdir(parents=True, exist_ok=True)
+    backend = start_database(folder, database_port)
+    try:
+        process = launch_mlflow(backend, artifacts or folder / "artifacts", host, port, folder / "mlflow.log")
+    except BaseException:
+        stop_database(folder)
+        raise
+    uri = f"http://{host}:{port}"
+    record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend}))
+    return uri
+
+
+def stop(folder=FOLDER):
+    """Stops the server that `start` recorded in `folder`, then its database."""
+    folder = Path(folder).resolve()
+    record = folder / "server.json"
+    if record.exists():
+        stop_process(json.loads(record.read_text())["pid"])
+        record.unlink()
+    stop_database(folder)
