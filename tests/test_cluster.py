@@ -1,6 +1,7 @@
 """Sweeps on a real Ray cluster of two nodes on 127.0.0.1 (zoo.cluster), logging to a real team
 tracking server (zoo.server: mlflow server on PostgreSQL); a node killed during a trial."""
 
+import os
 import subprocess
 import sys
 import time
@@ -60,6 +61,10 @@ def test_sweep_runs_trials_on_both_nodes_and_logs_to_the_postgres_server(ray_clu
     table = compare.compare("adding", parent_run_id=runs["tags.mlflow.parentRunId"].iloc[0])
     assert list(table["runs"]) == [2, 2]  # both variants, two seeds each, from the server
     assert tracking.tracking_uri() == postgres_server
+    import mlflow  # the server's model registry, on PostgreSQL
+
+    version = mlflow.register_model(f"runs:/{runs['run_id'].iloc[0]}/model", "zoo-adding-cluster")
+    assert version.version == "1" and mlflow.MlflowClient().get_registered_model("zoo-adding-cluster").name
 
 
 @pytest.mark.faults
@@ -74,7 +79,7 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
          "--set", "checkpoint_every=5", *TINY], cwd=tmp_path, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
     try:
-        victim, deadline = None, time.monotonic() + 300
+        victim, deadline = None, time.monotonic() + 420
         while victim is None and time.monotonic() < deadline and sweep.poll() is None:
             time.sleep(1)
             if not (tmp_path / "mlruns" / "mlflow.db").exists():
@@ -90,7 +95,7 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
                     victim = run["run_id"]
         assert victim is not None, "no trial reached a checkpoint on the second node"
         cluster.remove_node(second, allow_graceful=False)  # its raylet and workers die at once
-        output, _ = sweep.communicate(timeout=400)
+        output, _ = sweep.communicate(timeout=600)
         assert sweep.returncode == 0, output[-3000:]
         runs = children("adding")
         assert len(runs) == 4 and set(runs["status"]) == {"FINISHED"}, runs[["status", "tags.mlflow.runName"]]
@@ -123,3 +128,29 @@ def test_asha_search_stops_trials_that_fall_behind(store):
     best = runs[runs["run_id"] == parent.data.tags["best_run_id"]].iloc[0]
     assert best["params.learning_rate"] in {"0.01", "0.003"} and best["run_id"] not in set(stopped["run_id"])
     assert best["metrics.epochs_run"] == 4 and best["metrics.test_mse"] > 0  # trained to the end, then tested
+
+
+def test_a_worker_without_the_data_ends_its_trial_with_the_data_error(tmp_path, monkeypatch):
+    """The driver finds the data (../shared/data); the cluster's node was started with a data
+    directory that does not exist: each trial ends with the data error's one line, no traceback."""
+    cluster_utils = pytest.importorskip("ray.cluster_utils", reason="Ray is not installed: make install")
+    from zoo.data.files import data_dir
+
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    if not (data_dir() / "sst2").exists():
+        pytest.skip("no SST-2 in the data directory (../shared/data)")
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "nowhere"))  # what the node inherits
+    cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        monkeypatch.delenv("ZOO_DATA_DIR")
+        done = subprocess.run(
+            [sys.executable, "-m", "zoo", "sweep", "--executor", "ray", "--address", cluster.address,
+             "--grid", "seed=0,1", "--set", "task=sentiment", "--set", "dataset=sst2", "--set", "limit=50",
+             "--set", "units=4", "--set", "embedding_size=4", "--set", "epochs=1"], cwd=tmp_path,
+            env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"},
+            capture_output=True, text=True, timeout=400)
+    finally:
+        cluster.shutdown()
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.count("could not run: Missing data file") >= 2
+    assert "Traceback" not in done.stdout + done.stderr

@@ -29,7 +29,7 @@ SCHEDULERS = ("fifo", "asha")
 def connect(address=None):
     """Joins the Ray cluster at `address` ("auto": the one started on this machine with `ray
     start`), or starts Ray on this machine (None); returns (ray, whether this call connected).
-    Workers get the tracking store's URI. A caller that has called ray.init keeps its cluster."""
+    Workers get the tracking store's URI (and ZOO_DATA_DIR where it is set). A caller that has called ray.init keeps its cluster."""
     try:
         import ray
     except ImportError:
@@ -37,7 +37,8 @@ def connect(address=None):
     if ray.is_initialized():
         return ray, False
     env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+           "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
+           **{name: os.environ[name] for name in ("ZOO_DATA_DIR",) if os.environ.get(name)}}
     try:
         ray.init(address=address, runtime_env={"env_vars": env}, include_dashboard=False,
                  logging_level="WARNING", log_to_driver=True)
@@ -53,14 +54,11 @@ def epoch_reporter(node, epochs):
     the last comes with the run's results) and tags the run with the nodes it trained on; a trial the scheduler stops ends like SIGTERM (KILLED,
     its state saved), then `early_stopped` ends its run."""
     import keras
-    import mlflow
     from ray import tune
 
     class EpochReporter(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            run = mlflow.active_run()  # a resumed trial moves: every node it trained on
-            nodes = run.data.tags.get("ray_nodes", "").split(",") if run else []
-            mlflow.set_tag("ray_nodes", ",".join(filter(None, dict.fromkeys(nodes + [node]))))
+            tracking.append_tag("ray_nodes", node)  # a resumed trial moves: every node it trained on
 
         def on_epoch_end(self, epoch, logs=None):
             if epoch + 1 >= epochs:

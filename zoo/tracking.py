@@ -379,6 +379,13 @@ def stale_runs():
     return [run for run in found if process_gone(run.info.status, run.data.tags.get("host"), run.data.tags.get("pid"))]
 
 
+def append_tag(key, value):
+    """Adds `value` to the active run's comma-separated tag `key` (once)."""
+    run = mlflow.active_run()
+    known = MlflowClient(tracking_uri()).get_run(run.info.run_id).data.tags.get(key, "").split(",")
+    mlflow.set_tag(key, ",".join(filter(None, dict.fromkeys(known + [value]))))
+
+
 def end_run(run_id, status, tags=None):
     """Sets a run's status (and tags) from outside it, dropping the tags of an interruption
     (`error`, `resume`): for a run whose process was ended on purpose (zoo.cluster.early_stopped)."""
