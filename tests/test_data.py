@@ -197,7 +197,8 @@ def test_sentiment_script_on_a_slice_of_sst2(store):
 
 @needs_data
 def test_pos_script_on_a_slice_of_ewt(store):
-    assert experiment.main("pos", presets.POS_TAGGING, ["--set", "limit=1500", "--grid", "cell=gru"]) == 0
+    assert experiment.main("pos", presets.POS_TAGGING, ["--set", "limit=1500", "--set", "epochs=1",
+                                                          "--grid", "cell=gru"]) == 0
     run = only_child("pos")
     assert run["metrics.test_accuracy"] > 0.5  # the most frequent tag, NOUN, is 17% of tokens
     assert 0.7 < run["metrics.baseline_test_accuracy"] < 0.9  # each word's most frequent tag, on this slice
