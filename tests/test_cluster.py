@@ -47,14 +47,15 @@ def test_sweep_runs_trials_on_both_nodes_and_logs_to_the_postgres_server(ray_clu
     cluster, second = ray_cluster
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", postgres_server)
-    code = main(["sweep", "--executor", "ray", "--address", cluster.address, "--grid", "cell=vanilla,gru",
-                 "--grid", "seed=0,1", "--set", "examples=400", "--set", "epochs=2", *TINY])
-    assert code == 0
+    argv = ["sweep", "--executor", "ray", "--address", cluster.address, "--grid", "cell=vanilla,gru",
+            "--grid", "seed=0,1", "--set", "examples=400", "--set", "epochs=2", *TINY]
+    assert main(argv) == 0
+    assert main(argv) == 0  # the same command again: every configuration has its run, nothing more runs
     from zoo import compare, tracking
 
     runs = children("adding")
     assert len(runs) == 4 and set(runs["status"]) == {"FINISHED"}
-    assert runs["tags.mlflow.parentRunId"].nunique() == 1  # one parent, in the server's database
+    assert runs["tags.mlflow.parentRunId"].nunique() == 1  # the first sweep's parent, in the server's database
     nodes = {node for tagged in runs["tags.ray_nodes"] for node in tagged.split(",")}
     assert second.node_id[:12] in nodes and len(nodes) == 2  # trials ran on both nodes
     assert set(runs["params.seed"]) == {"0", "1"} and set(runs["params.cell"]) == {"vanilla", "gru"}

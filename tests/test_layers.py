@@ -134,7 +134,8 @@ def test_batch_split_across_cores_changes_nothing(monkeypatch, parts):
     for g, w in zip(ours(x, initial_state=h0, mask=mask), keras_rnn(x, initial_state=h0, mask=mask)):
         close(g, w)
     for g, w in zip(grads(ours, x, h0, mask), grads(keras_rnn, x, h0, mask)):
-        close(g, w)
+        # the weight gradients sum 37 examples in another order: float32 rounding grows with their size
+        close(g, w, atol=ATOL * max(1.0, float(np.abs(np.asarray(w)).max())))
 
 
 def test_backward_finite_differences_float64(data):

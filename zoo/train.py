@@ -267,10 +267,10 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
     with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)},
                             run_id=parent_run_id) as parent:
         pending = [(i, config) for i, config in enumerate(configs) if i not in done]
-        if executor == "ray":
+        if executor == "ray" and pending:
             stopped_runs = {i: row["run_id"] for i, row in stopped.items()}
             results = cluster.run_trials(pending, parent.run_id, extra, stopped_runs, address, cpus, gpus, scheduler)
-        else:
+        elif executor == "local":
             for i, config in pending:
                 print(f"\n== sweep run {i + 1}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
                 try:
