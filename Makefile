@@ -75,12 +75,14 @@ compare: install
 report: install
 	$(PY) -m zoo report $(ARGS)
 
-# the MLflow UI over the same store, on this machine only (set HOST=0.0.0.0 to share it)
+# the MLflow UI over the same store, on this machine only (set HOST=0.0.0.0 to share it); one web
+# worker and none of MLflow's GenAI job consumers (a store of training runs needs neither)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 ui: install
 	mkdir -p mlruns
-	$(VENV)/bin/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns/mlflow.db}" --host $(HOST) --port $(PORT)
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=$${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false} $(VENV)/bin/mlflow ui \
+	  --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns/mlflow.db}" --host $(HOST) --port $(PORT) --workers 1
 
 # a team tracking server: mlflow server on PostgreSQL (data, artifacts and logs in mlruns/server),
 # on 127.0.0.1:5050 (HOST=0.0.0.0 to share it); then export MLFLOW_TRACKING_URI=http://127.0.0.1:5050

@@ -79,7 +79,9 @@ def launch_mlflow(backend_uri, artifacts, host, port, log, timeout=120):
         process = subprocess.Popen(
             [str(mlflow), "server", "--backend-store-uri", backend_uri, "--artifacts-destination", str(artifacts),
              "--serve-artifacts", "--host", host, "--port", str(port), "--workers", "1"],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            # none of MLflow's GenAI job consumers: a store of training runs does not use them
+            env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ})
     try:
         wait_until_up(f"http://{host}:{port}", process, timeout, log)
     except BaseException:

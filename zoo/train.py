@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import keras
 import pandas as pd
+from tqdm import tqdm
 
 from zoo import checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
@@ -271,6 +272,8 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
             stopped_runs = {i: row["run_id"] for i, row in stopped.items()}
             results = cluster.run_trials(pending, parent.run_id, extra, stopped_runs, address, cpus, gpus, scheduler)
         elif executor == "local":
+            progress = tqdm(total=len(configs), initial=len(done), desc=f"sweep {name or task}", unit="run",
+                            file=sys.stderr, dynamic_ncols=True)  # above each run's Keras bars: runs done, time left
             for i, config in pending:
                 print(f"\n== sweep run {i + 1}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
                 try:
@@ -281,6 +284,10 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
                 except UserError as error:  # this child's data or store: the others go on
                     results.append(RunResult("", f"{task}-{config.variant(extra)}", "ERROR", {}, nan_cause=str(error)))
                 print(results[-1].summary(), flush=True)
+                progress.set_postfix(diverged=sum(r.status == "FAILED" for r in results),
+                                     errors=sum(r.status == "ERROR" for r in results), refresh=False)
+                progress.update(1)
+            progress.close()
         table = compare.compare(task, parent_run_id=parent.run_id, configs=fields)
         best = best_by_validation(configs, task, best_epoch or scheduler == "asha")
         if best is not None:  # the choice, on validation data: what a recipe search is for
