@@ -221,6 +221,24 @@ def test_language_model_perplexity_is_exp_of_mean_cross_entropy():
     assert result["perplexity"] == pytest.approx(np.exp(np.concatenate(cross_entropy).mean()), rel=1e-4)
 
 
+@pytest.mark.parametrize("cell", ["tcn", "lstm"])
+def test_language_model_generates_from_a_prompt_shorter_than_its_window(cell):
+    """The stateless network of a language model (what generate, score and the report use) reads
+    any length: a causal convolution stack (tcn) too, not only the recurrent cells."""
+    from zoo.data.pipelines import from_arrays
+    from zoo.text import Tokenizer
+
+    tokenizer = Tokenizer(length=9).adapt(["the cat sat on the mat", "a dog ran in the park"])
+    ids = np.tile(np.arange(1, 10, dtype="int32"), (16, 1)) % 12
+    data = from_arrays((ids, ids), (ids, ids), (ids, ids), batch_size=8, seed=0, input_shape=(9,),
+                       vocab_size=12, num_outputs=12)  # windows of 9, as the language model trains on
+    net = models.build(Config(task="lm", dataset="custom", units=8, embedding_size=8, cell=cell), data,
+                       stateful=False)
+    assert net.input_shape == (None, None)
+    words = generate.generate(net, tokenizer, "the cat", 5).split()
+    assert words[:2] == ["the", "cat"] and len(words) >= 3
+
+
 def test_sparse_cross_entropy_has_the_value_and_gradient_of_keras_loss():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 50, size=(4, 7))

@@ -100,7 +100,7 @@ def build(config, data, stateful=None):
     elif stateful:
         inputs = keras.Input(batch_shape=(config.batch_size, *data.input_shape), dtype="int32", name="tokens")
     else:
-        shape = (None,) if task.stateful and cell.recurrent else data.input_shape
+        shape = (None,) if task.stateful else data.input_shape  # a language model reads prompts of any length
         inputs = keras.Input(shape, dtype="int32", name="tokens")
     x, fixed_length = inputs, inputs.shape[1] is not None
     if task.inputs == "tokens":
