@@ -29,7 +29,9 @@ def test_a_run_records_the_whole_schema(store):
     client = mlflow.MlflowClient(tracking.tracking_uri())
     recorded = client.get_run(result.run_id)
     assert recorded.info.run_name == "adding-vanilla-tanh-clip1"
-    assert client.get_experiment(recorded.info.experiment_id).name == "adding"
+    experiment = client.get_experiment(recorded.info.experiment_id)
+    assert experiment.name == "adding"  # a training experiment: MLflow's UI opens its runs, not GenAI's overview
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     assert set(recorded.data.params) == set(FIELDS)  # every configuration field
     assert recorded.data.params["clipping"] == "global_norm"
     tags = recorded.data.tags

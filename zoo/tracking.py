@@ -109,15 +109,24 @@ def connect():
         _CONNECTED.add(uri)
 
 
+# MLflow 3's UI opens an experiment by its kind: this one shows the training runs and their
+# comparison first, not the GenAI overview of traces
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
+
 def experiment_id(name):
-    """The id of MLflow experiment `name`, created on first use (once, whatever runs at once)."""
+    """The id of MLflow experiment `name`, created on first use (once, whatever runs at once),
+    tagged as a model-training experiment (EXPERIMENT_KIND; an older one gets the tag too)."""
     connect()
     with store_lock(tracking_uri()):
         found = mlflow.get_experiment_by_name(name)
         if found is not None:
+            if not EXPERIMENT_KIND.items() <= found.tags.items():
+                for key, value in EXPERIMENT_KIND.items():
+                    MlflowClient(tracking_uri()).set_experiment_tag(found.experiment_id, key, value)
             return found.experiment_id
         try:
-            return mlflow.create_experiment(name)
+            return mlflow.create_experiment(name, tags=EXPERIMENT_KIND)
         except mlflow.exceptions.MlflowException:  # created meanwhile by a process on another machine
             found = mlflow.get_experiment_by_name(name)
             if found is None:
