@@ -88,3 +88,33 @@ def test_sweep_resume_continues_the_same_parent_run(store, monkeypatch, capsys):
     assert sorted(children["params.seed"]) == ["0", "1"]
     assert main([*argv, f"--resume={children['run_id'].iloc[0]}"]) == 2  # a child is not a sweep
     assert "is not a sweep's parent run" in capsys.readouterr().err
+
+
+def test_a_sweep_report_is_one_self_contained_html_file_logged_to_its_parent(store, capsys):
+    import base64
+    import re
+
+    import mlflow
+
+    from zoo.__main__ import main
+
+    tiny = ["--set", "task=adding", "--set", "examples=128", "--set", "sequence_length=8", "--set", "units=8",
+            "--set", "epochs=2", "--set", "batch_size=32"]
+    assert main(["sweep", "--grid", "cell=vanilla,gru", "--grid", "seed=0,1", *tiny]) == 0
+    capsys.readouterr()
+    assert main(["report", "--experiment", "adding"]) == 0
+    path = capsys.readouterr().out.strip().split("report written to ")[1]
+    page = open(path).read()
+    assert "vanilla-tanh-noclip" in page and "gru-noclip" in page and "test_mse_mean" in page
+    images = re.findall(r'<img[^>]*src="([^"]+)"', page)
+    assert len(images) >= 3 + 2  # curves, gradients, flow, and a heatmap per variant
+    for source in images:  # every picture is inside the page: it opens without the store or a network
+        assert source.startswith("data:image/png;base64,")
+        assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "http://" not in page and "https://" not in page
+    assert page.count("<details>") == 2 and "<td>gru</td>" in page  # each variant's configuration
+    parent = report.sweep_parent("adding")
+    logged = {a.path for a in mlflow.MlflowClient(tracking.tracking_uri()).list_artifacts(parent["run_id"])}
+    assert path.rsplit("/", 1)[1] in logged
+    assert main(["report", "--experiment", "sentiment"]) == 2  # no sweep there: one line
+    assert "error: Experiment 'sentiment' has no sweep in" in capsys.readouterr().err

@@ -9,6 +9,7 @@
     python -m zoo server start                           # mlflow server on PostgreSQL (make server); stop
     python -m zoo compare [--experiment adding]
     python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
+    python -m zoo report --experiment adding            # a sweep as one self-contained HTML file
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
     python -m zoo generate --run RUN_ID --prompt "the company said" --length 40 --temperature 0.8
     python -m zoo export --experiment sentiment          # or --run RUN_ID; writes exports/<experiment>/<run>/
@@ -59,7 +60,11 @@ def main(argv=None):
     report = commands.add_parser("report", help="the studies' tables and figures from the store (docs/results/, "
                                  "README.md's results block)")
     report.add_argument("--study", action="append", help="study of zoo.presets.STUDIES (default: all)")
-    report.add_argument("--out", default="docs/results", help="folder of the figures (default: docs/results)")
+    report.add_argument("--experiment", help="instead: one sweep of this experiment as a self-contained HTML file "
+                        "(tables, figures, configurations), also logged to the sweep's parent run")
+    report.add_argument("--run", help="with --experiment: the sweep's parent run id (default: the newest sweep)")
+    report.add_argument("--out", help="folder of the figures (default: docs/results), or of the HTML file "
+                        "(default: reports)")
     report.add_argument("--readme", default="README.md", help="README whose study-results block is replaced "
                         "(default: README.md; '' leaves it)")
     server = commands.add_parser("server", help="a team tracking server: mlflow server on PostgreSQL (start, stop)")
@@ -134,6 +139,11 @@ def main(argv=None):
             if args.mark_killed:
                 tracking.mark_killed(stale)
         return 0
+    if args.command == "report" and args.experiment:
+        from zoo.report import experiment_report
+
+        print(f"report written to {experiment_report(args.experiment, args.run, args.out or 'reports')}")
+        return 0
     if args.command == "report":
         from zoo.presets import STUDIES
 
@@ -142,7 +152,7 @@ def main(argv=None):
                 raise UserError(f"Invalid study {name!r}; valid choices: {', '.join(STUDIES)}.")
         from zoo.report import report
 
-        print(report([STUDIES[name] for name in args.study or STUDIES], args.out, args.readme))
+        print(report([STUDIES[name] for name in args.study or STUDIES], args.out or "docs/results", args.readme))
         return 0
     if args.command == "compare":
         from zoo import tasks

@@ -2,6 +2,7 @@
 
     python -m zoo report                   # every study with runs: docs/results/<study>/ + README.md
     python -m zoo report --study sst2 --readme ""      # one study, README untouched
+    python -m zoo report --experiment adding           # a sweep as one self-contained HTML file
 
 For each study of zoo.presets.STUDIES: the recipe search (validation loss of every searched
 optimizer and learning rate, the choice marked) and the grid (cells x clipping over seeds: mean
@@ -11,7 +12,10 @@ gradient flow after training. The README's block between the `study-results` mar
 replaced by the same Markdown, so that the README shows what the store holds and nothing typed.
 """
 
+import base64
 import dataclasses
+import html
+import io
 import re
 from pathlib import Path
 
@@ -19,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from zoo import compare, plots, tasks, tracking
-from zoo.config import CLIPPING
+from zoo.config import CLIPPING, FIELDS
+from zoo.errors import UserError
 from zoo.study import cell_of, grid_configs, search_configs
 
 MARKERS = ("<!-- study-results:start (python -m zoo report writes this block) -->", "<!-- study-results:end -->")
@@ -113,25 +118,33 @@ def _flow(row):
     return tracking.metric_history(row["run_id"], last)
 
 
-def figures(study, frame, out):
-    """Writes val_curves.png, gradients.png and gradient_flow.png to `out`; returns their names."""
+def variant_figures(groups, title):
+    """{label: runs of one variant (DataFrame)} -> {file name: figure}: validation loss per epoch
+    (mean over the seeds that reached it), gradient norm and clipped fraction over training and
+    the gradient flow after training (of the lowest seed's run)."""
     curves, norms, clipped, flows = {}, {}, {}, {}
-    for (cell, clipping), runs in frame.groupby(["cell", "clipping"], sort=False):
-        label = f"{cell} {CLIPPING[clipping].label}"
+    for label, runs in groups.items():
         histories = [tracking.metric_history(run_id, "val_loss") for run_id in runs["run_id"]]
         longest = max(map(len, histories), default=0)
         if longest:  # mean over the seeds that reached each epoch
             curves[label] = [np.nanmean([h[e] for h in histories if len(h) > e]) for e in range(longest)]
-        first = runs.sort_values("seed").iloc[0]
+        first = runs.sort_values("seed" if "seed" in runs else "params.seed").iloc[0]
         norms[label] = tracking.metric_history(first["run_id"], "grad_norm")
         clipped[label] = tracking.metric_history(first["run_id"], "clipped_fraction")
         flows[label] = _flow(first)
-    title = study.description
     written = {"val_curves.png": plots.overlaid_curves(curves, "val_loss (mean over seeds)", title=title),
                "gradients.png": plots.gradient_traces(norms, clipped, title=title)}
     flows = {label: values for label, values in flows.items() if values}
     if flows:
         written["gradient_flow.png"] = plots.gradient_flow_profiles(flows, title=title)
+    return written
+
+
+def figures(study, frame, out):
+    """Writes val_curves.png, gradients.png and gradient_flow.png to `out`; returns their names."""
+    groups = {f"{cell} {CLIPPING[clipping].label}": runs
+              for (cell, clipping), runs in frame.groupby(["cell", "clipping"], sort=False)}
+    written = variant_figures(groups, study.description)
     for name, figure in written.items():
         figure.savefig(out / name, dpi=72)
     plots.plt.close("all")
@@ -190,3 +203,91 @@ def report(studies, out_dir="docs/results", readme="README.md"):
     if readme:
         replace_block(Path(readme), block)
     return block
+
+
+def _embedded(figure):
+    """A matplotlib figure as an <img> whose PNG is inside the page (a data: URI)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse;font-size:13px;margin:1em 0}}th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
+th{{background:#f3f3f3}}img{{max-width:100%;display:block;margin:1em 0}}details{{margin:.5em 0}}</style></head>
+<body>{body}</body></html>
+"""
+
+
+def sweep_parent(experiment, parent_run_id=None):
+    """The sweep's parent run (a row of zoo.tracking.runs): `parent_run_id`, or the newest sweep
+    of `experiment`."""
+    frame = tracking.runs(experiment)
+    parents = frame[frame["tags.sweep_grid"].notna()] if "tags.sweep_grid" in frame else frame.iloc[:0]
+    if parent_run_id is not None:
+        parents = parents[parents["run_id"] == parent_run_id]
+    if parents.empty:
+        which = f"sweep parent run {parent_run_id}" if parent_run_id else "sweep"
+        raise UserError(f"Experiment {experiment!r} has no {which} in {tracking.tracking_uri()}; run one with "
+                        "python -m zoo sweep (python -m zoo compare lists the experiments).")
+    return parents.sort_values("start_time").iloc[-1]
+
+
+def experiment_report(experiment, parent_run_id=None, out_dir="reports"):
+    """One self-contained HTML file of a sweep (default: the newest of `experiment`): the
+    comparison (mean ± std over seeds, diverged runs, the count baseline), validation curves,
+    gradient norm and clipped fraction, the gradient flow, each run's gradient-flow heatmap, and
+    every variant's configuration. Written to out_dir/<experiment>-<parent>.html and logged to
+    the parent run; returns the path."""
+    parent = sweep_parent(experiment, parent_run_id)
+    children = compare.comparable(tracking.runs(experiment, parent["run_id"]))
+    if children.empty:
+        raise UserError(f"Sweep {parent['run_id']} has no finished or diverged runs yet.")
+    children, differing = compare.labelled(children)
+    task = tasks.TASKS.get(experiment)
+    summary = compare.summarize(children, task.metric if task else "loss")
+    title = f"{experiment}: sweep {parent['tags.mlflow.runName']} ({parent['run_id']})"
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f"<p>{len(children)} runs from {html.escape(tracking.tracking_uri())}, "
+            f"{parent['start_time']:%Y-%m-%d %H:%M} UTC. Mean and standard deviation over seeds; "
+            "diverged runs counted, not averaged in.</p>",
+            "<h2>Comparison</h2>", summary.to_html(index=False, float_format="%.4g", na_rep="-")]
+    verdict = compare.against_baseline(summary, task)
+    body += [f"<p>{html.escape(verdict)}</p>"] if verdict else []
+    groups = {variant: runs for variant, runs in children.groupby("variant", sort=False)}
+    figures = variant_figures(groups, title)
+    captions = {"val_curves.png": "Validation loss per epoch", "gradients.png": "Gradient norm (before clipping) "
+                "and the share of steps clipped", "gradient_flow.png": "Gradient flow after training: "
+                "||dL/dh_t|| by distance to the last step"}
+    for name, figure in figures.items():
+        body += [f"<h2>{captions[name]}</h2>", _embedded(figure)]
+    plots.plt.close("all")
+    body.append("<h2>Each variant</h2>")
+    for variant, runs in groups.items():
+        first = runs.sort_values("params.seed").iloc[0]
+        flow = [tracking.metric_history(first["run_id"], c[len("metrics."):]) for c in sorted(first.index)
+                if c.startswith("metrics.grad_flow/") and first[c] == first[c]]
+        config = {name: first.get(f"params.{name}") for name in FIELDS if f"params.{name}" in first}
+        body += [f"<h3>{html.escape(variant)}</h3>",
+                 f"<p>runs: {', '.join(runs['run_id'])}; seeds: {', '.join(map(str, runs['params.seed']))}</p>"]
+        if flow:
+            snapshots = sorted({(c.rsplit("epoch", 1)[1], c.split("/")[1]) for c in first.index
+                                if c.startswith("metrics.grad_flow/") and first[c] == first[c]})
+            series = {}
+            for epoch, layer in snapshots:
+                series.setdefault(int(epoch), {})[layer] = np.array(tracking.metric_history(
+                    first["run_id"], f"grad_flow/{layer}/epoch{epoch}"))[::-1]
+            body.append(_embedded(plots.gradient_flow_heatmap(sorted(series.items()), f"{variant}, seed "
+                                                              f"{first['params.seed']}")))
+            plots.plt.close("all")
+        table = pd.DataFrame([config]).T.rename(columns={0: "value"})
+        body.append(f"<details><summary>configuration{' (differs in ' + ', '.join(differing) + ')' if differing else ''}"
+                    f"</summary>{table.to_html()}</details>")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{experiment}-{parent['run_id'][:8]}.html"
+    path.write_text(PAGE.format(title=html.escape(title), body="\n".join(body)))
+    tracking.log_artifacts(parent["run_id"], [path])
+    return path.resolve()
