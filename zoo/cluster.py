@@ -19,6 +19,8 @@ behind the others; their runs end FINISHED with tag `early_stopped`.
 import os
 import time
 
+import pandas as pd
+
 from zoo import checkpoints, tracking
 from zoo.errors import Terminated, UserError
 
@@ -95,7 +97,8 @@ def _trial(params, configs, parent_run_id, extra, cwd, stopped):
     name = f"{config.task}-{config.variant(extra)}"
     resume = stopped.get(index)
     earlier = earlier_attempt(config.task, parent_run_id, trial_id)
-    if earlier is not None and earlier["status"] in ("FINISHED", "FAILED"):  # it ended before its worker did
+    diverged = earlier is not None and pd.notna(earlier.get("tags.nan_step"))
+    if earlier is not None and (earlier["status"] == "FINISHED" or diverged):  # it ended before its worker did
         tune.report({"status": earlier["status"], "run_id": earlier["run_id"], "summary": f"run {name}: "
                      f"{earlier['status']} in an earlier attempt; MLflow run {earlier['run_id']}",
                      "val_loss": float("nan"), "epoch": config.epochs})
@@ -103,7 +106,7 @@ def _trial(params, configs, parent_run_id, extra, cwd, stopped):
     if earlier is not None and checkpoints.exists(earlier["run_id"]):
         resume = earlier["run_id"]
         print(f"trial {trial_id}: continuing MLflow run {resume} from its checkpoint on node {node}", flush=True)
-    elif earlier is not None:  # it died before its first checkpoint: nothing trained to keep
+    elif earlier is not None:  # it died (or failed) before its first checkpoint: nothing trained to keep
         tracking.delete_run(earlier["run_id"])
     try:
         result = train.run(config, nested=False, parent_run_id=parent_run_id, extra_variant_fields=extra,
