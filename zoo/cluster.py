@@ -48,7 +48,6 @@ def connect(address=None):
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise UserError(f"Cannot join the Ray cluster at {address}: {tracking.first_line(error)}. Start one with "
                         "ray start --head (then --address auto), or leave --address out to start Ray here.") from None
-    return ray
 
 
 def epoch_reporter(node, epochs):
@@ -154,7 +153,7 @@ def run_trials(pending, parent_run_id, extra=(), stopped=None, address=None, cpu
             cause = str(outcome.error).strip().splitlines()[-1][:300]  # the exception, after Ray's traceback
             results.append(RunResult("", name, "ERROR", {}, nan_cause=f"its trial failed {RETRIES + 1} times: {cause}"))
         elif "status" not in metrics:  # stopped by the scheduler after an epoch
-            run_id = early_stopped(config.task, parent_run_id, outcome.metrics.get("trial_id"), metrics.get("epoch"))
+            run_id = early_stopped(config.task, parent_run_id, metrics.get("trial_id"), metrics.get("epoch"))
             results.append(RunResult(run_id or "", name, "FINISHED", {"val_loss": metrics.get("val_loss")}))
         else:
             kept = {key: value for key, value in metrics.items() if key.startswith(("test_", "train_seconds"))}

@@ -267,14 +267,12 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports"):
     body.append("<h2>Each variant</h2>")
     for variant, runs in groups.items():
         first = runs.sort_values("params.seed").iloc[0]
-        flow = [tracking.metric_history(first["run_id"], c[len("metrics."):]) for c in sorted(first.index)
-                if c.startswith("metrics.grad_flow/") and first[c] == first[c]]
+        snapshots = sorted({(c.rsplit("epoch", 1)[1], c.split("/")[1]) for c in first.index
+                            if c.startswith("metrics.grad_flow/") and first[c] == first[c]})  # (epoch, layer)
         config = {name: first.get(f"params.{name}") for name in FIELDS if f"params.{name}" in first}
         body += [f"<h3>{html.escape(variant)}</h3>",
                  f"<p>runs: {', '.join(runs['run_id'])}; seeds: {', '.join(map(str, runs['params.seed']))}</p>"]
-        if flow:
-            snapshots = sorted({(c.rsplit("epoch", 1)[1], c.split("/")[1]) for c in first.index
-                                if c.startswith("metrics.grad_flow/") and first[c] == first[c]})
+        if snapshots:
             series = {}
             for epoch, layer in snapshots:
                 series.setdefault(int(epoch), {})[layer] = np.array(tracking.metric_history(
