@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install server server-stop test-faults report export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
+.PHONY: install install-browser server server-stop test-faults report export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -33,6 +33,12 @@ test: install
 
 test-faults: install
 	$(PY) -m pytest -m "faults or cluster"
+
+# what tests/test_browser.py drives: Debian's chromium (as root, or with sudo) and Playwright for
+# Python (its driver only: it uses that chromium, no browser download); without them the test skips
+install-browser: install
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	$(PY) -m pip install --quiet --disable-pip-version-check playwright==1.65.2
 
 # the real-data comparisons: full preset (the benchmark configuration) or quick (a few CPU minutes)
 sentiment: install
@@ -80,9 +86,7 @@ report: install
 HOST ?= 127.0.0.1
 PORT ?= 5000
 ui: install
-	mkdir -p mlruns
-	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=$${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false} $(VENV)/bin/mlflow ui \
-	  --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns/mlflow.db}" --host $(HOST) --port $(PORT) --workers 1
+	$(PY) -m zoo ui --host $(HOST) --port $(PORT)
 
 # a team tracking server: mlflow server on PostgreSQL (data, artifacts and logs in mlruns/server),
 # on 127.0.0.1:5050 (HOST=0.0.0.0 to share it); then export MLFLOW_TRACKING_URI=http://127.0.0.1:5050
@@ -93,10 +97,12 @@ server: install
 server-stop: install
 	$(PY) -m zoo server stop
 
-# a finished run for use elsewhere: make export RUN=<run id>, or the best run of EXPERIMENT
+# a finished run for use elsewhere: make export RUN=<run id>, or the best run of EXPERIMENT;
+# every format (model.keras, saved_model/, mlflow_model/, model.onnx), or FORMAT=onnx (a list: keras,onnx)
 EXPERIMENT ?= sentiment
+FORMAT ?= all
 export: install
-	$(PY) -m zoo export $(if $(RUN),--run $(RUN),--experiment $(EXPERIMENT))
+	$(PY) -m zoo export $(if $(RUN),--run $(RUN),--experiment $(EXPERIMENT)) --format $(FORMAT)
 
 # a registered model behind HTTP on 127.0.0.1 with the current environment (POST /invocations)
 MODEL ?= models:/zoo-$(EXPERIMENT)/latest

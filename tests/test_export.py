@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from test_data import user_files
-from zoo import datasets, export, generate, serving, tracking
+from test_data import needs_data, user_files
+from zoo import datasets, export, generate, models, serving, tracking
+from zoo.cells import CELLS
 from zoo.tasks.tagging import MAX_TOKENS
 from zoo.__main__ import main
 from zoo.config import Config
@@ -122,6 +123,7 @@ def test_keras_and_mlflow_formats_give_the_same_predictions(exported):
         expected = export.predict(path / "saved_model", texts, k=3)
         assert_same(expected, export.predict(path / "model.keras", texts, k=3))
         assert_same(expected, export.predict(path / "mlflow_model", texts, k=3))
+        assert_same(expected, export.predict(path / "model.onnx", texts, k=3))  # onnxruntime, the same tokenizer
         # .keras round trip: the loaded network computes what the run's network computed
         net = keras.saving.load_model(path / "model.keras")
         again = keras.saving.load_model(path / "model.keras")
@@ -235,3 +237,54 @@ def test_one_tokenizer_from_training_to_serving(exported):
                 [ids for ids in expected if ids]
             assert generate.prompt_ids(trained, "") == [trained.id_of("<eos>")]
             assert trained.stream("the film").numpy().tolist() == trained.ids(["the film"]).to_list()[0]
+
+
+REAL = {"sentiment": dict(dataset="sst2", sequence_length=40),
+        "pos": dict(dataset="ud_english_ewt", char_features=6),
+        "lm": dict(dataset="ptb", sequence_length=20)}
+
+
+@needs_data
+@pytest.mark.parametrize("task", list(REAL))
+def test_onnx_gives_the_keras_outputs_for_every_cell(task, tmp_path):
+    """Each cell type's network, converted by tf2onnx and run by onnxruntime, gives the Keras
+    network's logits within 1e-4 on a batch of real test data (VanillaRNN through its SimpleRNN
+    twin; relu and bidirectional where the task allows)."""
+    import onnxruntime
+
+    data = datasets.load(Config(task=task, limit=32, batch_size=16, max_vocab=2000, **REAL[task]))
+    x = next(iter(data.test))[0]
+    variants = [dict(cell=cell) for cell in CELLS] + [dict(cell="vanilla", activation="relu",
+                                                          recurrent_initializer="identity", layers=2)]
+    if task != "lm":
+        variants.append(dict(cell="vanilla", bidirectional=True))
+    for variant in variants:
+        config = Config(task=task, units=16, embedding_size=16, seed=1, **REAL[task], **variant)
+        net = models.build(config, data, stateful=False)
+        path = export.write_onnx(net, tmp_path / "model.onnx")
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        assert [tensor.name for tensor in session.get_inputs()] == [tensor.name for tensor in net.inputs]
+        assert [tensor.name for tensor in session.get_outputs()] == ["logits"]
+        expected = np.asarray(net(x, training=False))
+        got = export.OnnxNetwork(path)(x)
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4, err_msg=str(variant))
+
+
+def test_export_of_one_format_keeps_the_others_and_bad_formats_are_one_line(exported, capsys):
+    folder, paths = exported
+    os.chdir(folder)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    path = paths["sentiment"]
+    before = (path / "model.keras").stat().st_mtime_ns
+    (path / "model.onnx").unlink()
+    assert main(["export", "--run", path.name, "--format", "onnx"]) == 0
+    assert (path / "model.onnx").is_file() and (path / "model.keras").stat().st_mtime_ns == before
+    readme = (path / "README.md").read_text()
+    for entry in ("## model.keras", "## saved_model/", "## mlflow_model/", "## model.onnx", "## From the command line"):
+        assert readme.count(entry) == 1, entry
+    assert_same(export.predict(path / "saved_model", TEXTS["sentiment"]),
+                export.predict(path / "model.onnx", TEXTS["sentiment"]))
+    assert main(["export", "--run", path.name, "--format", "onnx,tflite"]) == 2
+    err = capsys.readouterr().err
+    assert "--format" in err and "keras, saved_model, mlflow, onnx" in err and err.count("\n") == 1

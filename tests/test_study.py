@@ -111,8 +111,15 @@ def test_a_sweep_report_is_one_self_contained_html_file_logged_to_its_parent(sto
     for source in images:  # every picture is inside the page: it opens without the store or a network
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "http://" not in page and "https://" not in page
-    assert page.count("<details>") == 2 and "<td>gru</td>" in page  # each variant's configuration
+    # nothing is fetched: no script, style, frame or picture from elsewhere (plotly.js is inside)
+    assert re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//', page) is None
+    assert page.count("<summary>configuration") == 2 and "<td>gru</td>" in page  # each variant's configuration
+    # the curves are interactive too: a Plotly plot per figure, its traces named after the variants
+    assert page.count('class="plotly-graph-div"') == 3 and '"name":"gru-noclip"' in page
+    assert main(["report", "--experiment", "adding", "--static", "--out", "static"]) == 0
+    static = open(capsys.readouterr().out.strip().split("report written to ")[1]).read()
+    assert "plotly-graph-div" not in static and len(static) < len(page) - 4_000_000
+    assert len(re.findall(r'<img[^>]*src="data:image/png', static)) == len(images)
     parent = report.sweep_parent("adding")
     logged = {a.path for a in mlflow.MlflowClient(tracking.tracking_uri()).list_artifacts(parent["run_id"])}
     assert path.rsplit("/", 1)[1] in logged

@@ -7,6 +7,7 @@
     python -m zoo sweep ... --resume PARENT_ID            # the same sweep, into its parent run
     python -m zoo sweep ... --executor ray --address auto # a Ray Tune trial per run, on a Ray cluster
     python -m zoo server start                           # mlflow server on PostgreSQL (make server); stop
+    python -m zoo ui [--port 5000]                       # the MLflow UI (make ui); prints each experiment's view
     python -m zoo compare [--experiment adding]
     python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
     python -m zoo report --experiment adding            # a sweep as one self-contained HTML file
@@ -63,10 +64,16 @@ def main(argv=None):
     report.add_argument("--experiment", help="instead: one sweep of this experiment as a self-contained HTML file "
                         "(tables, figures, configurations), also logged to the sweep's parent run")
     report.add_argument("--run", help="with --experiment: the sweep's parent run id (default: the newest sweep)")
+    report.add_argument("--static", action="store_true", help="with --experiment: pictures only, without the "
+                        "interactive Plotly curves (their plotly.js is 4.8 MB of the page)")
     report.add_argument("--out", help="folder of the figures (default: docs/results), or of the HTML file "
                         "(default: reports)")
     report.add_argument("--readme", default="README.md", help="README whose study-results block is replaced "
                         "(default: README.md; '' leaves it)")
+    ui = commands.add_parser("ui", help="the MLflow UI over the store (one web worker, no GenAI job consumers); "
+                             "prints each experiment's view of its variants first")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=5000)
     server = commands.add_parser("server", help="a team tracking server: mlflow server on PostgreSQL (start, stop)")
     server.add_argument("action", choices=("start", "stop"))
     server.add_argument("--folder", default="mlruns/server", help="database, artifacts and logs "
@@ -86,14 +93,16 @@ def main(argv=None):
     generate.add_argument("--length", type=int, default=40, help="tokens to sample")
     generate.add_argument("--temperature", type=float, default=1.0)
     generate.add_argument("--seed", type=int, default=0)
-    export = commands.add_parser("export", help="write model.keras, a raw-text SavedModel and a "
-                                 "registered MLflow model of a finished run")
+    export = commands.add_parser("export", help="write model.keras, a raw-text SavedModel, a "
+                                 "registered MLflow model and model.onnx of a finished run")
     export.add_argument("--run", help="MLflow run id (default: the best finished run of --experiment)")
     export.add_argument("--experiment", help="the task's experiment, e.g. sentiment (zoo.tasks: those with an export)")
     export.add_argument("--out", default="exports", help="folder of the exports (default: exports)")
+    export.add_argument("--format", default="all", help="all (default) or a comma-separated list of "
+                        "keras, saved_model, mlflow, onnx; formats not named and already exported stay")
     predict = commands.add_parser("predict", help="predictions of an exported model for raw texts")
-    predict.add_argument("--model", required=True, help="model.keras, saved_model/, mlflow_model/ "
-                         "or models:/NAME/VERSION")
+    predict.add_argument("--model", required=True, help="model.keras, saved_model/, mlflow_model/, "
+                         "model.onnx or models:/NAME/VERSION")
     predict.add_argument("--k", type=int, default=5, help="language model: next tokens to show")
     predict.add_argument("texts", nargs="+")
     args = parser.parse_args(argv)
@@ -104,12 +113,18 @@ def main(argv=None):
         from zoo import export as exporting
 
         if args.command == "export":
-            print(f"exported to {exporting.export(args.run, args.experiment, args.out)}")
+            formats = exporting.formats_of(args.format)  # a bad --format is one line before any work
+            print(f"exported to {exporting.export(args.run, args.experiment, args.out, formats)}")
             return 0
         if args.k < 1:
             raise UserError(f"Invalid --k {args.k}; expected an integer >= 1.")
         for text, prediction in zip(args.texts, exporting.predict(args.model, args.texts, args.k)):
             print(json.dumps({"text": text, **prediction}, ensure_ascii=False))
+        return 0
+    if args.command == "ui":
+        from zoo import server
+
+        server.ui(args.host, args.port)
         return 0
     if args.command == "server":
         from zoo import server as tracking_server
@@ -142,7 +157,7 @@ def main(argv=None):
     if args.command == "report" and args.experiment:
         from zoo.report import experiment_report
 
-        print(f"report written to {experiment_report(args.experiment, args.run, args.out or 'reports')}")
+        print(f"report written to {experiment_report(args.experiment, args.run, args.out or 'reports', not args.static)}")
         return 0
     if args.command == "report":
         from zoo.presets import STUDIES

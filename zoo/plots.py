@@ -175,3 +175,21 @@ def gradient_flow_profiles(flows, title=""):
     ax.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def interactive_curves(series, x_title, y_title, title="", first_x=1, log_y=False):
+    """series: {variant: [values]} -> a plotly Figure, one line each (x from first_x); hovering a
+    point names the variant, x and value. For HTML pages (zoo.report); the PNGs stay matplotlib's."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for label, values in series.items():
+        figure.add_trace(go.Scatter(
+            x=list(range(first_x, first_x + len(values))), y=[None if v != v else v for v in values],
+            mode="lines+markers" if len(values) <= 50 else "lines", name=label,
+            hovertemplate=f"<b>{label}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4g}}<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=420, hovermode="closest",
+                         template="plotly_white", margin=dict(l=60, r=20, t=50, b=50))
+    if log_y:
+        figure.update_yaxes(type="log")
+    return figure

@@ -118,26 +118,45 @@ def _flow(row):
     return tracking.metric_history(row["run_id"], last)
 
 
-def variant_figures(groups, title):
-    """{label: runs of one variant (DataFrame)} -> {file name: figure}: validation loss per epoch
-    (mean over the seeds that reached it), gradient norm and clipped fraction over training and
-    the gradient flow after training (of the lowest seed's run)."""
-    curves, norms, clipped, flows = {}, {}, {}, {}
+def variant_series(groups):
+    """{label: runs of one variant (DataFrame)} -> {curves, norms, clipped, flows}, each {label:
+    [values]}: validation loss per epoch (mean over the seeds that reached it), gradient norm and
+    clipped fraction over training and the gradient flow after training (of the lowest seed's run;
+    flows only where the run logged one)."""
+    series = {"curves": {}, "norms": {}, "clipped": {}, "flows": {}}
     for label, runs in groups.items():
         histories = [tracking.metric_history(run_id, "val_loss") for run_id in runs["run_id"]]
         longest = max(map(len, histories), default=0)
         if longest:  # mean over the seeds that reached each epoch
-            curves[label] = [np.nanmean([h[e] for h in histories if len(h) > e]) for e in range(longest)]
+            series["curves"][label] = [np.nanmean([h[e] for h in histories if len(h) > e]) for e in range(longest)]
         first = runs.sort_values("seed" if "seed" in runs else "params.seed").iloc[0]
-        norms[label] = tracking.metric_history(first["run_id"], "grad_norm")
-        clipped[label] = tracking.metric_history(first["run_id"], "clipped_fraction")
-        flows[label] = _flow(first)
-    written = {"val_curves.png": plots.overlaid_curves(curves, "val_loss (mean over seeds)", title=title),
-               "gradients.png": plots.gradient_traces(norms, clipped, title=title)}
-    flows = {label: values for label, values in flows.items() if values}
-    if flows:
-        written["gradient_flow.png"] = plots.gradient_flow_profiles(flows, title=title)
+        series["norms"][label] = tracking.metric_history(first["run_id"], "grad_norm")
+        series["clipped"][label] = tracking.metric_history(first["run_id"], "clipped_fraction")
+        if flow := _flow(first):
+            series["flows"][label] = flow
+    return series
+
+
+def variant_figures(groups, title, series=None):
+    """{label: runs of one variant} (or their variant_series) -> {file name: matplotlib figure}:
+    val_curves.png, gradients.png and, where runs logged it, gradient_flow.png."""
+    series = series or variant_series(groups)
+    written = {"val_curves.png": plots.overlaid_curves(series["curves"], "val_loss (mean over seeds)", title=title),
+               "gradients.png": plots.gradient_traces(series["norms"], series["clipped"], title=title)}
+    if series["flows"]:
+        written["gradient_flow.png"] = plots.gradient_flow_profiles(series["flows"], title=title)
     return written
+
+
+def interactive_figures(series):
+    """{file name of the static figure: plotly Figure of the same numbers} (hover: variant, value)."""
+    figures = {"val_curves.png": plots.interactive_curves(series["curves"], "epoch", "val_loss (mean over seeds)"),
+               "gradients.png": plots.interactive_curves(series["norms"], "logged training step",
+                                                         "gradient norm before clipping", first_x=0, log_y=True)}
+    if series["flows"]:
+        figures["gradient_flow.png"] = plots.interactive_curves(series["flows"], "distance to the last step",
+                                                                "||dL/dh_t||", first_x=0, log_y=True)
+    return figures
 
 
 def figures(study, frame, out):
@@ -216,7 +235,8 @@ PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse;font-size:13px;margin:1em 0}}th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
-th{{background:#f3f3f3}}img{{max-width:100%;display:block;margin:1em 0}}details{{margin:.5em 0}}</style></head>
+th{{background:#f3f3f3}}img{{max-width:100%;display:block;margin:1em 0}}details{{margin:.5em 0}}</style>
+{script}</head>
 <body>{body}</body></html>
 """
 
@@ -235,12 +255,13 @@ def sweep_parent(experiment, parent_run_id=None):
     return parents.sort_values("start_time").iloc[-1]
 
 
-def experiment_report(experiment, parent_run_id=None, out_dir="reports"):
+def experiment_report(experiment, parent_run_id=None, out_dir="reports", interactive=True):
     """One self-contained HTML file of a sweep (default: the newest of `experiment`): the
     comparison (mean ± std over seeds, diverged runs, the count baseline), validation curves,
     gradient norm and clipped fraction, the gradient flow, each run's gradient-flow heatmap, and
     every variant's configuration. Written to out_dir/<experiment>-<parent>.html and logged to
-    the parent run; returns the path."""
+    the parent run; returns the path. interactive: the curves also as Plotly plots (hover names
+    the variant and value), plotly.js inside the page (4.8 MB; without: about 0.4 MB)."""
     parent = sweep_parent(experiment, parent_run_id)
     children = compare.comparable(tracking.runs(experiment, parent["run_id"]))
     if children.empty:
@@ -257,12 +278,20 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports"):
     verdict = compare.against_baseline(summary, task)
     body += [f"<p>{html.escape(verdict)}</p>"] if verdict else []
     groups = {variant: runs for variant, runs in children.groupby("variant", sort=False)}
-    figures = variant_figures(groups, title)
+    series = variant_series(groups)
+    figures = variant_figures(groups, title, series)
+    live = interactive_figures(series) if interactive else {}
     captions = {"val_curves.png": "Validation loss per epoch", "gradients.png": "Gradient norm (before clipping) "
                 "and the share of steps clipped", "gradient_flow.png": "Gradient flow after training: "
                 "||dL/dh_t|| by distance to the last step"}
     for name, figure in figures.items():
-        body += [f"<h2>{captions[name]}</h2>", _embedded(figure)]
+        body.append(f"<h2>{captions[name]}</h2>")
+        if name in live:  # hover a point: its variant and value; the PNG stays below, folded
+            body += [live[name].to_html(full_html=False, include_plotlyjs=False, div_id=name.split(".")[0],
+                                        config={"displaylogo": False}),
+                     f"<details><summary>the same as a picture</summary>{_embedded(figure)}</details>"]
+        else:
+            body.append(_embedded(figure))
     plots.plt.close("all")
     body.append("<h2>Each variant</h2>")
     for variant, runs in groups.items():
@@ -286,6 +315,11 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports"):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{experiment}-{parent['run_id'][:8]}.html"
-    path.write_text(PAGE.format(title=html.escape(title), body="\n".join(body)))
+    script = ""
+    if interactive:
+        import plotly.offline
+
+        script = f"<script>{plotly.offline.get_plotlyjs()}</script>"
+    path.write_text(PAGE.format(title=html.escape(title), script=script, body="\n".join(body)))
     tracking.log_artifacts(parent["run_id"], [path])
     return path.resolve()

@@ -114,19 +114,68 @@ def connect():
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 
 
+# A saved view of the MLflow UI (3.17: the Views menu; stored as this experiment tag, its state
+# zlib-compressed JSON as the UI writes it): the runs grouped by variant with the mean over the
+# seeds in the metric columns, each group expanded to its runs, the parameters that vary beside.
+VIEW_KEY = "zoo-variants"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+VIEW_PARAMS = ("cell", "activation", "clipping", "optimizer", "learning_rate", "seed")
+
+
+def comparison_view(metric):
+    """The tag value of the saved view "zoo: variants" for a task whose metric is `metric`."""
+    import base64
+    import json
+    import zlib
+
+    metrics = [f"test_{metric}", f"val_{metric}", "val_loss", "test_loss", "train_seconds", "epochs_run"]
+    columns = [f"metrics.`{key}`" for key in dict.fromkeys(metrics)] + [f"params.`{key}`" for key in VIEW_PARAMS]
+    state = {
+        "searchFilter": "", "orderByKey": "attributes.start_time", "orderByAsc": False, "startTime": "ALL",
+        "lifecycleFilter": "Active", "datasetsFilter": [], "modelVersionFilter": "All Runs",
+        "selectedColumns": columns, "columnOrder": columns, "columnWidths": {}, "runsHiddenMode": "SHOW_ALL",
+        "viewMaximized": False,
+        "runListHidden": False, "isAccordionReordered": False, "useGroupedValuesInCharts": True,
+        "hideEmptyCharts": True, "groupsExpanded": {},
+        "groupBy": {"aggregateFunction": "average", "groupByKeys": [{"mode": "tag", "groupByData": "variant"}]},
+        "globalLineChartConfig": {"xAxisKey": "step", "lineSmoothness": 0, "selectedXAxisMetricKey": ""},
+    }
+    packed = base64.b64encode(zlib.compress(json.dumps(state, separators=(",", ":")).encode())).decode()
+    stamp = 1_767_225_600_000  # fixed: the same view is the same tag
+    return json.dumps({"name": "zoo: variants (mean over seeds)", "createdAt": stamp, "updatedAt": stamp,
+                       "state": f"deflate;{packed}"})
+
+
+def view_url(ui, experiment):
+    """The address of an experiment's saved view "zoo: variants" on the MLflow UI at `ui`."""
+    return f"{ui.rstrip('/')}/#/experiments/{experiment}/runs?viewStateShareKey={VIEW_KEY}&workflowType=machine_learning"
+
+
+def _tag_experiment(found):
+    """Gives an experiment what the zoo's experiments have: EXPERIMENT_KIND and the saved view."""
+    from zoo import tasks  # here: zoo.tasks loads TensorFlow, and a store needs it only here
+
+    task = tasks.TASKS.get(found.name)
+    wanted = {**EXPERIMENT_KIND, VIEW_TAG: comparison_view(task.metric if task else "loss")}
+    for key, value in wanted.items():
+        if found.tags.get(key) != value:
+            MlflowClient(tracking_uri()).set_experiment_tag(found.experiment_id, key, value)
+
+
 def experiment_id(name):
     """The id of MLflow experiment `name`, created on first use (once, whatever runs at once),
-    tagged as a model-training experiment (EXPERIMENT_KIND; an older one gets the tag too)."""
+    tagged as a model-training experiment (EXPERIMENT_KIND) with the saved view "zoo: variants"
+    (an older experiment gets them too)."""
     connect()
     with store_lock(tracking_uri()):
         found = mlflow.get_experiment_by_name(name)
         if found is not None:
-            if not EXPERIMENT_KIND.items() <= found.tags.items():
-                for key, value in EXPERIMENT_KIND.items():
-                    MlflowClient(tracking_uri()).set_experiment_tag(found.experiment_id, key, value)
+            _tag_experiment(found)
             return found.experiment_id
         try:
-            return mlflow.create_experiment(name, tags=EXPERIMENT_KIND)
+            created = mlflow.create_experiment(name, tags=EXPERIMENT_KIND)
+            _tag_experiment(mlflow.get_experiment(created))
+            return created
         except mlflow.exceptions.MlflowException:  # created meanwhile by a process on another machine
             found = mlflow.get_experiment_by_name(name)
             if found is None:

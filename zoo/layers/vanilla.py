@@ -259,6 +259,22 @@ class VanillaRNN(keras.layers.RNN):
     def units(self):
         return self.cell.units
 
+    def as_simple_rnn(self):
+        """A `keras.layers.SimpleRNN` that computes what this layer computes (the same step, weights
+        and masking; tests/test_layers.py proves them equal), for tools that cannot read this layer's
+        compiled loop, such as ONNX conversion (zoo.export). Built and holding this layer's weights
+        when this layer is built."""
+        twin = keras.layers.SimpleRNN(
+            self.units, activation=self.cell.get_config()["activation"], use_bias=self.cell.use_bias,
+            return_sequences=self.return_sequences, return_state=self.return_state,
+            go_backwards=self.go_backwards, stateful=self.stateful, name=self.name, dtype=self.dtype_policy,
+        )
+        twin.zero_output_for_mask = self.zero_output_for_mask
+        if self.built:
+            twin.build((None, None, self.cell.kernel.shape[0]))
+            twin.set_weights(self.get_weights())
+        return twin
+
     def build(self, sequences_shape, initial_state_shape=None):
         _check_sequences_shape(sequences_shape)
         super().build(sequences_shape, initial_state_shape)

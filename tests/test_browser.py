@@ -1,0 +1,190 @@
+"""What a person sees, in a real browser: the MLflow UI started as `make ui` starts it, over a
+store that a small sweep has just filled, and the sweep's HTML report; headless Chromium (Debian's
+`chromium`) driven by Playwright. Screenshots go to $ZOO_SCREENSHOTS (the README's come from
+`ZOO_SCREENSHOTS=docs/screenshots make test`), else to a temporary folder."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port
+from zoo import server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: make install-browser")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed: make install-browser")
+TINY = ["--set", "task=adding", "--set", "examples=128", "--set", "sequence_length=8", "--set", "units=8",
+        "--set", "epochs=2", "--set", "batch_size=32"]
+VARIANTS = ("vanilla-tanh-noclip", "gru-noclip")
+WAIT_MS = 60_000  # the longest wait for anything on a page (a loaded 2-core machine)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = Path(os.environ.get("ZOO_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots")).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """A store with one sweep (2 cells x 2 seeds of the adding task) in a temporary folder; yields
+    (folder, parent run id)."""
+    from zoo import report
+    from zoo.__main__ import main
+
+    folder = tmp_path_factory.mktemp("ui-store")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        assert main(["sweep", "--grid", "cell=vanilla,gru", "--grid", "seed=0,1", *TINY]) == 0
+        yield folder, report.sweep_parent("adding")["run_id"]
+
+
+@pytest.fixture(scope="module")
+def ui(swept):
+    """`python -m zoo ui` (what `make ui` runs) on a free port: (its base address, the view link it
+    printed for experiment `adding`); stopped afterwards."""
+    folder, _ = swept
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
+    log = open(folder / "ui.log", "w+")
+    process = subprocess.Popen([sys.executable, "-m", "zoo", "ui", "--port", str(port)], cwd=folder, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_until_up(base, process, 180, folder / "ui.log")
+        printed = (folder / "ui.log").read_text()
+        link = re.search(r"^adding: (\S+)$", printed, re.M)
+        assert link, printed[-2000:]
+        yield base, link.group(1)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # mlflow ui and its web worker
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser):
+    """A page of a fresh browser profile (nothing remembered between tests), 1400 x 900."""
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.set_default_timeout(WAIT_MS)
+    return page
+
+
+def close_assistant(page):
+    """MLflow 3.17 opens its Assistant panel beside the runs; a person closes it."""
+    assistant = page.get_by_text("MLflow Assistant")
+    if assistant.count():
+        page.get_by_role("button", name="Close").first.click()
+
+
+def test_the_link_make_ui_prints_opens_the_variants_with_their_metrics(ui, browser, shots):
+    base, link = ui
+    page = new_page(browser)
+    page.goto(base)  # the home page: the experiment list
+    page.get_by_role("link", name="adding").first.wait_for()
+    page.goto(link)
+    for variant in VARIANTS:  # grouped by variant, each group expanded to its two seeds' runs
+        page.get_by_text(f"Group: {variant}").wait_for()
+        assert page.get_by_role("link", name=f"adding-{variant}").count() == 2
+    close_assistant(page)
+    headers = page.locator("[role=columnheader]").all_inner_texts()
+    assert {"test_mse", "val_loss", "train_seconds"} <= {text.strip() for text in headers}, headers
+    assert page.get_by_text("(average)").count() >= 2  # the group rows: the mean over the seeds
+    assert page.get_by_text("zoo: variants (mean over seeds)").count()  # the saved view, by name
+    page.screenshot(path=shots / "ui-variants.png")
+
+
+def test_the_sweep_parent_nests_its_children_and_compare_shows_them_side_by_side(ui, swept, browser, shots):
+    base, _ = ui
+    page = new_page(browser)
+    page.goto(f"{base}/#/experiments/1/runs?workflowType=machine_learning")  # the plain runs table
+    page.get_by_role("link", name="adding-sweep").wait_for()
+    close_assistant(page)
+    assert page.get_by_role("link", name=re.compile(r"^adding-.*-noclip$")).count() == 0  # collapsed
+    page.locator("[role=row]", has=page.get_by_role("link", name="adding-sweep")).get_by_role("button").first.click()
+    children = page.get_by_role("link", name=re.compile(r"^adding-.*-noclip$"))
+    children.nth(3).wait_for()
+    assert children.count() == 4
+    page.screenshot(path=shots / "ui-sweep.png")
+    boxes = page.get_by_role("checkbox", name=re.compile("toggle row selection"))
+    assert boxes.count() == 5  # the parent's row first, then its children's
+    for i in range(1, 5):  # select the children, then Compare
+        boxes.nth(i).check()
+    page.get_by_role("button", name="Compare").click()
+    page.get_by_text("val_loss").first.wait_for()
+    body = page.inner_text("body")
+    assert all(f"adding-{variant}" in body for variant in VARIANTS), body[:3000]
+    page.screenshot(path=shots / "ui-compare.png", full_page=True)
+
+
+@pytest.mark.parametrize("artifact", ["comparison.png", "val_loss_curves.png"])
+def test_the_parents_comparison_pictures_open_in_the_artifact_view(ui, swept, browser, shots, artifact):
+    base, _ = ui
+    _, parent = swept
+    page = new_page(browser)
+    page.goto(f"{base}/#/experiments/1/runs/{parent}/artifacts?workflowType=machine_learning")
+    page.get_by_text(artifact, exact=True).first.click()
+    page.get_by_text(re.compile(f"artifacts/{re.escape(artifact)}$")).wait_for()  # the viewer's "Path: ..."
+    # the picture, fetched from the store into the viewer (a blob: image), has loaded
+    page.wait_for_function("() => [...document.images].some(i => i.src.startsWith('blob:') && i.complete "
+                           "&& i.naturalWidth > 300)")
+    close_assistant(page)
+    page.screenshot(path=shots / f"ui-artifact-{artifact}")
+
+
+def test_the_sweep_report_renders_offline_with_every_picture_and_hover(swept, browser, shots, monkeypatch):
+    from zoo.__main__ import main
+
+    folder, _ = swept
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert main(["report", "--experiment", "adding"]) == 0
+    path = next((folder / "reports").glob("adding-*.html"))
+    page = new_page(browser)
+    requested = []
+
+    def only_the_file(route):  # no network: anything but the file itself is refused
+        requested.append(route.request.url)
+        (route.continue_ if route.request.url.startswith("file:") else route.abort)()
+
+    page.route("**/*", only_the_file)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    assert [url for url in requested if not url.startswith("file:")] == []
+    for details in page.locator("details").all():  # the folded pictures and configurations
+        details.evaluate("element => element.open = true")
+    images = page.locator("img")
+    assert images.count() >= 5
+    broken = page.evaluate("[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length")
+    assert broken == 0
+    page.screenshot(path=shots / "report.png")
+    # hovering a point of the validation curves names its variant and value
+    plot = page.locator("#val_curves")
+    plot.locator(".main-svg").first.wait_for()
+    point = plot.locator(".scatterlayer .trace .points path").first.bounding_box()
+    page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)  # as a person's pointer
+    label = plot.locator(".hoverlayer .hovertext")
+    label.first.wait_for()
+    text = label.first.text_content()
+    assert any(variant in text for variant in VARIANTS) and "val_loss" in text, text
+    plot.screenshot(path=shots / "report-hover.png")
