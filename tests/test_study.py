@@ -7,6 +7,7 @@ import pytest
 from zoo import report, tracking, train
 from zoo.config import Config
 from zoo.errors import UserError
+from zoo.presets import STUDIES
 from zoo.study import Study, cell_of, grid_configs, search_configs
 
 TINY = Study("tiny", "adding, tiny", base=Config(task="adding", examples=128, sequence_length=8, units=8, epochs=1,
@@ -60,6 +61,10 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     for name in ("val_curves.png", "gradients.png", "gradient_flow.png"):
         assert (store / "results" / "tiny" / name).read_bytes()[:4] == b"\x89PNG"
         assert f"results/tiny/{name}" in block
+    # reporting another study (here: none of them) keeps this one's section in the README's block
+    monkeypatch.setitem(STUDIES, TINY.name, TINY)
+    assert report.report([], store / "results", readme) == "No study has runs in this store yet."
+    assert readme.read_text() == text
 
 
 def test_a_grid_without_a_cells_recipe_is_one_line_that_says_how_to_get_it():

@@ -25,6 +25,7 @@ import pandas as pd
 from zoo import compare, plots, tasks, tracking
 from zoo.config import CLIPPING, FIELDS
 from zoo.errors import UserError
+from zoo.presets import STUDIES
 from zoo.study import cell_of, grid_configs, search_configs
 
 MARKERS = ("<!-- study-results:start (python -m zoo report writes this block) -->", "<!-- study-results:end -->")
@@ -65,8 +66,20 @@ def kept_validation(runs, metric):
     return pd.Series(values, index=runs.index, dtype=float)
 
 
+def _largest(run_id, key):
+    values = [v for v in tracking.metric_history(run_id, key) if v == v]
+    return max(values, default=np.nan)
+
+
+def _first(run_id, key):
+    values = tracking.metric_history(run_id, key)
+    return values[0] if values else np.nan
+
+
 def grid_table(study, frame):
-    """One row per cell x clipping: seeds finished and diverged, test metric mean ± std, time."""
+    """One row per cell x clipping: seeds finished and diverged, test metric mean ± std, epochs,
+    the largest gradient norm (before clipping) of any seed, the share of the first epoch's steps
+    clipped (mean over seeds), training time and parameters."""
     task = tasks.get(study.base.task)
     metric, percent = task.metric, task.metric == "accuracy"
     rows = []
@@ -82,6 +95,8 @@ def grid_table(study, frame):
             f"test {metric}" + (" %" if percent else ""): _score(_column(runs, f"metrics.test_{metric}"), percent),
             "test loss": _score(_column(runs, "metrics.test_loss"), False),
             "epochs": _score(_column(runs, "metrics.epochs_run"), False),
+            "largest grad norm": f"{max(_largest(run_id, 'grad_norm') for run_id in runs['run_id']):.3g}",
+            "clipped in epoch 1 %": f"{100 * np.nanmean([_first(run_id, 'clipped_fraction') for run_id in runs['run_id']]):.1f}",
             "train min": f"{_column(runs, 'metrics.train_seconds').mean() / 60:.1f}",
             "parameters": f"{_column(runs, 'metrics.parameters').max():,.0f}",
         })
@@ -214,14 +229,18 @@ def replace_block(readme, block):
 
 
 def report(studies, out_dir="docs/results", readme="README.md"):
-    """Writes each study's figures under out_dir and, if readme, its block; returns the Markdown."""
+    """Writes each study's figures under out_dir and, if readme, the README's block; returns the
+    Markdown of `studies`. The README's block always holds every study of zoo.presets.STUDIES
+    with runs, so that reporting one study does not drop the others from it."""
     out_dir = Path(out_dir)
-    sections = [section for study in studies
-                if (section := study_markdown(study, out_dir / study.name, out_dir.as_posix())) is not None]
-    block = "\n".join(sections) if sections else "No study has runs in this store yet."
+    wanted = [study.name for study in studies]
+    shown = {**(STUDIES if readme else {}), **{study.name: study for study in studies}}
+    sections = {study.name: section for study in shown.values()
+                if (section := study_markdown(study, out_dir / study.name, out_dir.as_posix())) is not None}
+    empty = "No study has runs in this store yet."
     if readme:
-        replace_block(Path(readme), block)
-    return block
+        replace_block(Path(readme), "\n".join(sections.values()) or empty)
+    return "\n".join(section for name, section in sections.items() if name in wanted) or empty
 
 
 def _embedded(figure):
