@@ -34,7 +34,7 @@ test: install
 test-faults: install
 	$(PY) -m pytest -m "faults or cluster"
 
-# what tests/test_browser.py drives: Debian's chromium (as root, or with sudo) and Playwright for
+# what tests/test_browser.py drives: Debian's chromium (apt-get: run it as root) and Playwright for
 # Python (its driver only: it uses that chromium, no browser download); without them the test skips
 install-browser: install
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
@@ -102,7 +102,7 @@ server-stop: install
 EXPERIMENT ?= sentiment
 FORMAT ?= all
 export: install
-	$(PY) -m zoo export $(if $(RUN),--run $(RUN),--experiment $(EXPERIMENT)) --format $(FORMAT)
+	$(PY) -m zoo export $(if $(RUN),--run $(RUN),--experiment $(EXPERIMENT)) --format "$(FORMAT)"
 
 # a registered model behind HTTP on 127.0.0.1 with the current environment (POST /invocations)
 MODEL ?= models:/zoo-$(EXPERIMENT)/latest

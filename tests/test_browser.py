@@ -18,6 +18,7 @@ from zoo import server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: make install-browser")
+expect = sync_api.expect
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed: make install-browser")
 TINY = ["--set", "task=adding", "--set", "examples=128", "--set", "sequence_length=8", "--set", "units=8",
@@ -90,6 +91,11 @@ def new_page(browser):
     return page
 
 
+def experiment_of(link):
+    """The experiment id in a link of the UI."""
+    return re.search(r"#/experiments/(\d+)", link).group(1)
+
+
 def close_assistant(page):
     """MLflow 3.17 opens its Assistant panel beside the runs; a person closes it."""
     assistant = page.get_by_text("MLflow Assistant")
@@ -105,44 +111,45 @@ def test_the_link_make_ui_prints_opens_the_variants_with_their_metrics(ui, brows
     page.goto(link)
     for variant in VARIANTS:  # grouped by variant, each group expanded to its two seeds' runs
         page.get_by_text(f"Group: {variant}").wait_for()
-        assert page.get_by_role("link", name=f"adding-{variant}").count() == 2
+        expect(page.get_by_role("link", name=f"adding-{variant}")).to_have_count(2)
     close_assistant(page)
-    headers = page.locator("[role=columnheader]").all_inner_texts()
-    assert {"test_mse", "val_loss", "train_seconds"} <= {text.strip() for text in headers}, headers
-    assert page.get_by_text("(average)").count() >= 2  # the group rows: the mean over the seeds
-    assert page.get_by_text("zoo: variants (mean over seeds)").count()  # the saved view, by name
+    for metric in ("test_mse", "val_loss", "train_seconds"):
+        expect(page.get_by_role("columnheader", name=metric, exact=True).first).to_be_visible()
+    expect(page.get_by_text("(average)").first).to_be_visible()  # the group rows: the mean over the seeds
+    expect(page.get_by_text("zoo: variants (mean over seeds)")).to_be_visible()  # the saved view, by name
     page.screenshot(path=shots / "ui-variants.png")
 
 
 def test_the_sweep_parent_nests_its_children_and_compare_shows_them_side_by_side(ui, swept, browser, shots):
-    base, _ = ui
+    base, link = ui
     page = new_page(browser)
-    page.goto(f"{base}/#/experiments/1/runs?workflowType=machine_learning")  # the plain runs table
+    page.goto(f"{base}/#/experiments/{experiment_of(link)}/runs?workflowType=machine_learning")  # the plain table
     page.get_by_role("link", name="adding-sweep").wait_for()
     close_assistant(page)
-    assert page.get_by_role("link", name=re.compile(r"^adding-.*-noclip$")).count() == 0  # collapsed
-    page.locator("[role=row]", has=page.get_by_role("link", name="adding-sweep")).get_by_role("button").first.click()
     children = page.get_by_role("link", name=re.compile(r"^adding-.*-noclip$"))
-    children.nth(3).wait_for()
-    assert children.count() == 4
+    expect(children).to_have_count(0)  # collapsed under the parent
+    page.locator("[role=row]", has=page.get_by_role("link", name="adding-sweep")).get_by_role("button").first.click()
+    expect(children).to_have_count(4)
     page.screenshot(path=shots / "ui-sweep.png")
     boxes = page.get_by_role("checkbox", name=re.compile("toggle row selection"))
-    assert boxes.count() == 5  # the parent's row first, then its children's
+    expect(boxes).to_have_count(5)  # the parent's row first, then its children's
     for i in range(1, 5):  # select the children, then Compare
         boxes.nth(i).check()
     page.get_by_role("button", name="Compare").click()
-    page.get_by_text("val_loss").first.wait_for()
-    body = page.inner_text("body")
-    assert all(f"adding-{variant}" in body for variant in VARIANTS), body[:3000]
+    page.wait_for_url(re.compile("compare-runs"))
+    page.get_by_text("Comparing 4 Runs").wait_for()
+    for variant in VARIANTS:  # the run names in the runs' columns, the metrics as rows
+        expect(page.get_by_text(f"adding-{variant}", exact=True)).to_have_count(2)
+    expect(page.get_by_role("link", name="val_loss", exact=True)).to_be_visible()  # its row of values
     page.screenshot(path=shots / "ui-compare.png", full_page=True)
 
 
 @pytest.mark.parametrize("artifact", ["comparison.png", "val_loss_curves.png"])
 def test_the_parents_comparison_pictures_open_in_the_artifact_view(ui, swept, browser, shots, artifact):
-    base, _ = ui
+    base, link = ui
     _, parent = swept
     page = new_page(browser)
-    page.goto(f"{base}/#/experiments/1/runs/{parent}/artifacts?workflowType=machine_learning")
+    page.goto(f"{base}/#/experiments/{experiment_of(link)}/runs/{parent}/artifacts?workflowType=machine_learning")
     page.get_by_text(artifact, exact=True).first.click()
     page.get_by_text(re.compile(f"artifacts/{re.escape(artifact)}$")).wait_for()  # the viewer's "Path: ..."
     # the picture, fetched from the store into the viewer (a blob: image), has loaded

@@ -283,8 +283,15 @@ def test_export_of_one_format_keeps_the_others_and_bad_formats_are_one_line(expo
     readme = (path / "README.md").read_text()
     for entry in ("## model.keras", "## saved_model/", "## mlflow_model/", "## model.onnx", "## From the command line"):
         assert readme.count(entry) == 1, entry
+    assert "models:/zoo-sentiment/1" in readme  # the kept MLflow section, with its version
     assert_same(export.predict(path / "saved_model", TEXTS["sentiment"]),
                 export.predict(path / "model.onnx", TEXTS["sentiment"]))
+    assert export.predict(path / "model.onnx", []) == []
+    (path / "README.md").unlink()  # a folder without its README: the sections are written anew
+    assert main(["export", "--run", path.name, "--format", " ONNX, "]) == 0
+    readme = (path / "README.md").read_text()
+    assert all(readme.count(entry) == 1 for entry in ("## model.keras", "## saved_model/", "## mlflow_model/"))
+    assert "models:/zoo-sentiment/latest" in readme
     assert main(["export", "--run", path.name, "--format", "onnx,tflite"]) == 2
     err = capsys.readouterr().err
     assert "--format" in err and "keras, saved_model, mlflow, onnx" in err and err.count("\n") == 1

@@ -120,7 +120,7 @@ def test_a_sweep_report_is_one_self_contained_html_file_logged_to_its_parent(sto
     assert re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//', page) is None
     assert page.count("<summary>configuration") == 2 and "<td>gru</td>" in page  # each variant's configuration
     # the curves are interactive too: a Plotly plot per figure, its traces named after the variants
-    assert page.count('class="plotly-graph-div"') == 3 and '"name":"gru-noclip"' in page
+    assert page.count('class="plotly-graph-div"') == 4 and '"name":"gru-noclip"' in page  # curves, norm, clipped, flow
     assert main(["report", "--experiment", "adding", "--static", "--out", "static"]) == 0
     static = open(capsys.readouterr().out.strip().split("report written to ")[1]).read()
     assert "plotly-graph-div" not in static and len(static) < len(page) - 4_000_000

@@ -112,8 +112,9 @@ def write_onnx(net, path):
 
 
 class OnnxNetwork:
-    """An exported model.onnx, called like the Keras network it came from: net(ids) or
-    net((ids, character ids)) -> logits (numpy), on onnxruntime's CPU provider."""
+    """An exported model.onnx, called like the Keras network it came from, on onnxruntime's CPU
+    provider: net(ids [batch, time]) or net((ids, character ids [batch, time, chars])) -> logits
+    (numpy float32: [batch, classes], or [batch, time, tags or vocabulary])."""
 
     def __init__(self, path):
         import onnxruntime
@@ -192,7 +193,8 @@ ONNX_INPUTS = {"tokens": "`tokens` int32 [batch, time] (0 pads)",
 def formats_of(text):
     """The formats named by --format: `all` or a comma-separated list of FORMATS (mlflow writes
     saved_model too: the MLflow model wraps it)."""
-    names = FORMATS if text == "all" else tuple(name.strip() for name in text.split(","))
+    names = tuple(name.strip().lower() for name in text.split(",") if name.strip())
+    names = FORMATS if names == ("all",) else names
     unknown = [name for name in names if name not in FORMATS]
     if unknown or not names:
         raise UserError(f"Received an invalid value for --format, expected all or a comma-separated list of "
@@ -203,7 +205,7 @@ def formats_of(text):
 def sections(readme):
     """{entry: section text} of an export README (each section starts with `## <entry>`)."""
     parts = readme.split("\n## ")[1:]
-    return {part.split()[0].rstrip("/"): "\n## " + part for part in parts}
+    return {part.split()[0].rstrip("/"): "\n## " + part for part in parts if part.split()}
 
 
 def write_mlflow(staging, run_id, experiment, task):
@@ -244,13 +246,12 @@ def export(run_id=None, experiment=None, out_dir="exports", formats=FORMATS):
     staging = folder.with_name(folder.name + ".partial")  # nothing half-written under `folder`
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    written = {SECTIONS[name][0] for name in formats}
-    kept = {}
-    if folder.is_dir():  # an earlier export's other formats stay, with their README sections
-        kept = {entry: text for entry, text in sections((folder / "README.md").read_text()).items()
-                if entry not in written and (folder / entry).exists()}
-        for entry in kept:
-            (shutil.copytree if (folder / entry).is_dir() else shutil.copy2)(folder / entry, staging / entry)
+    # an earlier export's other formats stay, with their README sections (or new ones)
+    kept = [name for name, (entry, _) in SECTIONS.items() if name not in formats and (folder / entry).exists()]
+    earlier = sections((folder / "README.md").read_text()) if (folder / "README.md").is_file() else {}
+    for name in kept:
+        entry = SECTIONS[name][0]
+        (shutil.copytree if (folder / entry).is_dir() else shutil.copy2)(folder / entry, staging / entry)
     vocabularies, settings = text.saved(tokenizers)
     (staging / "vocabulary.json").write_text(json.dumps(vocabularies))
     (staging / "tokenizer.json").write_text(json.dumps(settings, indent=1))
@@ -259,9 +260,11 @@ def export(run_id=None, experiment=None, out_dir="exports", formats=FORMATS):
         net.save(staging / "model.keras")
     if "saved_model" in formats:
         serving_archive(net, config, tokenizers).write_out(str(staging / "saved_model"), verbose=False)
-    registered, version = write_mlflow(staging, run_id, experiment, task) if "mlflow" in formats else ("", "")
-    if "onnx" in formats:
+    if "onnx" in formats:  # before the registry gets a version of an export that could still fail
         write_onnx(net, staging / "model.onnx")
+    registered, version = f"zoo-{experiment}", "latest"  # a kept mlflow_model/ without its section
+    if "mlflow" in formats:
+        registered, version = write_mlflow(staging, run_id, experiment, task)
 
     metric = tasks.get(task).metric
     names = [tensor.name for tensor in net.inputs]
@@ -277,10 +280,10 @@ def export(run_id=None, experiment=None, out_dir="exports", formats=FORMATS):
         twin=("\nIts vanilla RNN layers are exported as keras.layers.SimpleRNN with the same weights (the "
               "same outputs; tf2onnx cannot read zoo.layers.VanillaRNN's compiled loop).")
         if config["cell"] == "vanilla" else "")
-    body = {entry: template.format(**values) for name, (entry, template) in SECTIONS.items() if name in formats}
-    entries = [entry for entry, _ in SECTIONS.values() if entry in body or entry in kept]
-    (staging / "README.md").write_text(README.format(**values) + "".join(
-        body.get(entry) or kept[entry] for entry in entries).rstrip() + "\n" + COMMAND_LINE.format(
+    body = {entry: template.format(**values) if name in formats else earlier.get(entry) or template.format(**values)
+            for name, (entry, template) in SECTIONS.items() if name in formats or name in kept}
+    entries = list(body)
+    (staging / "README.md").write_text(README.format(**values) + "".join(body.values()).rstrip() + "\n" + COMMAND_LINE.format(
         entry=next(entry for entry in ("saved_model", "model.onnx", "model.keras", "mlflow_model") if entry in entries),
         **values))
     shutil.rmtree(folder, ignore_errors=True)

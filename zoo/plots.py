@@ -187,7 +187,7 @@ def interactive_curves(series, x_title, y_title, title="", first_x=1, log_y=Fals
         figure.add_trace(go.Scatter(
             x=list(range(first_x, first_x + len(values))), y=[None if v != v else v for v in values],
             mode="lines+markers" if len(values) <= 50 else "lines", name=label,
-            hovertemplate=f"<b>{label}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4g}}<extra></extra>"))
+            hovertemplate=f"<b>%{{fullData.name}}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4g}}<extra></extra>"))
     figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=420, hovermode="closest",
                          template="plotly_white", margin=dict(l=60, r=20, t=50, b=50))
     if log_y:

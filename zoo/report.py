@@ -66,20 +66,24 @@ def kept_validation(runs, metric):
     return pd.Series(values, index=runs.index, dtype=float)
 
 
-def _largest(run_id, key):
-    values = [v for v in tracking.metric_history(run_id, key) if v == v]
-    return max(values, default=np.nan)
+def _largest(runs, key):
+    """The largest logged value of metric `key` over `runs` (inf if one was infinite), or "-"."""
+    values = np.array([v for run_id in runs["run_id"] for v in tracking.metric_history(run_id, key)], dtype=float)
+    values = values[~np.isnan(values)]
+    return f"{values.max():.3g}" if values.size else "-"
 
 
-def _first(run_id, key):
-    values = tracking.metric_history(run_id, key)
-    return values[0] if values else np.nan
+def _first_epoch_percent(runs, key):
+    """The mean over `runs` of metric `key`'s first epoch, in percent, or "-" where none logged it."""
+    values = [history[0] for run_id in runs["run_id"] if (history := tracking.metric_history(run_id, key))]
+    return f"{100 * np.mean(values):.1f}" if values else "-"
 
 
 def grid_table(study, frame):
     """One row per cell x clipping: seeds finished and diverged, test metric mean ± std, epochs,
-    the largest gradient norm (before clipping) of any seed, the share of the first epoch's steps
-    clipped (mean over seeds), training time and parameters."""
+    the largest gradient norm before clipping of any seed (of those logged: every grad_norm_every
+    steps), the share of the first epoch's steps clipped (mean over seeds), training time and
+    parameters."""
     task = tasks.get(study.base.task)
     metric, percent = task.metric, task.metric == "accuracy"
     rows = []
@@ -95,8 +99,8 @@ def grid_table(study, frame):
             f"test {metric}" + (" %" if percent else ""): _score(_column(runs, f"metrics.test_{metric}"), percent),
             "test loss": _score(_column(runs, "metrics.test_loss"), False),
             "epochs": _score(_column(runs, "metrics.epochs_run"), False),
-            "largest grad norm": f"{max(_largest(run_id, 'grad_norm') for run_id in runs['run_id']):.3g}",
-            "clipped in epoch 1 %": f"{100 * np.nanmean([_first(run_id, 'clipped_fraction') for run_id in runs['run_id']]):.1f}",
+            "largest grad norm": _largest(runs, "grad_norm"),
+            "clipped in epoch 1 %": _first_epoch_percent(runs, "clipped_fraction"),
             "train min": f"{_column(runs, 'metrics.train_seconds').mean() / 60:.1f}",
             "parameters": f"{_column(runs, 'metrics.parameters').max():,.0f}",
         })
@@ -164,13 +168,14 @@ def variant_figures(groups, title, series=None):
 
 
 def interactive_figures(series):
-    """{file name of the static figure: plotly Figure of the same numbers} (hover: variant, value)."""
-    figures = {"val_curves.png": plots.interactive_curves(series["curves"], "epoch", "val_loss (mean over seeds)"),
-               "gradients.png": plots.interactive_curves(series["norms"], "logged training step",
-                                                         "gradient norm before clipping", first_x=0, log_y=True)}
+    """{file name of the static figure: [plotly Figures of the same numbers]} (hover: variant, value)."""
+    figures = {"val_curves.png": [plots.interactive_curves(series["curves"], "epoch", "val_loss (mean over seeds)")],
+               "gradients.png": [plots.interactive_curves(series["norms"], "logged training step",
+                                                          "gradient norm before clipping", first_x=0, log_y=True),
+                                 plots.interactive_curves(series["clipped"], "epoch", "share of steps clipped")]}
     if series["flows"]:
-        figures["gradient_flow.png"] = plots.interactive_curves(series["flows"], "distance to the last step",
-                                                                "||dL/dh_t||", first_x=0, log_y=True)
+        figures["gradient_flow.png"] = [plots.interactive_curves(series["flows"], "distance to the last step",
+                                                                 "||dL/dh_t||", first_x=0, log_y=True)]
     return figures
 
 
@@ -218,6 +223,15 @@ def study_markdown(study, out, link_root):
     return "\n".join(lines)
 
 
+def current_sections(readme):
+    """{study description: its Markdown section} of the block `readme` (Path) has now."""
+    start, end = MARKERS
+    text = readme.read_text()
+    block = text[text.find(start) + len(start):text.find(end)] if start in text and end in text else ""
+    return {part.split("\n", 1)[0].strip(): "### " + part.strip("\n") + "\n"
+            for part in ("\n" + block).split("\n### ")[1:]}
+
+
 def replace_block(readme, block):
     """`readme` (Path) with the text between MARKERS replaced by `block`."""
     text = readme.read_text()
@@ -229,18 +243,24 @@ def replace_block(readme, block):
 
 
 def report(studies, out_dir="docs/results", readme="README.md"):
-    """Writes each study's figures under out_dir and, if readme, the README's block; returns the
-    Markdown of `studies`. The README's block always holds every study of zoo.presets.STUDIES
-    with runs, so that reporting one study does not drop the others from it."""
+    """Writes the figures of `studies` under out_dir and, if readme, the README's block; returns
+    the Markdown of `studies`. The block holds every study of zoo.presets.STUDIES (and `studies`):
+    those asked for from this store; the others as the block had them, or from this store where
+    the block has none. So reporting one study, or from another store, drops or changes no other."""
     out_dir = Path(out_dir)
-    wanted = [study.name for study in studies]
-    shown = {**(STUDIES if readme else {}), **{study.name: study for study in studies}}
-    sections = {study.name: section for study in shown.values()
-                if (section := study_markdown(study, out_dir / study.name, out_dir.as_posix())) is not None}
     empty = "No study has runs in this store yet."
+
+    def markdown(study):
+        return study_markdown(study, out_dir / study.name, out_dir.as_posix())
+
+    asked = {study.name: markdown(study) for study in studies}
     if readme:
-        replace_block(Path(readme), "\n".join(sections.values()) or empty)
-    return "\n".join(section for name, section in sections.items() if name in wanted) or empty
+        earlier = current_sections(Path(readme))
+        every = {**STUDIES, **{study.name: study for study in studies}}
+        block = [asked[name] if name in asked else earlier.get(study.description) or markdown(study)
+                 for name, study in every.items()]
+        replace_block(Path(readme), "\n".join(section for section in block if section) or empty)
+    return "\n".join(section for section in asked.values() if section) or empty
 
 
 def _embedded(figure):
@@ -306,9 +326,9 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports", interac
     for name, figure in figures.items():
         body.append(f"<h2>{captions[name]}</h2>")
         if name in live:  # hover a point: its variant and value; the PNG stays below, folded
-            body += [live[name].to_html(full_html=False, include_plotlyjs=False, div_id=name.split(".")[0],
-                                        config={"displaylogo": False}),
-                     f"<details><summary>the same as a picture</summary>{_embedded(figure)}</details>"]
+            body += [plot.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False},
+                                  div_id=name.split(".")[0] + (f"_{i}" if i else "")) for i, plot in enumerate(live[name])]
+            body.append(f"<details><summary>the same as a picture</summary>{_embedded(figure)}</details>")
         else:
             body.append(_embedded(figure))
     plots.plt.close("all")

@@ -176,8 +176,9 @@ def stop(folder=FOLDER):
 
 
 def views(ui):
-    """[(experiment name, address of its saved view "zoo: variants" on the UI at `ui`)] of every
-    experiment with runs in the store; gives each the view first (zoo.tracking.experiment_id)."""
+    """[(experiment name, address on the MLflow UI at `ui`)] of every experiment with runs: the
+    zoo's (tagged EXPERIMENT_KIND) open their saved view "zoo: variants", which they get first
+    (zoo.tracking.experiment_id); any other opens its runs table, and is left untagged."""
     import mlflow
 
     from zoo import tracking
@@ -185,30 +186,35 @@ def views(ui):
     tracking.connect()
     found = []
     for experiment in mlflow.search_experiments(order_by=["name"]):
-        if experiment.name != "Default" or mlflow.search_runs([experiment.experiment_id], max_results=1).shape[0]:
-            found.append((experiment.name, tracking.view_url(ui, tracking.experiment_id(experiment.name))))
+        if mlflow.search_runs([experiment.experiment_id], max_results=1).empty:
+            continue
+        if tracking.EXPERIMENT_KIND.items() <= experiment.tags.items():
+            url = tracking.view_url(ui, tracking.experiment_id(experiment.name))
+        else:
+            url = f"{ui}/#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
+        found.append((experiment.name, url))
     return found
 
 
 def ui(host="127.0.0.1", port=5000):
-    """`mlflow ui` over the zoo's store (the process is replaced: Ctrl-C stops it) with one web
-    worker and none of MLflow's GenAI job consumers, after printing each experiment's comparison
-    view. With MLFLOW_TRACKING_URI at a tracking server, prints that server's views instead."""
+    """`mlflow ui` over the zoo's store (this process becomes it: Ctrl-C stops it) with one web
+    worker and none of MLflow's GenAI job consumers, after printing each experiment's link
+    (views). With MLFLOW_TRACKING_URI at a tracking server, prints that server's links instead."""
     from zoo import tracking
 
     uri = tracking.tracking_uri()
     remote = uri.startswith(("http://", "https://"))
-    address = uri if remote else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    address = uri.rstrip("/") if remote else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     listed = views(address)
     for name, url in listed:
         print(f"{name}: {url}")
     if not listed:
-        print(f"no experiment in {uri} yet: make demo (or any make target) fills it")
+        print(f"no runs in {uri} yet: make demo (or any experiment's make target) fills it")
     if remote:
         print(f"the tracking server {uri} serves the UI itself; nothing to start")
         return
     print(f"MLflow UI on {address} (Ctrl-C stops it)", flush=True)
-    mlflow = str(Path(sys.executable).with_name("mlflow"))
-    os.execve(mlflow, [mlflow, "ui", "--backend-store-uri", uri, "--host", host, "--port", str(port), "--workers", "1"],
+    os.execve(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", host,
+                               "--port", str(port), "--workers", "1"],
               {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": os.environ.get(
                   "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")})

@@ -151,36 +151,36 @@ def view_url(ui, experiment):
     return f"{ui.rstrip('/')}/#/experiments/{experiment}/runs?viewStateShareKey={VIEW_KEY}&workflowType=machine_learning"
 
 
-def _tag_experiment(found):
-    """Gives an experiment what the zoo's experiments have: EXPERIMENT_KIND and the saved view."""
-    from zoo import tasks  # here: zoo.tasks loads TensorFlow, and a store needs it only here
+def zoo_tags(name):
+    """The tags of the zoo's experiment `name`: EXPERIMENT_KIND and the saved view "zoo: variants"
+    (its columns: the metric of the task of that name, or the loss)."""
+    from zoo import tasks  # here, not at the top: the task table is needed by nothing else in this module
 
-    task = tasks.TASKS.get(found.name)
-    wanted = {**EXPERIMENT_KIND, VIEW_TAG: comparison_view(task.metric if task else "loss")}
-    for key, value in wanted.items():
-        if found.tags.get(key) != value:
-            MlflowClient(tracking_uri()).set_experiment_tag(found.experiment_id, key, value)
+    task = tasks.TASKS.get(name)
+    return {**EXPERIMENT_KIND, VIEW_TAG: comparison_view(task.metric if task else "loss")}
 
 
 def experiment_id(name):
     """The id of MLflow experiment `name`, created on first use (once, whatever runs at once),
-    tagged as a model-training experiment (EXPERIMENT_KIND) with the saved view "zoo: variants"
-    (an older experiment gets them too)."""
+    with zoo_tags (an older experiment of the zoo gets them too)."""
     connect()
+    client = MlflowClient(tracking_uri())
     with store_lock(tracking_uri()):
         found = mlflow.get_experiment_by_name(name)
-        if found is not None:
-            _tag_experiment(found)
-            return found.experiment_id
-        try:
-            created = mlflow.create_experiment(name, tags=EXPERIMENT_KIND)
-            _tag_experiment(mlflow.get_experiment(created))
-            return created
-        except mlflow.exceptions.MlflowException:  # created meanwhile by a process on another machine
-            found = mlflow.get_experiment_by_name(name)
-            if found is None:
-                raise
-            return found.experiment_id
+        if found is None:
+            try:
+                return mlflow.create_experiment(name, tags=zoo_tags(name))
+            except mlflow.exceptions.MlflowException:  # created meanwhile by a process on another machine
+                found = mlflow.get_experiment_by_name(name)
+                if found is None:
+                    raise
+        for key, value in zoo_tags(name).items():
+            if found.tags.get(key) != value:
+                try:
+                    client.set_experiment_tag(found.experiment_id, key, value)
+                except mlflow.exceptions.MlflowException:  # another process wrote it at the same moment
+                    pass
+        return found.experiment_id
 
 
 def _git_commit():

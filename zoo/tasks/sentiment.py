@@ -110,7 +110,7 @@ def endpoints(archive, net, config, tokenizers):
 
 
 def predict(net, config, tokenizers, texts, k):
-    probability, label = classify(net, tokenizers, tf.constant(list(texts)))
+    probability, label = classify(net, tokenizers, tf.constant(list(texts), tf.string, shape=[len(texts)]))
     return [{"probability": float(p), "label": name.decode()} for p, name in zip(probability.numpy(), label.numpy())]
 
 
