@@ -27,9 +27,13 @@ VARIANTS = ("vanilla-tanh-noclip", "gru-noclip")
 WAIT_MS = 60_000  # the longest wait for anything on a page (a loaded 2-core machine)
 
 
+SCREENSHOTS = os.environ.get("ZOO_SCREENSHOTS") and Path(os.environ["ZOO_SCREENSHOTS"]).resolve()  # from where
+# pytest started: the fixtures below change the working directory
+
+
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
-    folder = Path(os.environ.get("ZOO_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots")).resolve()
+    folder = SCREENSHOTS or tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -140,7 +144,7 @@ def test_the_sweep_parent_nests_its_children_and_compare_shows_them_side_by_side
     page.get_by_text("Comparing 4 Runs").wait_for()
     for variant in VARIANTS:  # the run names in the runs' columns, the metrics as rows
         expect(page.get_by_text(f"adding-{variant}", exact=True)).to_have_count(2)
-    expect(page.get_by_role("link", name="val_loss", exact=True)).to_be_visible()  # its row of values
+    expect(page.get_by_role("link", name="val_loss", exact=True)).to_be_visible()  # its row, further down
     page.screenshot(path=shots / "ui-compare.png", full_page=True)
 
 
