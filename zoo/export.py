@@ -280,11 +280,10 @@ def export(run_id=None, experiment=None, out_dir="exports", formats=FORMATS):
         twin=("\nIts vanilla RNN layers are exported as keras.layers.SimpleRNN with the same weights (the "
               "same outputs; tf2onnx cannot read zoo.layers.VanillaRNN's compiled loop).")
         if config["cell"] == "vanilla" else "")
-    body = {entry: template.format(**values) if name in formats else earlier.get(entry) or template.format(**values)
+    body = {entry: (earlier.get(entry) if name in kept else None) or template.format(**values)
             for name, (entry, template) in SECTIONS.items() if name in formats or name in kept}
-    entries = list(body)
     (staging / "README.md").write_text(README.format(**values) + "".join(body.values()).rstrip() + "\n" + COMMAND_LINE.format(
-        entry=next(entry for entry in ("saved_model", "model.onnx", "model.keras", "mlflow_model") if entry in entries),
+        entry=next(entry for entry in ("saved_model", "model.onnx", "model.keras", "mlflow_model") if entry in body),
         **values))
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)

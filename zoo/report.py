@@ -156,10 +156,9 @@ def variant_series(groups):
     return series
 
 
-def variant_figures(groups, title, series=None):
-    """{label: runs of one variant} (or their variant_series) -> {file name: matplotlib figure}:
-    val_curves.png, gradients.png and, where runs logged it, gradient_flow.png."""
-    series = series or variant_series(groups)
+def variant_figures(series, title):
+    """variant_series(...) -> {file name: matplotlib figure}: val_curves.png, gradients.png and,
+    where runs logged it, gradient_flow.png."""
     written = {"val_curves.png": plots.overlaid_curves(series["curves"], "val_loss (mean over seeds)", title=title),
                "gradients.png": plots.gradient_traces(series["norms"], series["clipped"], title=title)}
     if series["flows"]:
@@ -183,7 +182,7 @@ def figures(study, frame, out):
     """Writes val_curves.png, gradients.png and gradient_flow.png to `out`; returns their names."""
     groups = {f"{cell} {CLIPPING[clipping].label}": runs
               for (cell, clipping), runs in frame.groupby(["cell", "clipping"], sort=False)}
-    written = variant_figures(groups, study.description)
+    written = variant_figures(variant_series(groups), study.description)
     for name, figure in written.items():
         figure.savefig(out / name, dpi=72)
     plots.plt.close("all")
@@ -318,7 +317,7 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports", interac
     body += [f"<p>{html.escape(verdict)}</p>"] if verdict else []
     groups = {variant: runs for variant, runs in children.groupby("variant", sort=False)}
     series = variant_series(groups)
-    figures = variant_figures(groups, title, series)
+    figures = variant_figures(series, title)
     live = interactive_figures(series) if interactive else {}
     captions = {"val_curves.png": "Validation loss per epoch", "gradients.png": "Gradient norm (before clipping) "
                 "and the share of steps clipped", "gradient_flow.png": "Gradient flow after training: "

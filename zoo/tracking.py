@@ -14,8 +14,10 @@ What a run records (the schema the UI comparisons and zoo.compare rely on):
 - a diverged run ends FAILED with tags nan_step and nan_cause.
 """
 
+import base64
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import platform
@@ -23,6 +25,7 @@ import re
 import socket
 import subprocess
 import time
+import zlib
 from pathlib import Path
 
 import keras
@@ -124,10 +127,6 @@ VIEW_PARAMS = ("cell", "activation", "clipping", "optimizer", "learning_rate", "
 
 def comparison_view(metric):
     """The tag value of the saved view "zoo: variants" for a task whose metric is `metric`."""
-    import base64
-    import json
-    import zlib
-
     metrics = [f"test_{metric}", f"val_{metric}", "val_loss", "test_loss", "train_seconds", "epochs_run"]
     columns = [f"metrics.`{key}`" for key in dict.fromkeys(metrics)] + [f"params.`{key}`" for key in VIEW_PARAMS]
     state = {
