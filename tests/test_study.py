@@ -52,7 +52,10 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
 
     readme = store / "README.md"
     readme.write_text(f"# Results\n{report.MARKERS[0]}\nold text\n{report.MARKERS[1]}\nkept\n")
+    reads, read = [], tracking.metric_history
+    monkeypatch.setattr(tracking, "metric_history", lambda run_id, key: reads.append((run_id, key)) or read(run_id, key))
     block = report.report([TINY], store / "results", readme)
+    assert reads and len(reads) == len(set(reads))  # each metric history read from the store once
     text = readme.read_text()
     assert "old text" not in text and block in text and text.endswith("kept\n")
     assert "0.001: " in block and "0.03: " in block  # the search's validation losses, one per rate

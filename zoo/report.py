@@ -14,6 +14,7 @@ replaced by the same Markdown, so that the README shows what the store holds and
 
 import base64
 import dataclasses
+import functools
 import html
 import io
 import re
@@ -27,6 +28,29 @@ from zoo.config import CLIPPING, FIELDS
 from zoo.errors import UserError
 from zoo.presets import STUDIES
 from zoo.study import cell_of, grid_configs, search_configs
+
+@functools.cache
+def _stored(run_id, key):
+    return tuple(tracking.metric_history(run_id, key))
+
+
+def _history(run_id, key):
+    """tracking.metric_history, read from the store once per report (each report clears the cache
+    when it starts and ends, so the next one reads runs still being written afresh)."""
+    return list(_stored(run_id, key))
+
+
+def _reading_once(report_function):
+    """A report that reads each metric history from the store once (a cache of its own lifetime)."""
+    @functools.wraps(report_function)
+    def reported(*args, **kwargs):
+        _stored.cache_clear()
+        try:
+            return report_function(*args, **kwargs)
+        finally:
+            _stored.cache_clear()
+    return reported
+
 
 MARKERS = ("<!-- study-results:start (python -m zoo report writes this block) -->", "<!-- study-results:end -->")
 
@@ -57,8 +81,8 @@ def kept_validation(runs, metric):
     the last epoch without early stopping)."""
     values = []
     for _, run in runs.iterrows():
-        losses = tracking.metric_history(run["run_id"], "val_loss")
-        scores = tracking.metric_history(run["run_id"], f"val_{metric}")
+        losses = _history(run["run_id"], "val_loss")
+        scores = _history(run["run_id"], f"val_{metric}")
         finite = [i for i, loss in enumerate(losses) if loss == loss]
         patience = str(run.get("params.patience", "0")) not in ("0", "nan")
         kept = (min(finite, key=losses.__getitem__) if patience else finite[-1]) if finite else None
@@ -68,14 +92,14 @@ def kept_validation(runs, metric):
 
 def _largest(runs, key):
     """The largest logged value of metric `key` over `runs` (inf if one was infinite), or "-"."""
-    values = np.array([v for run_id in runs["run_id"] for v in tracking.metric_history(run_id, key)], dtype=float)
+    values = np.array([v for run_id in runs["run_id"] for v in _history(run_id, key)], dtype=float)
     values = values[~np.isnan(values)]
     return f"{values.max():.3g}" if values.size else "-"
 
 
 def _first_epoch_percent(runs, key):
     """The mean over `runs` of metric `key`'s first epoch, in percent, or "-" where none logged it."""
-    values = [history[0] for run_id in runs["run_id"] if (history := tracking.metric_history(run_id, key))]
+    values = [history[0] for run_id in runs["run_id"] if (history := _history(run_id, key))]
     return f"{100 * np.mean(values):.1f}" if values else "-"
 
 
@@ -120,7 +144,7 @@ def search_table(study, frame):
         cells = []
         for _, run in runs.sort_values("rate").iterrows():
             mark = "*" if chosen.get("optimizer") == optimizer and chosen.get("learning_rate") == run["rate"] else ""
-            losses = [v for v in tracking.metric_history(run["run_id"], "val_loss") if v == v]
+            losses = [v for v in _history(run["run_id"], "val_loss") if v == v]
             loss = "diverged" if run["diverged"] or not losses else f"{min(losses):.4g}"
             cells.append(f"{run['rate']:g}: {loss}{mark}")
         rows.append({"cell": cell, "optimizer": optimizer, "best epoch's val_loss by learning rate": ", ".join(cells)})
@@ -134,7 +158,7 @@ def _flow(row):
         return None
     layers = sorted({key.rsplit("/", 1)[0] for key in keys}, key=lambda layer: ("backward" in layer, layer))
     last = max((key for key in keys if key.startswith(layers[0] + "/")), key=lambda k: int(k.rsplit("epoch", 1)[1]))
-    return tracking.metric_history(row["run_id"], last)
+    return _history(row["run_id"], last)
 
 
 def variant_series(groups):
@@ -144,13 +168,13 @@ def variant_series(groups):
     flows only where the run logged one)."""
     series = {"curves": {}, "norms": {}, "clipped": {}, "flows": {}}
     for label, runs in groups.items():
-        histories = [tracking.metric_history(run_id, "val_loss") for run_id in runs["run_id"]]
+        histories = [_history(run_id, "val_loss") for run_id in runs["run_id"]]
         longest = max(map(len, histories), default=0)
         if longest:  # mean over the seeds that reached each epoch
             series["curves"][label] = [np.nanmean([h[e] for h in histories if len(h) > e]) for e in range(longest)]
         first = runs.sort_values("seed" if "seed" in runs else "params.seed").iloc[0]
-        series["norms"][label] = tracking.metric_history(first["run_id"], "grad_norm")
-        series["clipped"][label] = tracking.metric_history(first["run_id"], "clipped_fraction")
+        series["norms"][label] = _history(first["run_id"], "grad_norm")
+        series["clipped"][label] = _history(first["run_id"], "clipped_fraction")
         if flow := _flow(first):
             series["flows"][label] = flow
     return series
@@ -241,6 +265,7 @@ def replace_block(readme, block):
     readme.write_text(pattern.sub(lambda _: f"{start}\n{block}\n{end}", text))
 
 
+@_reading_once
 def report(studies, out_dir="docs/results", readme="README.md"):
     """Writes the figures of `studies` under out_dir and, if readme, the README's block; returns
     the Markdown of `studies`. The block holds every study of zoo.presets.STUDIES (and `studies`):
@@ -293,6 +318,7 @@ def sweep_parent(experiment, parent_run_id=None):
     return parents.sort_values("start_time").iloc[-1]
 
 
+@_reading_once
 def experiment_report(experiment, parent_run_id=None, out_dir="reports", interactive=True):
     """One self-contained HTML file of a sweep (default: the newest of `experiment`): the
     comparison (mean ± std over seeds, diverged runs, the count baseline), validation curves,
@@ -342,7 +368,7 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports", interac
         if snapshots:
             series = {}
             for epoch, layer in snapshots:
-                series.setdefault(int(epoch), {})[layer] = np.array(tracking.metric_history(
+                series.setdefault(int(epoch), {})[layer] = np.array(_history(
                     first["run_id"], f"grad_flow/{layer}/epoch{epoch}"))[::-1]
             body.append(_embedded(plots.gradient_flow_heatmap(sorted(series.items()), f"{variant}, seed "
                                                               f"{first['params.seed']}")))
