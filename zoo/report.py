@@ -72,6 +72,11 @@ def _score(values, percent):
     return mean + (f" ± {values.std() * scale:.2f}" if len(values) > 1 else "")
 
 
+def _formatted(value, spec):
+    """`value` in format `spec`, or "-" where no run logged it (NaN)."""
+    return "-" if value != value else format(value, spec)
+
+
 def _column(frame, name):
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
@@ -125,8 +130,8 @@ def grid_table(study, frame):
             "epochs": _score(_column(runs, "metrics.epochs_run"), False),
             "largest grad norm": _largest(runs, "grad_norm"),
             "clipped in epoch 1 %": _first_epoch_percent(runs, "clipped_fraction"),
-            "train min": f"{_column(runs, 'metrics.train_seconds').mean() / 60:.1f}",
-            "parameters": f"{_column(runs, 'metrics.parameters').max():,.0f}",
+            "train min": _formatted(_column(runs, "metrics.train_seconds").mean() / 60, ".1f"),
+            "parameters": _formatted(_column(runs, "metrics.parameters").max(), ",.0f"),
         })
     table = pd.DataFrame(rows)
     baseline = _column(frame, f"metrics.baseline_test_{metric}").dropna()
