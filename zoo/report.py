@@ -67,9 +67,9 @@ def _score(values, percent):
     values = values.dropna()
     if values.empty:
         return "-"
-    scale = 100 if percent else 1
-    mean = f"{values.mean() * scale:.2f}" if percent else f"{values.mean() * scale:.4g}"
-    return mean + (f" ± {values.std() * scale:.2f}" if len(values) > 1 else "")
+    if percent:
+        return f"{values.mean() * 100:.2f}" + (f" ± {values.std() * 100:.2f}" if len(values) > 1 else "")
+    return f"{values.mean():.4g}" + (f" ± {values.std():.2g}" if len(values) > 1 else "")
 
 
 def _formatted(value, spec):
@@ -109,7 +109,8 @@ def _first_epoch_percent(runs, key):
 
 
 def grid_table(study, frame):
-    """One row per cell x clipping: seeds finished and diverged, test metric mean ± std, epochs,
+    """One row per cell x clipping: seeds finished and diverged, the validation metric at the kept
+    epoch and the test metric (mean ± std over the finished seeds), epochs (diverged seeds too),
     the largest gradient norm before clipping of any seed (of those logged: every grad_norm_every
     steps), the share of the first epoch's steps clipped (mean over seeds), training time and
     parameters."""
@@ -123,8 +124,8 @@ def grid_table(study, frame):
             "recipe": f"{recipe['optimizer']} {recipe['learning_rate']:g}",
             "seeds": f"{int((~runs['diverged']).sum())} of {len(study.seeds)}",
             "diverged": int(runs["diverged"].sum()),
-            f"val {metric}" + (" %" if percent else "") + " (kept epoch)": _score(kept_validation(runs, metric),
-                                                                                   percent),
+            f"val {metric}" + (" %" if percent else "") + " (kept epoch)": _score(
+                kept_validation(runs[~runs["diverged"]], metric), percent),
             f"test {metric}" + (" %" if percent else ""): _score(_column(runs, f"metrics.test_{metric}"), percent),
             "test loss": _score(_column(runs, "metrics.test_loss"), False),
             "epochs": _score(_column(runs, "metrics.epochs_run"), False),
@@ -241,8 +242,11 @@ def study_markdown(study, out, link_root):
     if not ran.empty:
         table, note = grid_table(study, ran)
         hours = (ran["end_time"] - ran["start_time"]).dt.total_seconds().sum() / 3600
-        lines += [f"Grid (`python experiments/study.py {study.name}`): {len(ran)} of {len(grid)} runs in the store, "
-                  f"{hours:.1f} h of wall time on this machine; mean ± std over the finished seeds, test split.", "",
+        training = _column(ran, "metrics.train_seconds").sum() / 3600
+        lines += [f"Grid (`python experiments/study.py {study.name}`): {len(ran)} of {len(grid)} runs in the store; "
+                  f"their runs took {hours:.1f} h from start to end on this machine (a run stopped and resumed "
+                  f"counts its pause), {training:.1f} h of it training; mean ± std over the finished seeds, test "
+                  "split.", "",
                   table.to_markdown(index=False), ""]
         if note:
             lines += [note, ""]
