@@ -29,6 +29,7 @@ from zoo.errors import UserError
 from zoo.presets import STUDIES
 from zoo.study import cell_of, grid_configs, search_configs
 
+
 @functools.cache
 def _stored(run_id, key):
     return tuple(tracking.metric_history(run_id, key))
@@ -67,9 +68,8 @@ def _score(values, percent):
     values = values.dropna()
     if values.empty:
         return "-"
-    if percent:
-        return f"{values.mean() * 100:.2f}" + (f" ± {values.std() * 100:.2f}" if len(values) > 1 else "")
-    return f"{values.mean():.4g}" + (f" ± {values.std():.2g}" if len(values) > 1 else "")
+    scale, mean, spread = (100, ".2f", ".2f") if percent else (1, ".4g", ".2g")
+    return format(values.mean() * scale, mean) + (f" ± {values.std() * scale:{spread}}" if len(values) > 1 else "")
 
 
 def _formatted(value, spec):
