@@ -132,5 +132,14 @@ STUDIES = {study.name: study for study in (
           # the search: one of the grid's 6 epochs on all the training text (it is 156 windows of
           # 64 x 100 characters, so a `limit` would cut little)
           search=dict(epochs=1), seeds=(0, 1), rates={"adam": ADAM, "sgd": SGD},
-          searches=GATED_ADAM),
+          searches=GATED_ADAM,
+          # the "tinyshakespeare" recipes, chosen by `python experiments/study.py tinyshakespeare
+          # --stage search` (2026-11-28, parents tinyshakespeare-search-<cell> in the store; README
+          # "The study"): Adam for all but the IRNN, which diverged under Adam from 3e-3 up and did
+          # best under SGD 0.3
+          recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=3e-3),
+                   "irnn": dict(optimizer="sgd", learning_rate=0.3),
+                   "gru": dict(optimizer="adam", learning_rate=1e-2),
+                   "lstm": dict(optimizer="adam", learning_rate=1e-2),
+                   "tcn": dict(optimizer="adam", learning_rate=3e-3)}),
 )}
