@@ -133,3 +133,25 @@ def test_a_sweep_report_is_one_self_contained_html_file_logged_to_its_parent(sto
     assert path.rsplit("/", 1)[1] in logged
     assert main(["report", "--experiment", "sentiment"]) == 2  # no sweep there: one line
     assert "error: Experiment 'sentiment' has no sweep in" in capsys.readouterr().err
+
+
+def test_first_steps_shows_adams_first_step_on_an_identity_recurrent_matrix(script, monkeypatch, capsys):
+    study = dataclasses.replace(TINY, name="tiny-irnn", cells=("irnn",), recipes={"irnn": dict(optimizer="adam",
+                                                                                                learning_rate=1e-2)})
+    monkeypatch.setitem(STUDIES, study.name, study)
+    first_steps = script("first_steps")
+    assert first_steps.main(["tiny-irnn", "irnn", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("| step"))
+    columns = [name.strip() for name in header.strip("|").split("|")]
+    rows = [[value.strip() for value in line.strip("|").split("|")] for line in out.splitlines()
+            if line.startswith("| 1 ") or line.startswith("| 2 ") or line.startswith("| after 2 ")]
+    first = dict(zip(columns, rows[0]))
+    assert len(rows) == 3 and "max state vanilla_0" in columns
+    assert float(first["radius vanilla_0"]) == 1.0 and float(first["norm vanilla_0"]) == 1.0  # the identity
+    # Adam's first step moves every W_hh entry with a gradient by the learning rate, whatever its size
+    assert float(first["largest W_hh change"]) == pytest.approx(1e-2, rel=1e-3)
+    assert float(dict(zip(columns, rows[2]))["norm vanilla_0"]) > 1.0  # W_hh's gain grew
+
+    assert first_steps.main(["tiny-irnn", "lstm"]) == 2
+    assert "error: Invalid cell 'lstm' for study 'tiny-irnn'; valid choices: irnn." in capsys.readouterr().err

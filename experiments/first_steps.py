@@ -1,0 +1,98 @@
+"""The first training steps of a study's cell, one by one: how a run that diverges early diverges.
+
+The study's grid configuration of the cell (its recipe, seed 0, the full data; clipping as chosen)
+is trained step by step as zoo.train trains it (same seed, same batches, same optimizer). Before
+each step it prints the loss on the step's batch, the largest |state| of each recurrent layer ("max state")
+(over the words, the batch and the units, both directions), the spectral radius and the norm
+(largest singular value) of each vanilla layer's W_hh, then the step's gradient norm (before clipping) and the largest change of any W_hh
+entry that the step made. Prints a table; nothing is written to the store.
+
+    python experiments/first_steps.py imdb irnn                         # diverges at step 2
+    python experiments/first_steps.py imdb irnn --clipping global_norm
+    python experiments/first_steps.py imdb irnn --set limit=5000        # the search's slice
+    python experiments/first_steps.py imdb vanilla-tanh
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from zoo.config import apply_overrides  # noqa: E402
+from zoo.errors import command  # noqa: E402
+from zoo.presets import CLIPPING, STUDIES  # noqa: E402
+from zoo.study import grid_configs  # noqa: E402
+
+
+@command
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("study", choices=list(STUDIES))
+    parser.add_argument("cell", help="a cell of the study, e.g. irnn")
+    parser.add_argument("--clipping", choices=CLIPPING, default="none")
+    parser.add_argument("--steps", type=int, default=3, help="training steps to take (default 3)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a field of the cell's configuration, e.g. --set limit=5000")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
+    study = STUDIES[args.study]
+    study.cell(args.cell)  # an unknown cell is one line, before the data loads
+    config = next(config for config in grid_configs(study, [args.cell])
+                  if config.clipping == args.clipping and config.seed == 0)
+    config = apply_overrides(config, args.set)
+
+    import keras
+    import numpy as np
+    import pandas as pd
+    import tensorflow as tf
+
+    from zoo import datasets, diagnostics, models
+    from zoo.layers import VanillaRNN
+
+    data = datasets.load(config)
+    keras.utils.set_random_seed(config.seed)
+    net = models.build(config, data)
+    loss_fn, _ = models.loss_and_metrics(config, net.output_shape[-1])
+    optimizer = models.optimizer(config)
+    names = [f"{'bi_' if config.bidirectional else ''}{config.cell}_{i}" for i in range(config.layers)]
+    states = keras.Model(net.inputs, [net.get_layer(name).output for name in names])
+    vanilla = [layer for layer in diagnostics.recurrent_layers(net) if isinstance(layer, VanillaRNN)]
+    kernels = [layer.cell.recurrent_kernel for layer in vanilla]
+
+    def radius_and_norm(layers, kernels):
+        """Spectral radius and norm (largest singular value) of each W_hh: a state can grow by the
+        norm per step while the radius stays near 1."""
+        values = {}
+        for layer, kernel in zip(layers, kernels):
+            matrix = kernel.numpy()
+            finite = np.isfinite(matrix).all()
+            values[f"radius {layer.path}"] = diagnostics.spectral_radius(matrix)
+            values[f"norm {layer.path}"] = float(np.linalg.norm(matrix, 2)) if finite else float("nan")
+        return values
+
+    rows = []
+    for step, (inputs, targets) in zip(range(1, args.steps + 1), data.train):
+        outputs = states(inputs)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        row = {"step": step, **radius_and_norm(vanilla, kernels),
+               **{f"max state {name}": float(np.max(np.abs(output))) for name, output in zip(names, outputs)}}
+        with tf.GradientTape() as tape:
+            loss = loss_fn(targets, net(inputs, training=True))
+        gradients = tape.gradient(loss, net.trainable_variables)
+        before = [kernel.numpy() for kernel in kernels]
+        optimizer.apply_gradients(zip(gradients, net.trainable_variables))
+        change = max((float(np.max(np.abs(kernel.numpy() - old))) for kernel, old in zip(kernels, before)),
+                     default=float("nan"))
+        rows.append(row | {"loss": float(loss), "grad_norm": float(tf.linalg.global_norm(gradients)),
+                           "largest W_hh change": change})
+        print(f"step {step}: loss {float(loss):.4g}, gradient norm {rows[-1]['grad_norm']:.4g}", flush=True)
+    rows.append({"step": f"after {args.steps}", **radius_and_norm(vanilla, kernels)})
+    print(f"\n{study.name} {args.cell}: {config.optimizer} {config.learning_rate:g}, clipping {config.clipping}")
+    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4g"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
