@@ -1,11 +1,13 @@
 """The first training steps of a study's cell, one by one: how a run that diverges early diverges.
 
-The study's grid configuration of the cell (its recipe, seed 0, the full data; clipping as chosen)
-is trained step by step as zoo.train trains it (same seed, same batches, same optimizer). Before
-each step it prints the loss on the step's batch, the largest |state| of each recurrent layer ("max state")
-(over the words, the batch and the units, both directions), the spectral radius and the norm
-(largest singular value) of each vanilla layer's W_hh, then the step's gradient norm (before clipping) and the largest change of any W_hh
-entry that the step made. Prints a table; nothing is written to the store.
+The study's grid configuration of the cell (its recipe, seed 0, the full data; clipping as
+chosen) is trained step by step with the model, optimizer and seed that zoo.train uses (the
+batches come in this script's order, which need not be the tracked run's). Before each step it
+prints the loss on the step's batch, the largest |state| of each recurrent layer over the words,
+the batch, the units and both directions ("max state"), and the spectral radius and the norm
+(largest singular value) of each vanilla layer's W_hh; then the step's gradient norm (before
+clipping) and the largest change the step made to any W_hh entry. Prints a table; nothing is
+written to the store.
 
     python experiments/first_steps.py imdb irnn                         # diverges at step 2
     python experiments/first_steps.py imdb irnn --clipping global_norm
