@@ -58,8 +58,10 @@ def main(argv=None):
     net = models.build(config, data)
     loss_fn, _ = models.loss_and_metrics(config, net.output_shape[-1])
     optimizer = models.optimizer(config)
-    names = [f"{'bi_' if config.bidirectional else ''}{config.cell}_{i}" for i in range(config.layers)]
-    states = keras.Model(net.inputs, [net.get_layer(name).output for name in names])
+    # the model's own recurrent layers (a Bidirectional counts once): their outputs are the states
+    recurrent = [layer for layer in net.layers if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
+    names = [layer.name for layer in recurrent]
+    states = keras.Model(net.inputs, [layer.output for layer in recurrent])
     vanilla = [layer for layer in diagnostics.recurrent_layers(net) if isinstance(layer, VanillaRNN)]
     kernels = [layer.cell.recurrent_kernel for layer in vanilla]
 
@@ -68,10 +70,8 @@ def main(argv=None):
         norm per step while the radius stays near 1."""
         values = {}
         for layer, kernel in zip(layers, kernels):
-            matrix = kernel.numpy()
-            finite = np.isfinite(matrix).all()
-            values[f"radius {layer.path}"] = diagnostics.spectral_radius(matrix)
-            values[f"norm {layer.path}"] = float(np.linalg.norm(matrix, 2)) if finite else float("nan")
+            values[f"radius {layer.path}"] = diagnostics.spectral_radius(kernel.numpy())
+            values[f"norm {layer.path}"] = diagnostics.spectral_norm(kernel.numpy())
         return values
 
     rows = []

@@ -172,6 +172,13 @@ def test_spectral_radius_of_a_known_matrix():
     assert np.isnan(diagnostics.spectral_radius(np.full((2, 2), np.nan)))  # a diverged layer
 
 
+def test_spectral_norm_is_the_largest_singular_value_not_the_radius():
+    shear = np.array([[1.0, 3.0], [0.0, 1.0]])  # both eigenvalues 1, but it stretches (1, 1) by more
+    assert diagnostics.spectral_radius(shear) == pytest.approx(1.0)
+    assert diagnostics.spectral_norm(shear) == pytest.approx((3 + np.sqrt(13)) / 2)  # sqrt of A^T A's top eigenvalue
+    assert np.isnan(diagnostics.spectral_norm(np.full((2, 2), np.inf)))
+
+
 def token_data(task, vocab=20, classes=3, n=64, length=9, seed=0):
     """Random token ids with right padding (id 0), for the token topologies."""
     rng = np.random.default_rng(seed)

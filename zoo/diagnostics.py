@@ -36,6 +36,14 @@ def spectral_radius(matrix):
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
 
 
+def spectral_norm(matrix):
+    """Largest singular value of a matrix: the most a step can stretch a state (nan once non-finite)."""
+    matrix = np.asarray(matrix, dtype="float64")
+    if not np.isfinite(matrix).all():
+        return float("nan")
+    return float(np.linalg.norm(matrix, 2))
+
+
 def _bumped_inner_loop(layer, tape, bumps):
     """A step-by-step eager loop for a Keras RNN layer that adds a watched zero bump_t to h_t,
     so that dL/d(bump_t) is the total dL/dh_t (through the output and all later steps)."""
