@@ -61,6 +61,13 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     assert "0.001: " in block and "0.03: " in block  # the search's validation losses, one per rate
     rows = [line for line in block.splitlines() if line.startswith("| vanilla-tanh ")]
     assert len(rows) == 3 and all("| 2 of 2 " in row for row in rows[1:])  # the search row and the grid's two
+    runs_md = (store / "results" / "tiny" / "runs.md").read_text()  # every grid run, linked from the block
+    listed = [line for line in runs_md.splitlines() if line.startswith("| vanilla-tanh ")]
+    assert len(listed) == 4 and "results/tiny/runs.md" in block
+    cells = [[value.strip() for value in line.strip("|").split("|")] for line in listed]
+    grid = tracking.runs("adding").query("`params.learning_rate` == '0.01'")  # the search ran 1e-3 and 3e-2
+    assert {row[3] for row in cells} == set(grid["run_id"]) and sorted(row[2] for row in cells) == ["0", "0", "1", "1"]
+    assert all(float(row[-1]) > 0 for row in cells)  # each run's test metric
     for name in ("val_curves.png", "gradients.png", "gradient_flow.png"):
         assert (store / "results" / "tiny" / name).read_bytes()[:4] == b"\x89PNG"
         assert f"results/tiny/{name}" in block

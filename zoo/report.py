@@ -141,6 +141,24 @@ def grid_table(study, frame):
     return table, note
 
 
+def runs_table(study, frame):
+    """One row per grid run, in start order: its cell, clipping and seed, MLflow run id, start and
+    end (UTC), wall and training time, and its test metric (or where and why it diverged) and loss."""
+    metric = tasks.get(study.base.task).metric
+    rows = []
+    for _, run in frame.sort_values("start_time").iterrows():
+        outcome = (f"diverged: {run.get('tags.nan_cause')}" if run["diverged"]
+                   else _formatted(run.get(f"metrics.test_{metric}", np.nan), ".4g"))
+        rows.append({"cell": run["cell"], "clipping": run["clipping"], "seed": run["seed"],
+                     "MLflow run": run["run_id"], "start (UTC)": f"{run['start_time']:%Y-%m-%d %H:%M}",
+                     "end (UTC)": f"{run['end_time']:%H:%M}",
+                     "wall min": _formatted((run["end_time"] - run["start_time"]).total_seconds() / 60, ".1f"),
+                     "train s": _formatted(run.get("metrics.train_seconds", np.nan), ".0f"),
+                     f"test {metric}": outcome,
+                     "test loss": _formatted(run.get("metrics.test_loss", np.nan), ".4g")})
+    return pd.DataFrame(rows)
+
+
 def search_table(study, frame):
     """One row per cell x optimizer: the best epoch's validation loss at each searched learning
     rate; the study's recipe marked with *."""
@@ -251,6 +269,11 @@ def study_markdown(study, out, link_root):
         if note:
             lines += [note, ""]
         out.mkdir(parents=True, exist_ok=True)
+        (out / "runs.md").write_text(f"# {study.description}: every grid run\n\nEach is one configuration of "
+                                     f"`python experiments/study.py {study.name}`; written by `python -m zoo "
+                                     f"report --study {study.name}`.\n\n"
+                                     + runs_table(study, ran).to_markdown(index=False) + "\n")
+        lines += [f"Every run, with its MLflow run id, times and outcome: [runs.md]({link_root}/{study.name}/runs.md)", ""]
         lines += [f"![{name}]({link_root}/{study.name}/{name})" for name in figures(study, ran, out)] + [""]
     return "\n".join(lines)
 
