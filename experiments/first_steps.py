@@ -70,8 +70,9 @@ def main(argv=None):
         norm per step while the radius stays near 1."""
         values = {}
         for layer, kernel in zip(layers, kernels):
-            values[f"radius {layer.path}"] = diagnostics.spectral_radius(kernel.numpy())
-            values[f"norm {layer.path}"] = diagnostics.spectral_norm(kernel.numpy())
+            matrix = kernel.numpy()
+            values[f"radius {layer.path}"] = diagnostics.spectral_radius(matrix)
+            values[f"norm {layer.path}"] = diagnostics.spectral_norm(matrix)
         return values
 
     rows = []

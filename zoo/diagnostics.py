@@ -28,20 +28,20 @@ def recurrent_layers(model):
             if isinstance(layer, keras.layers.RNN)]
 
 
+def _measured(matrix, measure):
+    """measure(matrix) of the matrix as float64, or nan once training has made it non-finite."""
+    matrix = np.asarray(matrix, dtype="float64")
+    return float(measure(matrix)) if np.isfinite(matrix).all() else float("nan")
+
+
 def spectral_radius(matrix):
     """Largest absolute eigenvalue of a square matrix (nan once training has made it non-finite)."""
-    matrix = np.asarray(matrix, dtype="float64")
-    if not np.isfinite(matrix).all():
-        return float("nan")
-    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+    return _measured(matrix, lambda m: np.max(np.abs(np.linalg.eigvals(m))))
 
 
 def spectral_norm(matrix):
     """Largest singular value of a matrix: the most a step can stretch a state (nan once non-finite)."""
-    matrix = np.asarray(matrix, dtype="float64")
-    if not np.isfinite(matrix).all():
-        return float("nan")
-    return float(np.linalg.norm(matrix, 2))
+    return _measured(matrix, lambda m: np.linalg.norm(m, 2))
 
 
 def _bumped_inner_loop(layer, tape, bumps):
