@@ -75,6 +75,10 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     monkeypatch.setitem(STUDIES, TINY.name, TINY)
     assert report.report([], store / "results", readme) == "No study has runs in this store yet."
     assert readme.read_text() == text
+    # asking for a study this store has no run of (a new machine's store) keeps its section too
+    elsewhere = dataclasses.replace(TINY, base=dataclasses.replace(TINY.base, examples=64))
+    assert report.report([elsewhere], store / "results", readme).startswith("No run of tiny in this store (sqlite:")
+    assert readme.read_text() == text
 
 
 def test_a_grid_without_a_cells_recipe_is_one_line_that_says_how_to_get_it():

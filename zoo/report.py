@@ -301,8 +301,10 @@ def replace_block(readme, block):
 def report(studies, out_dir="docs/results", readme="README.md"):
     """Writes the figures of `studies` under out_dir and, if readme, the README's block; returns
     the Markdown of `studies`. The block holds every study of zoo.presets.STUDIES (and `studies`):
-    those asked for from this store; the others as the block had them, or from this store where
-    the block has none. So reporting one study, or from another store, drops or changes no other."""
+    those asked for from this store where it has their runs; the others as the block had them, or
+    from this store where the block has none. So reporting one study, or from another store (a new
+    machine's empty one), drops or changes no other, and a study this store has no run of keeps
+    its section."""
     out_dir = Path(out_dir)
     empty = "No study has runs in this store yet."
 
@@ -313,10 +315,13 @@ def report(studies, out_dir="docs/results", readme="README.md"):
     if readme:
         earlier = current_sections(Path(readme))
         every = {**STUDIES, **{study.name: study for study in studies}}
-        block = [asked[name] if name in asked else earlier.get(study.description) or markdown(study)
+        block = [asked.get(name) or earlier.get(study.description) or (name not in asked and markdown(study))
                  for name, study in every.items()]
         replace_block(Path(readme), "\n".join(section for section in block if section) or empty)
-    return "\n".join(section for section in asked.values() if section) or empty
+    missing = [name for name, section in asked.items() if not section]
+    kept = f"No run of {', '.join(missing)} in this store ({tracking.tracking_uri()}): " + (
+        f"{readme} keeps what it had for them." if readme else "nothing written.") if missing else ""
+    return "\n".join([section for section in asked.values() if section] + [kept]).strip() or empty
 
 
 def _embedded(figure):
