@@ -4,6 +4,7 @@
                                                         # on, on the study's reduced budget
     python experiments/study.py sst2                    # the grid at the recipes in zoo/presets.py
     python experiments/study.py sst2 --cells lstm,gru   # part of the grid
+    python experiments/study.py imdb --cells tcn --seeds 2   # one seed of one cell (another machine's part)
     python experiments/study.py sst2 --executor ray --address auto   # runs as Ray Tune trials on a
                                                         # cluster; the search stops bad trials (ASHA)
     python -m zoo report                                # every study's tables and figures, from the store
@@ -17,15 +18,25 @@ the store is skipped, so a study stopped half way is finished by the same comman
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from zoo.errors import command  # noqa: E402
+from zoo.errors import UserError, command  # noqa: E402
 from zoo.experiment import add_executor_arguments, executor_options  # noqa: E402
 from zoo.presets import STUDIES  # noqa: E402
 from zoo.study import grid_configs, search_configs  # noqa: E402
+
+
+def seeds(text):
+    """"0,2" -> (0, 2); anything else is one line that says what a seed list looks like."""
+    try:
+        return tuple(int(seed) for seed in text.split(","))
+    except ValueError:
+        raise UserError(f"Received an invalid value for argument `--seeds`, expected comma-separated whole numbers "
+                        f"such as 0,1,2, got {text!r}.") from None
 
 
 @command
@@ -34,10 +45,13 @@ def main(argv=None):
     parser.add_argument("study", choices=list(STUDIES))
     parser.add_argument("--stage", choices=("search", "grid"), default="grid")
     parser.add_argument("--cells", help="comma-separated cells of the study (default: all)")
+    parser.add_argument("--seeds", help="comma-separated seeds of the grid (default: the study's)")
     add_executor_arguments(parser)
     args = parser.parse_args(argv)
     options = executor_options(args)
     study = STUDIES[args.study]
+    if args.seeds:
+        study = dataclasses.replace(study, seeds=seeds(args.seeds))
     cells = args.cells.split(",") if args.cells else list(study.cells)
     for cell in cells:
         study.cell(cell)  # an unknown cell is one line before anything runs

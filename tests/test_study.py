@@ -8,7 +8,7 @@ from zoo import report, tracking, train
 from zoo.config import Config
 from zoo.errors import UserError
 from zoo.presets import STUDIES
-from zoo.study import Study, cell_of, grid_configs, search_configs
+from zoo.study import CLIPPING, Study, cell_of, grid_configs, search_configs
 
 TINY = Study("tiny", "adding, tiny", base=Config(task="adding", examples=128, sequence_length=8, units=8, epochs=1,
                                                  batch_size=64, flow_samples=2, grad_norm_every=2),
@@ -87,6 +87,18 @@ def test_a_grid_without_a_cells_recipe_is_one_line_that_says_how_to_get_it():
                                         "--stage search"):
         grid_configs(study)
     assert {cell_of(study, config) for config in grid_configs(study, ["vanilla-tanh"])} == {"vanilla-tanh"}
+
+
+def test_the_study_script_runs_the_seeds_it_is_given_and_refuses_a_bad_list(store, script, monkeypatch, capsys):
+    monkeypatch.setitem(STUDIES, TINY.name, TINY)
+    study = script("study")
+    assert study.main(["tiny", "--seeds", "1"]) == 0
+    runs = tracking.runs("adding")
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert sorted(children["params.seed"]) == ["1", "1"] and set(children["params.clipping"]) == set(CLIPPING)
+    assert study.main(["tiny", "--seeds", "1,two"]) == 2
+    assert "Received an invalid value for argument `--seeds`" in capsys.readouterr().err
+    assert len(tracking.runs("adding")) == len(runs)  # nothing ran
 
 
 def test_sweep_resume_continues_the_same_parent_run(store, monkeypatch, capsys):
