@@ -345,6 +345,8 @@ def test_config_overrides_parse_types_and_reject_bad_values():
         "units=0": "expected an integer >= 1",
         "clipping=sometimes": "valid choices: none, value, norm, global_norm",
         "char_features=8": "character features are built for task=pos only",
+        "word_dropout=1": r"Invalid word_dropout 1.0; expected a value in \[0, 1\)",
+        "word_dropout=0.2": "Invalid word_dropout with task 'adding': it reads features, not tokens",
         "learning_rate=nan": "Invalid learning_rate nan; expected a finite number",
         "clip_threshold=inf": "Invalid clip_threshold inf; expected a finite number",
         "units=100000000": "expected at most 8,192",
@@ -421,11 +423,8 @@ def test_character_features_do_not_depend_on_padding():
     assert not np.allclose(layer(np.array([[[3, 4, 6, 0]]], "int32")).numpy(), features)  # a different word
 
 
-def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_path):
-    """Keras's accuracy equals the accuracy counted by hand over real words only (sentences of 2
-    to 6 words, so every batch has padding)."""
-    from zoo.tasks.tagging import tagging_report
-
+def varied_treebank(tmp_path):
+    """A CoNLL-U file of 40 sentences of 2 to 6 words (DET NOUN VERB ...)."""
     rng = np.random.default_rng(0)
     words = {"DET": ["the", "a"], "NOUN": ["film", "cat", "plot"], "VERB": ["ran", "sat"]}
     sentences = []
@@ -435,6 +434,15 @@ def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_p
         sentences.append("\n".join(lines) + "\n")
     treebank = tmp_path / "varied.conllu"
     treebank.write_text("\n".join(sentences))
+    return treebank
+
+
+def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_path):
+    """Keras's accuracy equals the accuracy counted by hand over real words only (sentences of 2
+    to 6 words, so every batch has padding)."""
+    from zoo.tasks.tagging import tagging_report
+
+    treebank = varied_treebank(tmp_path)
     config = Config(task="pos", dataset="user", data_path=str(treebank), batch_size=4, units=8, embedding_size=8,
                     epochs=1, char_features=4, cell="gru")
     data = load(config)
@@ -443,6 +451,21 @@ def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_p
     _, matrix = tagging_report(monitor.net, data)
     assert (next(iter(data.test))[1].numpy() == 0).any()  # padding in the test batches
     assert accuracy == pytest.approx(np.trace(matrix) / matrix.sum(), abs=1e-6)
+
+
+def test_word_dropout_zeroes_whole_word_vectors_in_training_only(tmp_path):
+    config = Config(task="pos", dataset="user", data_path=str(varied_treebank(tmp_path)), batch_size=40, units=8,
+                    embedding_size=8, epochs=1, char_features=4, word_dropout=0.5)
+    net = models.build(config, load(config))
+    words = next(iter(load(config).train))[0][0]
+    dropped = keras.Model(net.inputs[0], net.get_layer("word_dropout").output)
+    real = words.numpy() > 0
+    trained, inferred = dropped(words, training=True).numpy(), dropped(words, training=False).numpy()
+    zero = (trained == 0).all(-1)
+    assert ((trained != 0).all(-1) | zero).all()  # a word keeps all of its vector or none of it
+    assert 0.3 < zero[real].mean() < 0.7  # about half the real words, with 40 sentences' words
+    np.testing.assert_allclose(trained[~zero & real], 2 * inferred[~zero & real], rtol=1e-6)  # kept: scaled
+    assert not (inferred[real] == 0).all(-1).any()  # at inference every word keeps its vector
 
 
 def test_compare_pools_seeds_only_and_leaves_out_runs_that_did_not_finish(store):

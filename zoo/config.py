@@ -61,6 +61,9 @@ class Config:
     #                         filters of a width-3 convolution over each word's characters, max-pooled
     #                         and joined to the word embedding (Ma & Hovy 2016); 0 = off
     dropout: float = 0.0  # on the inputs of each recurrent layer
+    word_dropout: float = 0.0  # token tasks, in training: this share of the words lose their whole
+    #                            embedding (zeroed; character features kept), so that the network
+    #                            learns to read a word it has no vector for (Kiperwasser & Goldberg)
     max_vocab: int = 20000  # token tasks: the most frequent training tokens kept (ids beyond: unknown)
     source: str = "local"  # local: files in the data directory | download: TFDS catalog, PTB's URL + sha256
     data_path: str = ""  # dataset=user: a folder with train, valid (or dev) and test files, or one file
@@ -157,8 +160,12 @@ def validate(config):
         raise UserError(f"Invalid sequence_length {config.sequence_length!r}; expected an integer >= 2.")
     if config.learning_rate <= 0 or config.spectral_radius <= 0:
         raise UserError("Invalid learning_rate or spectral_radius; both must be > 0.")
-    if not 0.0 <= config.dropout < 1.0:
-        raise UserError(f"Invalid dropout {config.dropout!r}; expected a value in [0, 1).")
+    for name in ("dropout", "word_dropout"):
+        if not 0.0 <= getattr(config, name) < 1.0:
+            raise UserError(f"Invalid {name} {getattr(config, name)!r}; expected a value in [0, 1).")
+    if config.word_dropout and task.inputs != "tokens":
+        raise UserError(f"Invalid word_dropout with task {config.task!r}: it reads features, not tokens; use "
+                        "word_dropout=0.")
     if not 0.0 < config.lr_decay <= 1.0 or config.lr_decay_after < 0:
         raise UserError(f"Invalid lr_decay {config.lr_decay!r} or lr_decay_after {config.lr_decay_after!r}; "
                         "expected a factor in (0, 1] (1 = no decay) and a number of epochs >= 0.")

@@ -106,6 +106,8 @@ def build(config, data, stateful=None):
     if task.inputs == "tokens":
         x = keras.layers.Embedding(data.vocab_size, config.embedding_size, mask_zero=task.padding,
                                    name="embedding")(inputs)
+        if config.word_dropout:  # whole word vectors: one mask value per [batch, time]
+            x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, None, 1), name="word_dropout")(x)
     if task.characters and config.char_features:  # a second input: each word's characters
         characters = keras.Input((None, None), dtype="int32", name="characters")
         x = CharacterFeatures(len(data.tokenizers["characters"].vocabulary), config.char_features,
