@@ -63,7 +63,9 @@ class Config:
     dropout: float = 0.0  # on the inputs of each recurrent layer
     word_dropout: float = 0.0  # token tasks, in training: this share of the words lose their whole
     #                            embedding (zeroed; character features kept), so that the network
-    #                            learns to read a word it has no vector for (Kiperwasser & Goldberg)
+    #                            learns to read a word it has no vector for; Kiperwasser & Goldberg
+    #                            (2016) put [UNK] in instead: near enough where [UNK]'s vector, never
+    #                            trained when every training word is kept, stays at its small init
     max_vocab: int = 20000  # token tasks: the most frequent training tokens kept (ids beyond: unknown)
     source: str = "local"  # local: files in the data directory | download: TFDS catalog, PTB's URL + sha256
     data_path: str = ""  # dataset=user: a folder with train, valid (or dev) and test files, or one file
