@@ -7,6 +7,7 @@ import warnings
 import keras
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -466,6 +467,18 @@ def test_word_dropout_zeroes_whole_word_vectors_in_training_only(tmp_path):
     assert 0.3 < zero[real].mean() < 0.7  # about half the real words, with 40 sentences' words
     np.testing.assert_allclose(trained[~zero & real], 2 * inferred[~zero & real], rtol=1e-6)  # kept: scaled
     assert not (inferred[real] == 0).all(-1).any()  # at inference every word keeps its vector
+
+
+def test_compare_tells_apart_runs_logged_before_a_field_existed_from_those_set_otherwise():
+    from zoo.compare import labelled
+
+    frame = pd.DataFrame({"tags.variant": ["lstm"] * 4, "params.seed": ["0", "1", "0", "1"],
+                          "params.word_dropout": [None, None, "0.25", "0.25"]})  # the first two: before the field
+    frame, differing = labelled(frame)
+    assert differing == ["word_dropout"]
+    assert frame["variant"].tolist() == ["lstm-word_dropout0.0"] * 2 + ["lstm-word_dropout0.25"] * 2
+    same, differing = labelled(frame.assign(**{"params.word_dropout": [None, "0.0", None, "0.0"]}))
+    assert differing == [] and set(same["variant"]) == {"lstm"}  # missing is the default: pooled
 
 
 def test_compare_pools_seeds_only_and_leaves_out_runs_that_did_not_finish(store):

@@ -34,27 +34,33 @@ def matching(frame, configs):
         for name, value in config.items():
             if name in NOT_RESULTS:
                 continue
-            logged = newest_first.get(f"params.{name}", pd.Series(None, index=newest_first.index, dtype=object))
-            default = value == FIELDS[name].default
-            same &= logged.astype(str).eq(str(value)) | (logged.isna() & default)
+            same &= logged(newest_first, name).eq(str(value))
         if same.any():
             found[i] = newest_first[same].iloc[0]
     return found
+
+
+def logged(frame, name):
+    """The logged values of configuration field `name` as strings; a run logged before the field
+    existed (no such param) ran with its default, as `matching` reads it."""
+    values = frame.get(f"params.{name}", pd.Series(None, index=frame.index, dtype=object)).astype(object)
+    missing = str(FIELDS[name].default) if name in FIELDS else "-"
+    return values.where(values.notna(), missing).astype(str)
 
 
 def labelled(frame):
     """`frame` with column `variant`: the variant name, plus every configuration field that differs
     between runs, the seed aside, and that the name does not show: runs are pooled over seeds
     only, never over different configurations. Returns (frame, [the differing fields])."""
-    params = [c for c in frame if c.startswith("params.") and c != "params.seed"]
-    differing = [c for c in params if frame[c].astype(str).nunique() > 1
-                 and c[len("params."):] not in VARIANT_FIELDS]
+    params = {c[len("params."):]: logged(frame, c[len("params."):]) for c in frame if c.startswith("params.")}
+    differing = [name for name, values in params.items()
+                 if values.nunique() > 1 and name != "seed" and name not in VARIANT_FIELDS]
     names = []
-    for _, row in frame.iterrows():
-        extra = [f"{c[len('params.'):]}{row[c]}" for c in differing
-                 if f"{c[len('params.'):]}{row[c]}" not in str(row["tags.variant"])]
+    for i, row in frame.iterrows():
+        extra = [f"{name}{params[name][i]}" for name in differing
+                 if f"{name}{params[name][i]}" not in str(row["tags.variant"])]
         names.append("-".join([str(row["tags.variant"]), *extra]))
-    return frame.assign(variant=names), [c[len("params."):] for c in differing]
+    return frame.assign(variant=names), differing
 
 
 def summarize(frame, metric):
