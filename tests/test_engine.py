@@ -457,8 +457,9 @@ def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_p
 def test_word_dropout_zeroes_whole_word_vectors_in_training_only(tmp_path):
     config = Config(task="pos", dataset="user", data_path=str(varied_treebank(tmp_path)), batch_size=40, units=8,
                     embedding_size=8, epochs=1, char_features=4, word_dropout=0.5)
-    net = models.build(config, load(config))
-    words = next(iter(load(config).train))[0][0]
+    data = load(config)
+    net = models.build(config, data)
+    words = next(iter(data.train))[0][0]
     dropped = keras.Model(net.inputs[0], net.get_layer("word_dropout").output)
     real = words.numpy() > 0
     trained, inferred = dropped(words, training=True).numpy(), dropped(words, training=False).numpy()

@@ -29,12 +29,15 @@ def matching(frame, configs):
     if frame.empty:
         return found
     newest_first = frame.sort_values("start_time", ascending=False)
+    columns = {}  # each field's logged values, read once for every configuration
     for i, config in enumerate(configs):
         same = pd.Series(True, index=newest_first.index)
         for name, value in config.items():
             if name in NOT_RESULTS:
                 continue
-            same &= logged(newest_first, name).eq(str(value))
+            if name not in columns:
+                columns[name] = logged(newest_first, name)
+            same &= columns[name].eq(str(value))
         if same.any():
             found[i] = newest_first[same].iloc[0]
     return found
