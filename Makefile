@@ -57,9 +57,13 @@ lm-quick: install
 bench: install
 	$(PY) benchmarks/rnn_throughput.py
 
-# what a model that only counts scores on each preset's data (majority class, most frequent tag, unigram)
+# what a model that only counts scores on each preset's data (majority class, most frequent tag, unigram),
+# then every study's strong baselines, an MLflow run each (tf-idf + logistic regression, NBSVM, averaged
+# perceptron, Kneser-Ney; python -m zoo baselines): ARGS="--study sst2,ptb" goes to the second,
+# COUNT_ARGS="--presets quick" to the first
 baselines: install
-	$(PY) benchmarks/count_baselines.py $(ARGS)
+	$(PY) benchmarks/count_baselines.py $(COUNT_ARGS)
+	$(PY) -m zoo baselines $(ARGS)
 
 # the PTB language model's step against PyTorch's (when TORCH_PYTHON can import torch)
 TORCH_PYTHON ?= $(PY)

@@ -62,7 +62,7 @@ def main(argv=None):
         return 0
     chosen = {}
     for cell in cells:
-        done = sweep(search_configs(study, cell), name=f"{study.name}-search-{cell}", best_epoch=True, **options)
+        done = sweep(search_configs(study, cell), name=f"{study.name}-search-{cell}", **options)
         chosen[cell] = done.run_id
     print(f"\nrecipes of study {study.name} (put them in zoo/presets.py STUDIES, with the sweep they came from):")
     from zoo import tracking

@@ -81,6 +81,21 @@ def test_early_stopping_keeps_the_weights_of_the_best_epoch(store):
     assert net.evaluate(load(config).val, verbose=0) == pytest.approx(min(val_loss), rel=1e-5)
 
 
+def test_without_early_stopping_every_epoch_runs_and_the_lowest_val_loss_epoch_is_tested(store):
+    config = Config(task="adding", sequence_length=10, examples=40, units=16, epochs=6, patience=0,
+                    learning_rate=0.05, batch_size=8, flow_samples=1)  # overfits: val_loss rises again
+    result = run(config)
+    val_loss = result.history["val_loss"]
+    assert len(val_loss) == config.epochs  # no early stop
+    best = int(np.argmin(val_loss))
+    assert best < config.epochs - 1, "the configuration should overfit before its last epoch"
+    metrics = mlflow.MlflowClient(tracking.tracking_uri()).get_run(result.run_id).data.metrics
+    assert metrics["kept_epoch"] == best + 1
+    net = mlflow.keras.load_model(f"runs:/{result.run_id}/model")
+    net.compile(loss="mse")
+    assert net.evaluate(load(config).val, verbose=0) == pytest.approx(val_loss[best], rel=1e-5)
+
+
 def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
     configs = grid(dataclasses.replace(TINY, epochs=1, flow_samples=1), {"cell": ["vanilla", "gru"], "seed": [0, 1]})
     done = sweep(configs)

@@ -2,9 +2,10 @@
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
-from zoo import report, tracking, train
+from zoo import records, report, tracking, train
 from zoo.config import Config
 from zoo.errors import UserError
 from zoo.presets import STUDIES
@@ -52,10 +53,10 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
 
     readme = store / "README.md"
     readme.write_text(f"# Results\n{report.MARKERS[0]}\nold text\n{report.MARKERS[1]}\nkept\n")
-    reads, read = [], tracking.metric_history
-    monkeypatch.setattr(tracking, "metric_history", lambda run_id, key: reads.append((run_id, key)) or read(run_id, key))
+    reads, read = [], tracking.metric_keys_and_steps
+    monkeypatch.setattr(tracking, "metric_keys_and_steps", lambda run_id, keys: reads.append(run_id) or read(run_id, keys))
     block = report.report([TINY], store / "results", readme)
-    assert reads and len(reads) == len(set(reads))  # each metric history read from the store once
+    assert reads and len(reads) == len(set(reads))  # each run's metric histories read from the store once
     text = readme.read_text()
     assert "old text" not in text and block in text and text.endswith("kept\n")
     assert "0.001: " in block and "0.03: " in block  # the search's validation losses, one per rate
@@ -71,13 +72,39 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     for name in ("val_curves.png", "gradients.png", "gradient_flow.png"):
         assert (store / "results" / "tiny" / name).read_bytes()[:4] == b"\x89PNG"
         assert f"results/tiny/{name}" in block
+    # the records alone give the same block and figures, byte for byte, without reading the store
+    records_path = store / "results" / "tiny" / "records.jsonl"
+    recorded = records.read(records_path)
+    assert sorted(r["role"] for r in recorded) == ["grid"] * 4 + ["search"] * 2
+    assert all("host" not in r["tags"] and "pid" not in r["tags"] for r in recorded)
+    figures = {name: (store / "results" / "tiny" / name).read_bytes() for name in ("val_curves.png", "gradients.png")}
+    again = store / "README-again.md"
+    again.write_text(f"{report.MARKERS[0]}\n{report.MARKERS[1]}\n")
+    monkeypatch.setattr(tracking, "runs", lambda *a, **k: pytest.fail("read the store"))
+    assert report.report([TINY], store / "results", again, store=False) == block
+    assert report.current_sections(again) == report.current_sections(readme)
+    assert figures == {name: (store / "results" / "tiny" / name).read_bytes() for name in figures}
+    monkeypatch.undo()
+    # imported into a new store: the same runs, by their original ids, once however often imported
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'other.db'}")
+    assert records.load_into_store(store / "results") == (6, 0)
+    assert records.load_into_store(store / "results") == (0, 6)
+    imported = tracking.runs("adding")
+    assert sorted(imported["tags.record_of"]) == sorted(r["run_id"] for r in recorded)
+    first = recorded[0]
+    copy = imported[imported["tags.record_of"] == first["run_id"]].iloc[0]
+    assert tracking.metric_history(copy["run_id"], "val_loss") == first["histories"]["val_loss"][1]
+    assert copy["status"] == first["status"] and copy["params.seed"] == first["params"]["seed"]
+    assert records.in_store(TINY) and sorted(map(records.json.dumps, records.in_store(TINY))) == \
+        sorted(records.json.dumps(r) for r in recorded)  # exported again: the same records
+    monkeypatch.undo()
     # reporting another study (here: none of them) keeps this one's section in the README's block
     monkeypatch.setitem(STUDIES, TINY.name, TINY)
     assert report.report([], store / "results", readme) == "No study has runs in this store yet."
     assert readme.read_text() == text
     # asking for a study this store has no run of (a new machine's store) keeps its section too
     elsewhere = dataclasses.replace(TINY, base=dataclasses.replace(TINY.base, examples=64))
-    assert report.report([elsewhere], store / "results", readme).startswith("No run of tiny in this store (sqlite:")
+    assert report.report([elsewhere], store / "other", readme).startswith("No run of tiny in sqlite:")
     assert readme.read_text() == text
 
 
@@ -178,3 +205,25 @@ def test_first_steps_shows_adams_first_step_on_an_identity_recurrent_matrix(scri
 
     assert first_steps.main(["tiny-irnn", "lstm"]) == 2
     assert "error: Invalid cell 'lstm' for study 'tiny-irnn'; valid choices: irnn." in capsys.readouterr().err
+
+
+def test_paired_differences_have_t_intervals_and_say_differs_only_where_the_interval_excludes_zero():
+    mean, low, high = report.t_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and low == pytest.approx(2 - 4.302653 / 3 ** 0.5) and high == pytest.approx(2 + 4.302653 / 3 ** 0.5)
+    assert report.t_interval([1.0])[1] != report.t_interval([1.0])[1]  # one pair: no interval (NaN)
+    study = STUDIES["sst2"]
+    scores = {("vanilla-tanh", "none"): [0.80, 0.81, 0.82], ("vanilla-tanh", "global_norm"): [0.85, 0.87, 0.86],
+              ("irnn", "none"): [None, 0.80, 0.85], ("irnn", "global_norm"): [0.86, 0.79, 0.88]}
+    frame = pd.DataFrame([{"cell": cell, "clipping": clipping, "seed": seed, "diverged": value is None,
+                           "metrics.test_accuracy": float("nan") if value is None else value}
+                          for (cell, clipping), values in scores.items() for seed, value in enumerate(values)])
+    baselines = pd.DataFrame([{"tags.baseline": "tfidf-logreg", "metrics.test_accuracy": 0.83},
+                              {"tags.baseline": "nbsvm", "metrics.test_accuracy": 0.82}])
+    table = report.intervals_table(study, frame, baselines).set_index("claim (a − b)")
+    clipped = table.loc["vanilla-tanh: clipping − none"]
+    assert clipped["seeds paired"] == 3 and clipped["mean a − b"] == "5" and clipped["verdict"] == "differs"
+    irnn = table.loc["irnn: clipping − none"]  # seed 0 diverged without clipping: left out of the pairs
+    assert irnn["seeds paired"] == 2 and irnn["left out (diverged)"] == 1 and irnn["verdict"] == "no difference shown"
+    best = table.loc["best cell (vanilla-tanh clip) − strongest baseline (tfidf-logreg)"]
+    assert best["seeds paired"] == 3 and best["mean a − b"] == "3" and best["verdict"] == "differs"
+    assert "gru − vanilla-tanh (noclip)" not in table.index  # no GRU runs: no claim about it

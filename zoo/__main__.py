@@ -9,8 +9,11 @@
     python -m zoo server start                           # mlflow server on PostgreSQL (make server); stop
     python -m zoo ui [--port 5000]                       # the MLflow UI (make ui); prints each experiment's view
     python -m zoo compare [--experiment adding]
+    python -m zoo baselines [--study sst2,ptb]         # tf-idf, NBSVM, perceptron, Kneser-Ney: a run each
     python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
     python -m zoo report --experiment adding            # a sweep as one self-contained HTML file
+    python -m zoo report --records-only                 # the README block from docs/results/*/records.jsonl alone
+    python -m zoo records import docs/results           # the published study's runs, into this store
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
     python -m zoo generate --run RUN_ID --prompt "the company said" --length 40 --temperature 0.8
     python -m zoo export --experiment sentiment          # or --run RUN_ID; writes exports/<experiment>/<run>/
@@ -58,6 +61,10 @@ def main(argv=None):
     compare = commands.add_parser("compare", help="print and save comparison tables of the runs")
     compare.add_argument("--experiment", action="append",
                          help="experiment(s) to compare, named by task (default: every task)")
+    baselines = commands.add_parser("baselines", help="strong non-neural baselines of the studies (tf-idf logistic "
+                                    "regression, NBSVM, averaged perceptron, Kneser-Ney), each an MLflow run")
+    baselines.add_argument("--study", action="append", help="study or comma-separated studies of "
+                           "zoo.presets.STUDIES (default: all)")
     report = commands.add_parser("report", help="the studies' tables and figures from the store (docs/results/, "
                                  "README.md's results block)")
     report.add_argument("--study", action="append", help="study of zoo.presets.STUDIES (default: all)")
@@ -70,6 +77,11 @@ def main(argv=None):
                         "(default: reports)")
     report.add_argument("--readme", default="README.md", help="README whose study-results block is replaced "
                         "(default: README.md; '' leaves it)")
+    report.add_argument("--records-only", action="store_true", help="render from the committed records "
+                        "(docs/results/<study>/records.jsonl) alone, without reading the store")
+    recorded = commands.add_parser("records", help="the studies' committed run records: import them into the store")
+    recorded.add_argument("action", choices=("import",))
+    recorded.add_argument("folder", help="a folder with records.jsonl files below it, e.g. docs/results")
     ui = commands.add_parser("ui", help="the MLflow UI over the store (one web worker, no GenAI job consumers); "
                              "prints each experiment's view of its variants first")
     ui.add_argument("--host", default="127.0.0.1")
@@ -167,8 +179,22 @@ def main(argv=None):
                 raise UserError(f"Invalid study {name!r}; valid choices: {', '.join(STUDIES)}.")
         from zoo.report import report
 
-        print(report([STUDIES[name] for name in args.study or STUDIES], args.out or "docs/results", args.readme))
+        print(report([STUDIES[name] for name in args.study or STUDIES], args.out or "docs/results", args.readme,
+                     store=not args.records_only))
         return 0
+    if args.command == "records":
+        from zoo import records, tracking
+
+        imported, skipped = records.load_into_store(args.folder)
+        print(f"{imported} run(s) imported into {tracking.tracking_uri()}, {skipped} already there; open them "
+              "with make ui")
+        return 0
+    if args.command == "baselines":
+        from zoo import baselines as strong
+
+        rows, failed = strong.run_studies(strong.studies(args.study))
+        print(strong.table(rows))
+        return 1 if failed else 0
     if args.command == "compare":
         from zoo import tasks
         from zoo.compare import compare as compare_runs

@@ -78,7 +78,8 @@ class Config:
     lr_decay_after: int = 0  # epochs at the full learning rate (Zaremba et al.'s max_epoch)
     batch_size: int = 64
     epochs: int = 5
-    patience: int = 0  # early stopping: epochs without a lower val_loss before stopping, best weights kept (0 = off)
+    patience: int = 0  # early stopping: epochs without a lower val_loss before stopping (0 = off); with or
+    #                    without it, every run tests the weights of its lowest-val_loss epoch (kept_epoch)
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
     examples: int = 10000  # generated tasks: training examples
     limit: int = 0  # real datasets: at most this many examples per split, drawn at random (lm: the first

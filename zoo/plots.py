@@ -75,6 +75,34 @@ def overlaid_curves(curves, metric, title=""):
     return figure
 
 
+def paneled_curves(panels, metric, lines=None, title=""):
+    """panels: {panel title: {label: [value per epoch]}}, side by side, each with its own log
+    scale (an exploding variant in one panel does not squash the other); lines: {label: value}
+    drawn across every panel as dashed horizontal lines (baselines); one legend, outside the data."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels) + 2.5, 4), squeeze=False)
+    colors = {}
+    for ax, (panel, curves) in zip(axes[0], panels.items()):
+        for label, values in curves.items():
+            line, = ax.plot(range(1, len(values) + 1), values, marker=".", color=colors.get(label), label=label)
+            colors.setdefault(label, line.get_color())
+        for i, (label, value) in enumerate((lines or {}).items()):
+            ax.axhline(value, linestyle="--", linewidth=1, color=f"C{7 + i % 3}", label=label)
+        ax.set_yscale("log")  # losses span orders of magnitude when a variant explodes
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(panel)
+        ax.grid(alpha=0.3)
+    handles = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1 - 2.4 / figure.get_figwidth(), 0.5),
+                  fontsize=8, frameon=False)
+    figure.suptitle(title)
+    figure.tight_layout(rect=(0, 0, 1 - 2.5 / figure.get_figwidth(), 1))
+    return figure
+
+
 def gradient_decay_curves(curves, bound=None, title=""):
     """curves: {(activation, spectral radius): ratio by distance}; one panel per activation,
     log scale; bound: optional (label, values by distance) drawn dashed in every panel."""

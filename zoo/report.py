@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zoo import compare, plots, tasks, tracking
+from zoo import compare, plots, records, tasks, tracking
 from zoo.config import CLIPPING, FIELDS
 from zoo.errors import UserError
 from zoo.presets import STUDIES
+from zoo.study import CLIPPING as GRID_CLIPPING
 from zoo.study import cell_of, grid_configs, search_configs
 
 
@@ -35,9 +36,15 @@ def _stored(run_id, key):
     return tuple(tracking.metric_history(run_id, key))
 
 
+_RECORDED = {}  # {run_id: {key: [values]}} of the records a study's section is rendered from
+
+
 def _history(run_id, key):
-    """tracking.metric_history, read from the store once per report (each report clears the cache
-    when it starts and ends, so the next one reads runs still being written afresh)."""
+    """A run's metric history: from its record (zoo.records) while a study is rendered from
+    records, else from the store, read once per report (each report clears the cache when it
+    starts and ends, so the next one reads runs still being written afresh)."""
+    if run_id in _RECORDED:
+        return list(_RECORDED[run_id].get(key, []))
     return list(_stored(run_id, key))
 
 
@@ -56,10 +63,10 @@ def _reading_once(report_function):
 MARKERS = ("<!-- study-results:start (python -m zoo report writes this block) -->", "<!-- study-results:end -->")
 
 
-def runs_of(experiment, labelled_configs):
-    """DataFrame of the newest comparable run of each (labels, config): the labels as columns."""
-    frame = compare.comparable(tracking.runs(experiment))
-    found = compare.matching(frame, [dataclasses.asdict(config) for _, config in labelled_configs])
+def runs_of(frame, labelled_configs):
+    """DataFrame of the newest comparable run of `frame` (runs or records) of each (labels,
+    config): the labels as columns."""
+    found = compare.matching(compare.comparable(frame), [dataclasses.asdict(config) for _, config in labelled_configs])
     rows = [{**labelled_configs[i][0], **row.to_dict()} for i, row in found.items()]
     return pd.DataFrame(rows)
 
@@ -81,17 +88,28 @@ def _column(frame, name):
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
 
-def kept_validation(runs, metric):
-    """Each run's validation metric at its lowest validation loss (the epoch early stopping keeps;
-    the last epoch without early stopping)."""
-    values = []
+def kept_epochs(runs):
+    """Each run's kept epoch (1-based; NaN where none): the logged kept_epoch, or for a run from
+    before it was logged the epoch it tested (the lowest val_loss with early stopping, else the last)."""
+    kept = []
     for _, run in runs.iterrows():
+        logged = run.get("metrics.kept_epoch", np.nan)
+        if logged == logged:
+            kept.append(float(logged))
+            continue
         losses = _history(run["run_id"], "val_loss")
-        scores = _history(run["run_id"], f"val_{metric}")
         finite = [i for i, loss in enumerate(losses) if loss == loss]
         patience = str(run.get("params.patience", "0")) not in ("0", "nan")
-        kept = (min(finite, key=losses.__getitem__) if patience else finite[-1]) if finite else None
-        values.append(scores[kept] if kept is not None and kept < len(scores) else np.nan)
+        kept.append(float((min(finite, key=losses.__getitem__) if patience else finite[-1]) + 1) if finite else np.nan)
+    return pd.Series(kept, index=runs.index, dtype=float)
+
+
+def kept_validation(runs, metric):
+    """Each run's validation metric at its kept epoch (kept_epochs)."""
+    values = []
+    for (_, run), kept in zip(runs.iterrows(), kept_epochs(runs)):
+        scores = _history(run["run_id"], f"val_{metric}")
+        values.append(scores[int(kept) - 1] if kept == kept and kept <= len(scores) else np.nan)
     return pd.Series(values, index=runs.index, dtype=float)
 
 
@@ -129,6 +147,7 @@ def grid_table(study, frame):
             f"test {metric}" + (" %" if percent else ""): _score(_column(runs, f"metrics.test_{metric}"), percent),
             "test loss": _score(_column(runs, "metrics.test_loss"), False),
             "epochs": _score(_column(runs, "metrics.epochs_run"), False),
+            "kept epoch": _score(kept_epochs(runs[~runs["diverged"]]), False),
             "largest grad norm": _largest(runs, "grad_norm"),
             "clipped in epoch 1 %": _first_epoch_percent(runs, "clipped_fraction"),
             "train min": _formatted(_column(runs, "metrics.train_seconds").mean() / 60, ".1f"),
@@ -139,6 +158,98 @@ def grid_table(study, frame):
     note = "" if baseline.empty else (f"Count baseline ({task.count_baseline_name}), same training data: "
                                       f"test {metric} {baseline.iloc[0] * (100 if percent else 1):.4g}.")
     return table, note
+
+
+DATA_PARAMS = ("task", "dataset", "limit", "split_seed")
+
+
+def baselines_table(study, baselines):
+    """One row per strong baseline run (role baseline): its name and what it is, the setting
+    chosen on validation data, the validation and test metric, fit time."""
+    metric = tasks.get(study.base.task).metric
+    percent = metric == "accuracy"
+    scale = 100 if percent else 1
+    rows = []
+    for _, run in baselines.sort_values("tags.baseline").iterrows():
+        setting = ", ".join(f"{c[len('params.'):]}={run[c]}" for c in sorted(baselines.columns)
+                            if c.startswith("params.") and c[len("params."):] not in DATA_PARAMS
+                            and isinstance(run[c], str))
+        rows.append({"baseline": run["tags.baseline"], "what": run.get("tags.baseline_description", ""),
+                     "setting (chosen on validation)": setting,
+                     f"val {metric}" + (" %" if percent else ""): _formatted(run.get(f"metrics.val_{metric}", np.nan) * scale, ".4g"),
+                     f"test {metric}" + (" %" if percent else ""): _formatted(run.get(f"metrics.test_{metric}", np.nan) * scale, ".4g"),
+                     "fit s": _formatted(run.get("metrics.train_seconds", np.nan), ".0f")})
+    return pd.DataFrame(rows)
+
+
+def t_interval(differences, level=0.95):
+    """(mean, low, high) of the mean of `differences` with Student's t interval (n - 1 degrees of
+    freedom); low and high NaN with fewer than 2 values."""
+    from scipy import stats
+
+    values = np.asarray(differences, float)
+    if values.size == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
+    return mean, mean - half, mean + half
+
+
+def claims(study, frame, baselines, metric):
+    """The comparisons the study's conclusions rest on, as (claim, a, b): a and b are (cell,
+    clipping) or ("baseline", name). Clipping against none per cell; IRNN against vanilla tanh,
+    GRU and LSTM against vanilla tanh, the tcn against the LSTM, in each clipping mode; the best
+    cell (by mean test metric) against the strongest baseline (by test metric)."""
+    cells = [cell for cell in study.cells if cell in set(frame["cell"])]
+    found = [(f"{cell}: clipping − none", (cell, "global_norm"), (cell, "none")) for cell in cells]
+    pairs = [("irnn", "vanilla-tanh"), ("gru", "vanilla-tanh"), ("lstm", "vanilla-tanh"), ("tcn", "lstm")]
+    for clipping in GRID_CLIPPING:
+        found += [(f"{a} − {b} ({CLIPPING[clipping].label})", (a, clipping), (b, clipping))
+                  for a, b in pairs if a in cells and b in cells]
+    lower = tasks.get(study.base.task).lower_is_better
+    finished = frame[~frame["diverged"]]
+    column = f"metrics.test_{metric}"
+    if not baselines.empty and column in baselines and column in finished and finished[column].notna().any():
+        means = finished.groupby(["cell", "clipping"])[column].mean()
+        best = means.idxmin() if lower else means.idxmax()
+        strongest = baselines.sort_values(column, ascending=lower).iloc[0]["tags.baseline"]
+        found.append((f"best cell ({best[0]} {CLIPPING[best[1]].label}) − strongest baseline ({strongest})",
+                      best, ("baseline", strongest)))
+    return found
+
+
+def intervals_table(study, frame, baselines):
+    """One row per claim: the difference a − b of the test metric, paired by seed (a seed where
+    either side diverged is left out), its mean and 95% t interval; "differs" only where the
+    interval excludes 0. Against a baseline (one fit, no seed) the cell's seeds against its value."""
+    task = tasks.get(study.base.task)
+    metric, scale = task.metric, (100 if task.metric == "accuracy" else 1)
+    column = f"metrics.test_{metric}"
+    values = {(row["cell"], row["clipping"], int(row["seed"])): (np.nan if row["diverged"] else row.get(column, np.nan))
+              for _, row in frame.iterrows()}
+    fixed = {("baseline", row["tags.baseline"]): row.get(column, np.nan) for _, row in baselines.iterrows()}
+    rows = []
+    for claim, a, b in claims(study, frame, baselines, metric):
+        differences, left_out = [], 0
+        for seed in study.seeds:
+            first = values.get((*a, seed), np.nan)
+            second = fixed[b] if b in fixed else values.get((*b, seed), np.nan)
+            if (*a, seed) not in values or (b not in fixed and (*b, seed) not in values):
+                continue
+            if first == first and second == second:
+                differences.append((first - second) * scale)
+            else:
+                left_out += 1
+        if not differences and not left_out:
+            continue
+        mean, low, high = t_interval(differences)
+        verdict = ("-" if low != low else "differs" if low > 0 or high < 0 else "no difference shown")
+        rows.append({"claim (a − b)": claim, "seeds paired": len(differences),
+                     "left out (diverged)": left_out, "mean a − b": _formatted(mean, ".3g"),
+                     "95% interval": "-" if low != low else f"[{low:.3g}, {high:.3g}]", "verdict": verdict})
+    return pd.DataFrame(rows)
 
 
 def runs_table(study, frame):
@@ -226,29 +337,39 @@ def interactive_figures(series):
     return figures
 
 
-def figures(study, frame, out):
-    """Writes val_curves.png, gradients.png and gradient_flow.png to `out`; returns their names."""
+def figures(study, frame, baselines, out):
+    """Writes val_curves.png (no clipping and clipping in separate panels, the baselines that have
+    a validation loss as horizontal lines), gradients.png and gradient_flow.png to `out`; returns
+    their names."""
     groups = {f"{cell} {CLIPPING[clipping].label}": runs
               for (cell, clipping), runs in frame.groupby(["cell", "clipping"], sort=False)}
-    written = variant_figures(variant_series(groups), study.description)
+    series = variant_series(groups)
+    written = variant_figures(series, study.description)
+    panels = {CLIPPING[mode].label: {label.rsplit(" ", 1)[0]: curve for label, curve in series["curves"].items()
+                                     if label.endswith(" " + CLIPPING[mode].label)} for mode in GRID_CLIPPING}
+    lines = {f"{row['tags.baseline']} (baseline)": row["metrics.val_loss"] for _, row in baselines.iterrows()
+             if row.get("metrics.val_loss", np.nan) == row.get("metrics.val_loss", np.nan)}
+    written["val_curves.png"] = plots.paneled_curves(panels, "val_loss (mean over seeds)", lines, study.description)
     for name, figure in written.items():
         figure.savefig(out / name, dpi=72)
     plots.plt.close("all")
     return list(written)
 
 
-def study_markdown(study, out, link_root):
-    """The study's Markdown section (writing its figures to `out`), or None without any run."""
-    task = study.base.task
+def study_markdown(study, records, out, link_root):
+    """The study's Markdown section from its records (zoo.records), writing its figures and
+    runs.md to `out`; None without any run."""
+    every = records_frame(records)
     labelled = [({"cell": cell, "optimizer": config.optimizer, "rate": config.learning_rate}, config)
                 for cell in study.cells for config in search_configs(study, cell)]
-    searched = runs_of(task, labelled)
+    searched = runs_of(every, labelled)
     cells = [cell for cell in study.cells if cell in study.recipes]
     grid = [] if not cells else grid_configs(study, cells)
     labelled = [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
                 for config in grid]
-    ran = runs_of(task, labelled)
-    if searched.empty and ran.empty:
+    ran = runs_of(every, labelled)
+    baselines = every[every["role"].eq("baseline")] if not every.empty else every
+    if searched.empty and ran.empty and baselines.empty:
         return None
     budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
     lines = [f"### {study.description}", ""]
@@ -261,21 +382,42 @@ def study_markdown(study, out, link_root):
         table, note = grid_table(study, ran)
         hours = (ran["end_time"] - ran["start_time"]).dt.total_seconds().sum() / 3600
         training = _column(ran, "metrics.train_seconds").sum() / 3600
-        lines += [f"Grid (`python experiments/study.py {study.name}`): {len(ran)} of {len(grid)} runs in the store; "
-                  f"their runs took {hours:.1f} h from start to end on this machine (a run stopped and resumed "
-                  f"counts its pause), {training:.1f} h of it training; mean ± std over the finished seeds, test "
-                  "split.", "",
+        lines += [f"Grid (`python experiments/study.py {study.name}`): {len(ran)} of {len(grid)} runs; their runs "
+                  f"took {hours:.1f} h from start to end (a run stopped and resumed counts its pause), "
+                  f"{training:.1f} h of it training; mean ± std over the finished seeds, test split; every run "
+                  "tests the weights of its kept epoch (the lowest validation loss).", "",
                   table.to_markdown(index=False), ""]
         if note:
             lines += [note, ""]
+    if not baselines.empty:
+        lines += ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on "
+                  "the same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
+    if not ran.empty:
+        intervals = intervals_table(study, ran, baselines)
+        if not intervals.empty:
+            unit = "percentage points" if tasks.get(study.base.task).metric == "accuracy" else "test " + \
+                tasks.get(study.base.task).metric
+            lines += [f"Paired differences of the test metric ({unit}), a − b over the seeds both finished, with "
+                      "Student's t 95% interval (n − 1 degrees of freedom); against a baseline, each seed of the "
+                      "cell against the baseline's one fit. \"differs\" only where the interval excludes 0.", "",
+                      intervals.to_markdown(index=False), ""]
         out.mkdir(parents=True, exist_ok=True)
         (out / "runs.md").write_text(f"# {study.description}: every grid run\n\nEach is one configuration of "
                                      f"`python experiments/study.py {study.name}`; written by `python -m zoo "
                                      f"report --study {study.name}`.\n\n"
                                      + runs_table(study, ran).to_markdown(index=False) + "\n")
-        lines += [f"Every run, with its MLflow run id, times and outcome: [runs.md]({link_root}/{study.name}/runs.md)", ""]
-        lines += [f"![{name}]({link_root}/{study.name}/{name})" for name in figures(study, ran, out)] + [""]
+        lines += [f"Every run, with its MLflow run id, times and outcome: [runs.md]({link_root}/{study.name}/runs.md); "
+                  f"the records this section is made from: [records.jsonl]({link_root}/{study.name}/records.jsonl) "
+                  "(`python -m zoo records import docs/results` loads them into a store)", ""]
+        lines += [f"![{name}]({link_root}/{study.name}/{name})" for name in figures(study, ran, baselines, out)] + [""]
     return "\n".join(lines)
+
+
+def records_frame(rows):
+    """The records as runs (zoo.records.frame), their histories made what _history reads."""
+    _RECORDED.clear()
+    _RECORDED.update(records.histories(rows))
+    return records.frame(rows) if rows else pd.DataFrame(columns=["run_id", "status", "role", "start_time"])
 
 
 def current_sections(readme):
@@ -298,28 +440,32 @@ def replace_block(readme, block):
 
 
 @_reading_once
-def report(studies, out_dir="docs/results", readme="README.md"):
-    """Writes the figures of `studies` under out_dir and, if readme, the README's block; returns
-    the Markdown of `studies`. The block holds every study of zoo.presets.STUDIES (and `studies`):
-    those asked for from this store where it has their runs; the others as the block had them, or
-    from this store where the block has none. So reporting one study, or from another store (a new
-    machine's empty one), drops or changes no other, and a study this store has no run of keeps
-    its section."""
+def report(studies, out_dir="docs/results", readme="README.md", store=True):
+    """Writes the records, figures and runs.md of `studies` under out_dir and, if readme, the
+    README's block; returns the Markdown of `studies`. store: first bring each study's records
+    up to date from the store (zoo.records.export: the store's runs added to the committed ones);
+    False renders from the committed records alone, which gives the same bytes on any machine.
+    The block holds every study of zoo.presets.STUDIES: those asked for from their records; the
+    others as the block had them. A study without records keeps its section."""
     out_dir = Path(out_dir)
     empty = "No study has runs in this store yet."
-
-    def markdown(study):
-        return study_markdown(study, out_dir / study.name, out_dir.as_posix())
-
-    asked = {study.name: markdown(study) for study in studies}
+    asked = {}
+    try:
+        for study in studies:
+            path, rows = records.export(study, out_dir) if store else (
+                records.path_of(study, out_dir), records.read(records.path_of(study, out_dir))
+                if records.path_of(study, out_dir).exists() else [])
+            asked[study.name] = study_markdown(study, rows, out_dir / study.name, out_dir.as_posix()) if rows else None
+    finally:
+        _RECORDED.clear()
     if readme:
         earlier = current_sections(Path(readme))
         every = {**STUDIES, **{study.name: study for study in studies}}
-        block = [asked.get(name) or earlier.get(study.description) or (name not in asked and markdown(study))
-                 for name, study in every.items()]
+        block = [asked.get(name) or earlier.get(study.description) for name, study in every.items()]
         replace_block(Path(readme), "\n".join(section for section in block if section) or empty)
     missing = [name for name, section in asked.items() if not section]
-    kept = f"No run of {', '.join(missing)} in this store ({tracking.tracking_uri()}): " + (
+    where = tracking.tracking_uri() + " or " if store else ""
+    kept = f"No run of {', '.join(missing)} in {where}{out_dir}/<study>/records.jsonl: " + (
         f"{readme} keeps what it had for them." if readme else "nothing written.") if missing else ""
     return "\n".join([section for section in asked.values() if section] + [kept]).strip() or empty
 

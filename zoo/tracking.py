@@ -350,6 +350,52 @@ def metric_history(run_id, key):
     return [m.value for m in sorted(history, key=lambda m: m.step)]
 
 
+def metric_keys_and_steps(run_id, keys):
+    """{key: ([step...], [value...])} of the metrics `keys` of one run, each in step order."""
+    client = MlflowClient(tracking_uri())
+    found = {}
+    for key in keys:
+        history = sorted(client.get_metric_history(run_id, key), key=lambda m: m.step)
+        found[key] = ([m.step for m in history], [m.value for m in history])
+    return found
+
+
+def recorded_run_ids(experiment):
+    """{original run id: run id here} of the runs imported into `experiment` from records (tag record_of)."""
+    frame = runs(experiment)
+    if frame.empty or "tags.record_of" not in frame:
+        return {}
+    imported = frame[frame["tags.record_of"].notna()]
+    return dict(zip(imported["tags.record_of"], imported["run_id"]))
+
+
+def import_record(record):
+    """A run record (zoo.records) as a run of its experiment in this store, with its original
+    start and end, status, params, tags (plus record_of = its original id) and metric histories;
+    returns the new run's id. The run is written whole or deleted."""
+    from mlflow.entities import Param, RunTag
+
+    client = MlflowClient(tracking_uri())
+    tags = {**record["tags"], "record_of": record["run_id"], "mlflow.runName": record["name"]}
+    run = client.create_run(experiment_id(record["experiment"]), start_time=record["start_time"],
+                            tags=tags, run_name=record["name"])
+    run_id, stamp = run.info.run_id, record["start_time"]
+    try:
+        params = [Param(key, str(value)) for key, value in record["params"].items()]
+        metrics = [Metric(key, float(value), stamp, step) for key, (steps, values) in record["histories"].items()
+                   for step, value in zip(steps, values)]
+        finals = set(record["histories"])
+        metrics += [Metric(key, float(value), stamp, 0) for key, value in record["metrics"].items() if key not in finals]
+        for start in range(0, max(len(params), len(metrics)), 100):
+            client.log_batch(run_id, metrics=metrics[start:start + 100], params=params[start:start + 100])
+        client.set_terminated(run_id, record["status"], end_time=record["end_time"])
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.delete_run(run_id)
+        raise
+    return run_id
+
+
 def log_artifacts(run_id, paths):
     client = MlflowClient(tracking_uri())
     for path in paths:
@@ -462,3 +508,21 @@ def delete_run(run_id):
 
 def mark_killed(run):
     MlflowClient(tracking_uri()).set_terminated(run.info.run_id, "KILLED")
+
+
+def finished_baseline(experiment, baseline, params):
+    """The newest FINISHED run of `experiment` with tag baseline=`baseline` whose params include
+    `params` ({name: string}, each equal), or None (also where the experiment does not exist)."""
+    connect()
+    found = mlflow.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    logged = MlflowClient(tracking_uri()).search_runs(
+        [found.experiment_id], f"tags.baseline = '{baseline}' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"])
+    return next((run for run in logged if all(run.data.params.get(k) == v for k, v in params.items())), None)
+
+
+def log_params(params):
+    """Logs `params` (values as strings) to the active run."""
+    mlflow.log_params({key: str(value) for key, value in params.items()})

@@ -102,8 +102,10 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
         guard = diagnostics.NaNGuard()
         flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
                                         config.flow_samples)
-        early = None if not config.patience else checkpoints.ResumableEarlyStopping(
-            monitor="val_loss", patience=config.patience, restore_best_weights=True)
+        # one rule for every task: the weights tested are those of the epoch with the lowest val_loss
+        # (restored at the end of training); patience > 0 also stops once it stops falling
+        early = checkpoints.ResumableEarlyStopping(monitor="val_loss", patience=config.patience or config.epochs + 1,
+                                                   restore_best_weights=True)
         checkpoint = checkpoints.Checkpoint(recorder.run_id, config.checkpoint_every, guard, flow, early)
         try:
             progress = checkpoint.progress() if resume else {}
@@ -111,8 +113,7 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
             if progress:  # continue the counters, the curves and the data where the checkpoint left them
                 guard.initial_step = logger.step = progress["step"]
                 flow.restored = progress["flow"]
-                if early is not None:
-                    early.restored = progress.get("early_stopping")
+                early.restored = progress.get("early_stopping")
                 for _ in range(progress["epoch"]):
                     iter(data.train)  # each iterator reshuffles: skip the epochs done
                 logger.catch_up(checkpoint.history)  # epochs saved locally but not yet in the store
@@ -122,7 +123,7 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
             if config.lr_decay != 1.0:
                 fit_callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
                     config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
-            fit_callbacks += [early] if early is not None else []
+            fit_callbacks.append(early)
             # the state is saved before the store is written: a store that fails leaves the epoch in
             # the checkpoint, logged on resume
             fit_callbacks += [checkpoint, logger, *callbacks]
@@ -140,8 +141,9 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
             seconds = checkpoint.seconds()
             history = checkpoint.history  # every epoch's logs, those before a resume included
             epochs_run = len(history.get("loss", []))
+            kept = early.best_epoch + 1 if early.best_weights is not None else epochs_run  # 1-based
             results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds,
-                       "parameters": net.count_params(), "epochs_run": epochs_run, **baseline}
+                       "parameters": net.count_params(), "epochs_run": epochs_run, "kept_epoch": kept, **baseline}
             recorder.log_figure(plots.learning_curves(history, metric, name), "learning_curves.png")
             for epochs, layers in flow.snapshots:
                 for layer, norms in layers.items():  # step of the series = distance to the last step
@@ -218,7 +220,7 @@ def grid(base, values):
             for combination in itertools.product(*values.values())]
 
 
-def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_run_id=None, executor="local",
+def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, executor="local",
           address=None, cpus=1, gpus=0, scheduler="fifo"):
     """`configs` (of one task) as one parent MLflow run with a nested child run each; a child
     that diverges ends FAILED and the others go on. Fields that differ between the configs
@@ -229,9 +231,8 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
     continues from its checkpoint: a study or sweep re-run with the same command does only the
     rest, and its comparison covers all.
     parent_run_id: continue that sweep's parent run (it goes RUNNING again) instead of starting a
-    new one. name: the parent run's name (default <task>-sweep). best_epoch: the parent's choice is the
-    lowest validation loss at any epoch (a recipe search whose choice then trains with early
-    stopping), not at the last.
+    new one. name: the parent run's name (default <task>-sweep). The parent's choice is the run with
+    the lowest validation loss at its kept epoch (every run keeps its lowest-val_loss epoch).
     executor: "local" (one run after another in this process) or "ray" (a Ray Tune trial each, on
     the cluster at `address`, `cpus` and `gpus` reserved per trial; scheduler "asha" stops trials
     whose validation loss falls behind: zoo.cluster).
@@ -289,7 +290,7 @@ def sweep(configs, data=None, resume=True, name=None, best_epoch=False, parent_r
                 progress.update(1)
             progress.close()
         table = compare.compare(task, parent_run_id=parent.run_id, configs=fields)
-        best = best_by_validation(configs, task, best_epoch or scheduler == "asha")
+        best = best_by_validation(configs, task)
         if best is not None:  # the choice, on validation data: what a recipe search is for
             config, row, val_loss = best
             name = row["tags.mlflow.runName"]
@@ -311,14 +312,14 @@ def resumable(frame):
     return frame[stopped & frame["run_id"].map(checkpoints.exists)]
 
 
-def best_by_validation(configs, experiment, best_epoch=False):
+def best_by_validation(configs, experiment):
     """(config, run row, val_loss) of the finished run of `configs` with the lowest validation
-    loss (its last epoch's; with early stopping or best_epoch its best epoch's), or None if none
-    finished. Read from the store, so that runs of an earlier, resumed sweep count too."""
+    loss at its kept epoch (the lowest of its epochs: every run tests that epoch's weights), or None
+    if none finished. Read from the store, so that runs of an earlier, resumed sweep count too."""
     runs = compare.matching(tracking.runs(experiment), [dataclasses.asdict(config) for config in configs])
     scored = []
     for i, row in runs.items():
         losses = [v for v in tracking.metric_history(row["run_id"], "val_loss") if v == v]  # finite only
         if row["status"] == "FINISHED" and losses:
-            scored.append((configs[i], row, min(losses) if configs[i].patience or best_epoch else losses[-1]))
+            scored.append((configs[i], row, min(losses)))  # every run keeps its lowest-val_loss epoch
     return min(scored, key=lambda item: item[2]) if scored else None

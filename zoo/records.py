@@ -1,0 +1,212 @@
+"""A study's runs as compact records, committed beside its tables: results that outlive a store.
+
+    records.export(study)                        # the store's runs of the study -> docs/results/<study>/records.jsonl
+    records.read(path)                           # [record], one per run
+    records.frame(rows)                          # a DataFrame shaped like zoo.tracking.runs
+    records.load_into_store("docs/results")      # every records.jsonl below, as runs of this store
+
+A record is one run (one JSON line): run_id, experiment, name, role (grid, search or baseline),
+status, start_time and end_time (ms since 1970, UTC), params, tags, final metrics, and histories
+{key: [[steps], [values]]}: every per-epoch metric, the gradient norm cut to at most
+GRAD_NORM_POINTS points (each the largest of its stretch of steps, so peaks stay) and the gradient
+flow of the last snapshot only. Tags that name a machine or a process (host, pid, user, source
+path) are left out. `python -m zoo report` renders a study's section from these records alone.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zoo.errors import UserError
+
+FORMAT = 1
+GRAD_NORM_POINTS = 100
+SIGNIFICANT = 6  # digits kept of each value
+DROPPED_TAGS = ("host", "pid", "mlflow.user", "mlflow.source.name", "mlflow.source.type", "mlflow.parentRunId",
+                "mlflow.log-model.history", "resume", "error", "record_of")
+
+
+def _rounded(value):
+    value = float(value)
+    return value if not math.isfinite(value) or value == 0 else float(f"{value:.{SIGNIFICANT}g}")
+
+
+def _reduced(key, steps, values):
+    """A history as kept: grad_norm as the largest value of each of GRAD_NORM_POINTS stretches."""
+    if key != "grad_norm" or len(values) <= GRAD_NORM_POINTS:
+        return list(steps), [_rounded(v) for v in values]
+    kept_steps, kept = [], []
+    for part in np.array_split(np.arange(len(values)), GRAD_NORM_POINTS):
+        chunk = np.asarray(values, float)[part]
+        top = part[int(np.nanargmax(chunk))] if np.isfinite(chunk).any() else part[-1]
+        kept_steps.append(int(steps[top]))
+        kept.append(_rounded(values[top]))
+    return kept_steps, kept
+
+
+def _last_flows(keys):
+    """The grad_flow/<layer>/epoch<e> keys of the last snapshot of each layer."""
+    last = {}
+    for key in keys:
+        if key.startswith("grad_flow/"):
+            layer, epoch = key.rsplit("/epoch", 1)
+            if int(epoch) >= last.get(layer, (-1, None))[0]:
+                last[layer] = (int(epoch), key)
+    return [key for _, key in last.values()]
+
+
+def from_row(row, experiment, role):
+    """The record of one run (a row of zoo.tracking.runs), its histories read from the store."""
+    from zoo import tracking
+
+    metrics = {c[len("metrics."):]: row[c] for c in row.index if c.startswith("metrics.") and row[c] == row[c]}
+    params = {c[len("params."):]: row[c] for c in row.index if c.startswith("params.") and isinstance(row[c], str)}
+    tags = {c[len("tags."):]: row[c] for c in row.index if c.startswith("tags.") and isinstance(row[c], str)
+            and c[len("tags."):] not in DROPPED_TAGS}
+    keys = [key for key in metrics if not key.startswith("grad_flow/")] + _last_flows(metrics)
+    # a history: a metric logged per epoch (steps from 1), per step or per distance (grad_flow);
+    # one logged once at the end has step 0 and stays a final metric only
+    histories = {key: _reduced(key, *found) for key, found in
+                 tracking.metric_keys_and_steps(row["run_id"], keys).items()
+                 if any(found[0]) or key.startswith("grad_flow/")}
+    end = row["end_time"]
+    original = row.get("tags.record_of")  # a run imported from a record keeps that record's id
+    return {"run_id": original if isinstance(original, str) else row["run_id"], "experiment": experiment, "name": tags.get("mlflow.runName", ""),
+            "role": role, "status": row["status"],
+            "start_time": int(row["start_time"].timestamp() * 1000),
+            "end_time": None if end != end or end is None else int(end.timestamp() * 1000),
+            "params": dict(sorted(params.items())), "tags": dict(sorted(tags.items())),
+            "metrics": {key: _rounded(value) for key, value in sorted(metrics.items())
+                        if not key.startswith("grad_flow/")},
+            "histories": dict(sorted(histories.items()))}
+
+
+def in_store(study):
+    """The records of `study`'s runs in the store: its grid, its search and its strong baselines
+    (runs tagged `baseline` on the study's data: dataset, limit, split_seed)."""
+    import dataclasses
+
+    from zoo import compare, tracking
+    from zoo.study import grid_configs, search_configs
+
+    experiment = study.base.task
+    frame = compare.comparable(tracking.runs(experiment))
+    if frame.empty:
+        return []
+    roles = {}
+    searched = [dataclasses.asdict(c) for cell in study.cells for c in search_configs(study, cell)]
+    cells = [cell for cell in study.cells if cell in study.recipes]
+    grid = [dataclasses.asdict(c) for c in grid_configs(study, cells)] if cells else []
+    for role, configs in (("search", searched), ("grid", grid)):
+        for row in compare.matching(frame, configs).values():
+            roles[row["run_id"]] = (row, role)
+    if "tags.baseline" in frame:
+        same = frame["tags.baseline"].notna()
+        for name in ("dataset", "limit", "split_seed"):
+            same &= compare.logged(frame, name).eq(str(getattr(study.base, name)))
+        newest = frame[same].sort_values("start_time").groupby("tags.baseline").tail(1)
+        for _, row in newest.iterrows():
+            roles[row["run_id"]] = (row, "baseline")
+    return [from_row(row, experiment, role) for row, role in roles.values()]
+
+
+def path_of(study, out_dir="docs/results"):
+    return Path(out_dir) / study.name / "records.jsonl"
+
+
+def read(path):
+    """The records of one records.jsonl file (a damaged line is one line naming the file)."""
+    rows = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise UserError(f"{path} line {number} is not a run record (JSON); restore the file from git "
+                            "(git checkout -- PATH) or write it again with python -m zoo report.") from None
+        if record.pop("format", None) == FORMAT and "run_id" in record:
+            rows.append(record)
+    return rows
+
+
+def write(records, path):
+    """records.jsonl, one run a line in start order (the same records give the same bytes)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(records, key=lambda r: (r["start_time"], r["run_id"]))
+    text = "".join(json.dumps({"format": FORMAT, **record}, sort_keys=False, allow_nan=True) + "\n"
+                   for record in ordered)
+    partial = path.with_suffix(".partial")
+    partial.write_text(text)
+    partial.replace(path)  # whole or not at all
+    return path
+
+
+def merged(committed, fresh):
+    """`committed` with each run of `fresh` added or replacing the record of the same run id."""
+    by_id = {record["run_id"]: record for record in committed}
+    by_id.update({record["run_id"]: record for record in fresh})
+    return list(by_id.values())
+
+
+def export(study, out_dir="docs/results"):
+    """Writes the store's runs of `study` into its records.jsonl (keeping committed records of runs
+    this store does not have); returns (path, every record), or (path, committed) if none is here."""
+    path = path_of(study, out_dir)
+    committed = read(path) if path.exists() else []
+    fresh = in_store(study)
+    if not fresh:
+        return path, committed
+    every = merged(committed, fresh)
+    write(every, path)
+    return path, every
+
+
+def frame(records):
+    """The records as a DataFrame shaped like zoo.tracking.runs (run_id, status, start_time and
+    end_time as UTC timestamps, params.*, tags.*, metrics.*), plus role."""
+    rows = []
+    for record in records:
+        row = {"run_id": record["run_id"], "status": record["status"], "role": record["role"],
+               "experiment": record["experiment"],
+               "start_time": pd.Timestamp(record["start_time"], unit="ms", tz="UTC"),
+               "end_time": pd.Timestamp(record["end_time"], unit="ms", tz="UTC") if record["end_time"] else pd.NaT}
+        row.update({f"params.{k}": v for k, v in record["params"].items()})
+        row.update({f"tags.{k}": v for k, v in record["tags"].items()})
+        row.update({f"metrics.{k}": v for k, v in record["metrics"].items()})
+        row.update({f"metrics.{k}": values[-1] for k, (_, values) in record["histories"].items()
+                    if k.startswith("grad_flow/") and values})  # which snapshots there are
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def histories(records):
+    """{run_id: {key: [values in step order]}} of the records."""
+    return {record["run_id"]: {key: values for key, (_, values) in record["histories"].items()}
+            for record in records}
+
+
+def load_into_store(folder):
+    """Every records.jsonl under `folder` as runs of the current store (each run once: a record
+    already imported, by tag record_of, is skipped). Returns (imported, skipped)."""
+    from zoo import tracking
+
+    paths = sorted(Path(folder).rglob("records.jsonl")) if Path(folder).is_dir() else []
+    if not paths:
+        raise UserError(f"No records.jsonl under {folder}; the study's records are in docs/results/<study>/ "
+                        "(python -m zoo report writes them).")
+    imported = skipped = 0
+    known = {}
+    for path in paths:
+        for record in read(path):
+            experiment = record["experiment"]
+            if experiment not in known:
+                known[experiment] = tracking.recorded_run_ids(experiment)
+            if record["run_id"] in known[experiment]:
+                skipped += 1
+                continue
+            known[experiment][record["run_id"]] = tracking.import_record(record)
+            imported += 1
+    return imported, skipped
