@@ -40,19 +40,24 @@ install-browser: install
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 	$(PY) -m pip install --quiet --disable-pip-version-check playwright==1.65.2
 
-# the real-data comparisons: full preset (the benchmark configuration) or quick (a few CPU minutes)
+# the real-data comparisons: full = the study's grid for the task (each cell at its study recipe,
+# no clipping and global norm, the study's seeds or SEEDS=0,1,2; hours), quick = the same cells and
+# recipes on a few CPU minutes of data. ARGS="--set dataset=sst2" (sentiment) or
+# "--set dataset=tinyshakespeare" (lm) picks the task's other study
+SEEDS ?=
+SEED_ARGS = $(if $(SEEDS),--seeds $(SEEDS))
 sentiment: install
-	$(PY) experiments/sentiment.py --preset full $(ARGS)
+	$(PY) experiments/sentiment.py --preset full $(SEED_ARGS) $(ARGS)
 sentiment-quick: install
-	$(PY) experiments/sentiment.py --preset quick $(ARGS)
+	$(PY) experiments/sentiment.py --preset quick $(SEED_ARGS) $(ARGS)
 pos: install
-	$(PY) experiments/pos_tagging.py --preset full $(ARGS)
+	$(PY) experiments/pos_tagging.py --preset full $(SEED_ARGS) $(ARGS)
 pos-quick: install
-	$(PY) experiments/pos_tagging.py --preset quick $(ARGS)
+	$(PY) experiments/pos_tagging.py --preset quick $(SEED_ARGS) $(ARGS)
 lm: install
-	$(PY) experiments/language_model.py --preset full $(ARGS)
+	$(PY) experiments/language_model.py --preset full $(SEED_ARGS) $(ARGS)
 lm-quick: install
-	$(PY) experiments/language_model.py --preset quick $(ARGS)
+	$(PY) experiments/language_model.py --preset quick $(SEED_ARGS) $(ARGS)
 
 bench: install
 	$(PY) benchmarks/rnn_throughput.py

@@ -4,12 +4,13 @@ PTB at word level (default; perplexity over the token stream with one <eos> per 
 Shakespeare at character level (`--set dataset=tinyshakespeare`). Trained as Zaremba et al.
 (2014) do: the stream is cut into batch-many contiguous rows, read in windows of
 sequence_length steps, and the state is carried from window to window (reset each epoch). At the
-end of each run, samples at temperatures 0.5, 1.0 and 1.5 are logged (samples.txt). Compares
-vanilla tanh, IRNN, GRU and LSTM, without and with clipping, as one MLflow sweep.
+end of each run, samples at temperatures 0.5, 1.0 and 1.5 are logged (samples.txt). Compares the study's cells (vanilla tanh, IRNN,
+GRU, LSTM, tcn), each at its own recipe from the study's search, without and with clipping,
+as one MLflow sweep; `--preset full` is the study's grid (ptb; tinyshakespeare with --preset tinyshakespeare), as experiments/study.py runs it.
 
     python experiments/language_model.py                    # quick: 100 windows of 20 x 35 tokens
-    python experiments/language_model.py --preset full      # the "small" configuration, 13 epochs
-    python experiments/language_model.py --preset tinyshakespeare   # characters, 2 x 256 LSTM-size cells
+    python experiments/language_model.py --preset full      # the PTB study: Zaremba's "small", 6 epochs, 2 seeds
+    python experiments/language_model.py --preset tinyshakespeare   # the Tiny Shakespeare study (characters)
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
 """
 

@@ -4,7 +4,9 @@ IMDB (default; 25,000 training reviews, of which a tenth is held out for validat
 test reviews) or SST-2 (`--set dataset=sst2`: 67,349 GLUE training phrases and sentences, the 872
 dev sentences for validation, the 1,821 labelled test sentences). The recurrent network reads the
 token ids and its last state (or the mean of its states) is classified. Metrics: accuracy and ROC
-AUC. Compares vanilla tanh, IRNN, GRU and LSTM, without and with clipping, as one MLflow sweep.
+AUC. Compares the study's cells (vanilla tanh, IRNN,
+GRU, LSTM, tcn), each at its own recipe from the study's search, without and with clipping,
+as one MLflow sweep; `--preset full` is the study's grid (imdb; sst2 with --set dataset=sst2), as experiments/study.py runs it.
 
     python experiments/sentiment.py                         # quick: 2,000 reviews a split
     python experiments/sentiment.py --preset full

@@ -25,18 +25,9 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from zoo.errors import UserError, command  # noqa: E402
-from zoo.experiment import add_executor_arguments, executor_options  # noqa: E402
+from zoo.experiment import add_executor_arguments, executor_options, seed_list  # noqa: E402
 from zoo.presets import STUDIES  # noqa: E402
 from zoo.study import grid_configs, search_configs  # noqa: E402
-
-
-def seeds(text):
-    """"0,2" -> (0, 2); anything else is one line that says what a seed list looks like."""
-    try:
-        return tuple(int(seed) for seed in text.split(","))
-    except ValueError:
-        raise UserError(f"Received an invalid value for argument `--seeds`, expected comma-separated whole numbers "
-                        f"such as 0,1,2, got {text!r}.") from None
 
 
 @command
@@ -51,7 +42,7 @@ def main(argv=None):
     options = executor_options(args)
     study = STUDIES[args.study]
     if args.seeds:
-        study = dataclasses.replace(study, seeds=seeds(args.seeds))
+        study = dataclasses.replace(study, seeds=seed_list(args.seeds))
     cells = args.cells.split(",") if args.cells else list(study.cells)
     for cell in cells:
         study.cell(cell)  # an unknown cell is one line before anything runs

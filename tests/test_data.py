@@ -184,7 +184,9 @@ def only_child(experiment):
 
 @needs_data
 def test_sentiment_script_on_a_slice_of_sst2(store):
-    argv = ["--set", "dataset=sst2", "--set", "limit=1500", "--grid", "cell=gru"]
+    # 5e-3: at the quick preset's 2e-3 the first epoch has the lowest val_loss on this slice and, still
+    # near chance, is the epoch the run keeps and tests
+    argv = ["--set", "dataset=sst2", "--set", "limit=1500", "--set", "learning_rate=5e-3", "--grid", "cell=gru"]
     assert experiment.main("sentiment", presets.SENTIMENT, argv) == 0
     run = only_child("sentiment")
     assert run["metrics.test_accuracy"] > 0.6 and run["metrics.test_auc"] > 0.65  # chance: 0.5

@@ -227,3 +227,29 @@ def test_paired_differences_have_t_intervals_and_say_differs_only_where_the_inte
     best = table.loc["best cell (vanilla-tanh clip) − strongest baseline (tfidf-logreg)"]
     assert best["seeds paired"] == 3 and best["mean a − b"] == "3" and best["verdict"] == "differs"
     assert "gru − vanilla-tanh (noclip)" not in table.index  # no GRU runs: no claim about it
+
+
+def test_the_experiment_scripts_run_the_study_comparison_each_cell_at_its_recipe(monkeypatch, capsys):
+    from zoo import experiment, presets
+
+    swept = []
+    monkeypatch.setattr(train, "sweep", lambda configs, **options: swept.append((configs, options)))
+    assert experiment.main("sentiment", presets.SENTIMENT, ["--preset", "full", "--set", "dataset=sst2",
+                                                            "--seeds", "0,2"]) == 0
+    configs, options = swept.pop()
+    sst2 = dataclasses.replace(STUDIES["sst2"], seeds=(0, 2))
+    assert configs == grid_configs(sst2) and options["name"] == "sst2-study"  # the study's own runs
+    assert experiment.main("lm", presets.LANGUAGE_MODEL, ["--set", "limit=40"]) == 0  # quick, PTB
+    configs, _ = swept.pop()
+    ptb = STUDIES["ptb"]
+    assert len(configs) == 2 * len(ptb.cells)
+    for config in configs:  # each cell at its own recipe and settings, on the quick slice
+        cell = cell_of(ptb, config)
+        assert (config.optimizer, config.learning_rate) == (ptb.recipes[cell]["optimizer"],
+                                                            ptb.recipes[cell]["learning_rate"])
+        assert config.limit == 40 and config.spectral_radius == ptb.cell(cell).get("spectral_radius", 1.0)
+    assert experiment.main("lm", presets.LANGUAGE_MODEL, ["--set", "learning_rate=1e-3"]) == 2
+    assert "would run every cell at one recipe" in capsys.readouterr().err
+    assert experiment.main("sentiment", presets.SENTIMENT, ["--preset", "full", "--seeds", "x"]) == 2
+    assert "Received an invalid value for argument `--seeds`" in capsys.readouterr().err
+    assert not swept  # neither refused command ran anything

@@ -1,13 +1,19 @@
-"""What every experiment script shares: the default comparison, presets, and its command line.
+"""What every experiment script shares: the study's comparison, presets, and its command line.
 
-    python experiments/<script>.py [--preset quick|full] [--set FIELD=VALUE ...] [--grid FIELD=V1,V2 ...]
-                                   [--executor ray [--address HOST:PORT|auto]]
+    python experiments/<script>.py [--preset quick|full] [--seeds 0,1,2] [--set FIELD=VALUE ...]
+                                   [--grid FIELD=V1,V2 ...] [--executor ray [--address HOST:PORT|auto]]
 
-By default a script runs the comparison the zoo exists for, as one MLflow sweep: {vanilla tanh,
-vanilla ReLU with identity init (IRNN), GRU, LSTM} x {no clipping, global-norm clipping at 1.0},
-then prints the comparison table. `--grid` replaces that grid by the product of its values.
-A configuration that already has a finished run in the store is not run again (`--fresh` does):
-a script stopped half way, re-run with the same command, does only the rest.
+A script runs the comparison of its dataset's study (zoo.presets.STUDIES: IMDB or SST-2, EWT, PTB
+or Tiny Shakespeare), the same one `experiments/study.py` runs: every cell of the study at its own
+recipe (optimizer and learning rate chosen by the study's search) and settings, without and with
+global-norm clipping. `--preset full` is the study's grid itself (its base configuration and
+seeds, `--seeds` to choose them): the runs are the study's, so either command finishes what the
+other started. `--preset quick` runs the same cells at the same recipes on a few CPU minutes of
+data. `--set` changes the base configuration but not the recipes (`--set learning_rate=...` is
+refused: it would put every cell at one cell's rate); `--grid` replaces the comparison by the
+product of its values (a sweep of your own, as python -m zoo sweep). A configuration that
+already has a finished run in the store is not run again (`--fresh` does): a script stopped half
+way, re-run with the same command, does only the rest.
 """
 
 import argparse
@@ -15,13 +21,36 @@ import dataclasses
 
 from zoo.config import apply_overrides, parse_grid
 from zoo.errors import UserError, command
-from zoo.presets import CELLS, CLIPPING
+from zoo.presets import STUDIES
+from zoo.study import CLIPPING, grid_configs
+
+RECIPE_FIELDS = ("optimizer", "learning_rate")
 
 
-def comparison(base, cells=CELLS):
-    """The default grid over `base`: every cell without and with global-norm clipping."""
-    return [apply_overrides(dataclasses.replace(base, **cell, clipping=clipping), [])
-            for cell in cells for clipping in CLIPPING]
+def study_of(config):
+    """The study of the configuration's task and dataset (STUDIES), or a one-line error."""
+    found = [study for study in STUDIES.values()
+             if study.base.task == config.task and study.base.dataset == config.dataset]
+    if not found:
+        valid = [study.base.dataset for study in STUDIES.values() if study.base.task == config.task]
+        raise UserError(f"No study compares the cells on dataset {config.dataset!r} (task {config.task}); the "
+                        f"studies' datasets: {', '.join(valid)}. Pass --grid to run a sweep of your own on it.")
+    return found[0]
+
+
+def comparison(base, study):
+    """Every cell of `study` at its recipe and settings, without and with global-norm clipping, over `base`."""
+    return [apply_overrides(dataclasses.replace(base, **study.cell(cell), **study.recipes[cell], clipping=clipping), [])
+            for cell in study.cells if cell in study.recipes for clipping in CLIPPING]
+
+
+def seed_list(text):
+    """"0,2" -> (0, 2); anything else is one line that says what a seed list looks like."""
+    try:
+        return tuple(int(seed) for seed in text.split(","))
+    except ValueError:
+        raise UserError(f"Received an invalid value for argument `--seeds`, expected comma-separated whole numbers "
+                        f"such as 0,1,2, got {text!r}.") from None
 
 
 def add_executor_arguments(parser):
@@ -50,23 +79,44 @@ def executor_options(args):
 def main(doc, presets, argv=None):
     """Parses the script's command line, runs its sweep, prints the table; returns the exit code.
 
-    presets: {name: Config}; the first is the default.
+    presets: {name: Config}; the first (quick) is the default; any other runs the grid of the study
+    of its dataset (the Config only names the dataset then; the study's base is the configuration).
     """
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--preset", choices=list(presets), default=next(iter(presets)),
-                        help="quick: a few CPU minutes on small slices; full: the benchmark configuration")
+                        help="quick: the study's cells and recipes on a few CPU minutes of data; full: the study's grid")
+    parser.add_argument("--seeds", help="comma-separated seeds (default: the study's for full, 0 for quick)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a configuration field, e.g. --set dataset=sst2 --set epochs=3")
     parser.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
-                        help="sweep these values instead of the default cells x clipping grid")
+                        help="sweep these values instead of the study's comparison")
     parser.add_argument("--fresh", action="store_true",
                         help="run every configuration again, also those that already have a finished run")
     add_executor_arguments(parser)
     args = parser.parse_args(argv)
     options = executor_options(args)
-    base = apply_overrides(presets[args.preset], args.set)
+    args.seeds = args.seeds and seed_list(args.seeds)
+    preset = apply_overrides(presets[args.preset], args.set)
     from zoo import train
 
-    configs = train.grid(base, parse_grid(args.grid)) if args.grid else comparison(base)
-    train.sweep(configs, resume=not args.fresh, **options)  # prints each run's summary line and the comparison table
+    if args.grid:
+        configs = train.grid(preset, parse_grid(args.grid))
+        if args.seeds:
+            configs = [dataclasses.replace(c, seed=seed) for seed in args.seeds for c in configs]
+        train.sweep(configs, resume=not args.fresh, **options)  # prints each run's summary line and the table
+        return 0
+    recipe = [name for name in RECIPE_FIELDS for assignment in args.set if assignment.startswith(name + "=")]
+    if recipe:
+        raise UserError(f"--set {recipe[0]} would run every cell at one recipe; the study gives each cell its own "
+                        "(zoo/presets.py STUDIES). Pass --grid to sweep it yourself, e.g. --grid learning_rate=1e-3,3e-3.")
+    study = study_of(preset)
+    if args.preset != "quick":  # full (and the LM's tinyshakespeare): the study's grid itself, its base changed only by --set
+        study = dataclasses.replace(study, base=apply_overrides(study.base, args.set),
+                                    seeds=args.seeds or study.seeds)
+        configs, name = grid_configs(study), f"{study.name}-study"
+    else:
+        configs = [dataclasses.replace(c, seed=seed) for seed in args.seeds or (preset.seed,)
+                   for c in comparison(preset, study)]
+        name = None
+    train.sweep(configs, resume=not args.fresh, name=name, **options)
     return 0
