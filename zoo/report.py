@@ -201,7 +201,8 @@ def claims(study, frame, baselines, metric):
     """The comparisons the study's conclusions rest on, as (claim, a, b): a and b are (cell,
     clipping) or ("baseline", name). Clipping against none per cell; IRNN against vanilla tanh,
     GRU and LSTM against vanilla tanh, the tcn against the LSTM, in each clipping mode; the best
-    cell (by mean test metric) against the strongest baseline (by test metric)."""
+    cell (by mean test metric) and every cell with clipping against the strongest baseline (by
+    test metric)."""
     cells = [cell for cell in study.cells if cell in set(frame["cell"])]
     found = [(f"{cell}: clipping − none", (cell, "global_norm"), (cell, "none")) for cell in cells]
     pairs = [("irnn", "vanilla-tanh"), ("gru", "vanilla-tanh"), ("lstm", "vanilla-tanh"), ("tcn", "lstm")]
@@ -217,6 +218,8 @@ def claims(study, frame, baselines, metric):
         strongest = baselines.sort_values(column, ascending=lower).iloc[0]["tags.baseline"]
         found.append((f"best cell ({best[0]} {CLIPPING[best[1]].label}) − strongest baseline ({strongest})",
                       best, ("baseline", strongest)))
+        found += [(f"{cell} (clip) − {strongest}", (cell, "global_norm"), ("baseline", strongest))
+                  for cell in cells if (cell, "global_norm") != best]
     return found
 
 
@@ -393,14 +396,7 @@ def study_markdown(study, records, out, link_root):
         lines += ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on "
                   "the same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
     if not ran.empty:
-        intervals = intervals_table(study, ran, baselines)
-        if not intervals.empty:
-            unit = "percentage points" if tasks.get(study.base.task).metric == "accuracy" else "test " + \
-                tasks.get(study.base.task).metric
-            lines += [f"Paired differences of the test metric ({unit}), a − b over the seeds both finished, with "
-                      "Student's t 95% interval (n − 1 degrees of freedom); against a baseline, each seed of the "
-                      "cell against the baseline's one fit. \"differs\" only where the interval excludes 0.", "",
-                      intervals.to_markdown(index=False), ""]
+        lines += intervals_markdown(study, ran, baselines)
         out.mkdir(parents=True, exist_ok=True)
         (out / "runs.md").write_text(f"# {study.description}: every grid run\n\nEach is one configuration of "
                                      f"`python experiments/study.py {study.name}`; written by `python -m zoo "
@@ -411,6 +407,59 @@ def study_markdown(study, records, out, link_root):
                   "(`python -m zoo records import docs/results` loads them into a store)", ""]
         lines += [f"![{name}]({link_root}/{study.name}/{name})" for name in figures(study, ran, baselines, out)] + [""]
     return "\n".join(lines)
+
+
+# runs.md files of an earlier store beside the study's own (a seed run on another machine)
+LEGACY_RUNS = {"imdb": ("imdb-tcn-seed2/imdb/runs.md",)}
+ADDENDUM = "<!-- second look: python -m zoo report adds what follows to the earlier store's section -->"
+
+
+def legacy_grid(study, out_dir):
+    """The grid runs of an earlier store from its committed runs.md files: cell, clipping, seed,
+    diverged and the test metric (what stays of a store that is gone: no histories)."""
+    metric = tasks.get(study.base.task).metric
+    rows = []
+    for path in [out_dir / study.name / "runs.md", *(out_dir / extra for extra in LEGACY_RUNS.get(study.name, ()))]:
+        if not path.exists():
+            continue
+        lines = [line for line in path.read_text().splitlines() if line.startswith("|")]
+        header = [cell.strip() for cell in lines[0].strip("|").split("|")] if lines else []
+        for line in lines[2:]:
+            row = dict(zip(header, (cell.strip() for cell in line.strip("|").split("|"))))
+            outcome = row.get(f"test {metric}", "")
+            diverged = outcome.startswith("diverged")
+            rows.append({"cell": row["cell"], "clipping": row["clipping"], "seed": int(row["seed"]),
+                         "diverged": diverged, f"metrics.test_{metric}": np.nan if diverged else float(outcome)})
+    return pd.DataFrame(rows)
+
+
+def intervals_markdown(study, ran, baselines, source=""):
+    """The paired-differences paragraph and table, or [] where there is no claim to test."""
+    intervals = intervals_table(study, ran, baselines)
+    if intervals.empty:
+        return []
+    metric = tasks.get(study.base.task).metric
+    unit = "percentage points" if metric == "accuracy" else "test " + metric
+    return [f"Paired differences of the test metric ({unit}), a − b over the seeds both finished{source}, with "
+            "Student's t 95% interval (n − 1 degrees of freedom); against a baseline, each seed of the cell "
+            "against the baseline's one fit. \"differs\" only where the interval excludes 0.", "",
+            intervals.to_markdown(index=False), ""]
+
+
+def addendum(study, rows, out_dir):
+    """For a study whose grid is only in an earlier store's section: its strong baselines (from
+    its records) and the paired differences of the earlier grid (from its runs.md)."""
+    every = records_frame(rows)
+    baselines = every[every["role"].eq("baseline")] if not every.empty else every
+    lines = [ADDENDUM, ""]
+    if not baselines.empty:
+        lines += ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on "
+                  "the same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
+    legacy = legacy_grid(study, out_dir)
+    if not legacy.empty:
+        lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
+                                                             "grid above)")
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def records_frame(rows):
@@ -450,16 +499,22 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
     out_dir = Path(out_dir)
     empty = "No study has runs in this store yet."
     asked = {}
+    earlier = current_sections(Path(readme)) if readme else {}
     try:
         for study in studies:
             path, rows = records.export(study, out_dir) if store else (
                 records.path_of(study, out_dir), records.read(records.path_of(study, out_dir))
                 if records.path_of(study, out_dir).exists() else [])
-            asked[study.name] = study_markdown(study, rows, out_dir / study.name, out_dir.as_posix()) if rows else None
+            before = earlier.get(study.description)
+            if rows and before and not any(record["role"] == "grid" for record in rows):
+                # the grid is only in the earlier store's section: keep it, add baselines and intervals
+                extra = addendum(study, rows, out_dir)
+                asked[study.name] = before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra else before
+            else:
+                asked[study.name] = study_markdown(study, rows, out_dir / study.name, out_dir.as_posix()) if rows else None
     finally:
         _RECORDED.clear()
     if readme:
-        earlier = current_sections(Path(readme))
         every = {**STUDIES, **{study.name: study for study in studies}}
         block = [asked.get(name) or earlier.get(study.description) for name, study in every.items()]
         replace_block(Path(readme), "\n".join(section for section in block if section) or empty)
