@@ -41,8 +41,9 @@ def best_run(experiment):
     frame = tracking.runs(experiment)
     spec = tasks.get(experiment)
     metric = f"metrics.test_{spec.metric}"
-    if "tags.baseline" in frame:  # the runs of zoo.baselines log no model
-        frame = frame[frame["tags.baseline"].isna()]
+    for tag in ("baseline", "record_of"):  # the runs of zoo.baselines and those imported from records log no model
+        if f"tags.{tag}" in frame:
+            frame = frame[frame[f"tags.{tag}"].isna()]
     if not frame.empty and metric in frame:
         frame = frame[(frame["status"] == "FINISHED") & frame[metric].notna()]
     if frame.empty or metric not in frame:

@@ -462,6 +462,14 @@ def addendum(study, rows, out_dir):
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+def grid_progress(study, rows):
+    """(grid runs in the records, runs of the study's grid)."""
+    cells = [cell for cell in study.cells if cell in study.recipes]
+    grid = grid_configs(study, cells) if cells else []
+    found = runs_of(records.frame(rows), [({}, config) for config in grid]) if rows else pd.DataFrame()
+    return len(found), len(grid)
+
+
 def records_frame(rows):
     """The records as runs (zoo.records.frame), their histories made what _history reads."""
     _RECORDED.clear()
@@ -506,9 +514,16 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
                 records.path_of(study, out_dir), records.read(records.path_of(study, out_dir))
                 if records.path_of(study, out_dir).exists() else [])
             before = earlier.get(study.description)
-            if rows and before and not any(record["role"] == "grid" for record in rows):
-                # the grid is only in the earlier store's section: keep it, add baselines and intervals
+            found, total = grid_progress(study, rows)
+            if rows and before and found < total:
+                # the whole grid is only in the earlier store's section: keep it, add baselines and
+                # intervals (and how far a new grid has come)
                 extra = addendum(study, rows, out_dir)
+                if found:
+                    extra += (f"A new grid is under way: {found} of {total} runs in [records.jsonl]"
+                              f"({out_dir.as_posix()}/{study.name}/records.jsonl); `python experiments/study.py "
+                              f"{study.name}` continues it (after `python -m zoo records import docs/results` on "
+                              "a new machine), and its tables replace the ones above once all its runs are in.\n")
                 asked[study.name] = before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra else before
             else:
                 asked[study.name] = study_markdown(study, rows, out_dir / study.name, out_dir.as_posix()) if rows else None
