@@ -255,7 +255,7 @@ def test_the_experiment_scripts_run_the_study_comparison_each_cell_at_its_recipe
     assert not swept  # neither refused command ran anything
 
 
-def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path):
+def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path, monkeypatch):
     """The README's study block regenerated from docs/results (records.jsonl, runs.md) alone, with
     no store, is the committed one byte for byte, and so are the figures of every study it renders
     from its own grid records."""
@@ -263,12 +263,12 @@ def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path)
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    shutil.copytree(root / "docs" / "results", tmp_path / "results")
+    shutil.copytree(root / "docs" / "results", tmp_path / "docs" / "results")
     shutil.copy(root / "README.md", tmp_path / "README.md")
-    recorded = sorted((tmp_path / "results").glob("*/records.jsonl"))
-    assert recorded, "no study has committed records"
-    report.report(list(STUDIES.values()), tmp_path / "results", tmp_path / "README.md", store=False)
-    assert (tmp_path / "README.md").read_text() == (root / "README.md").read_text()
-    for path in sorted((tmp_path / "results").rglob("*")):
+    monkeypatch.chdir(tmp_path)  # the links in the block are relative to the README
+    assert sorted(Path("docs/results").glob("*/records.jsonl")), "no study has committed records"
+    report.report(list(STUDIES.values()), "docs/results", "README.md", store=False)
+    assert Path("README.md").read_text() == (root / "README.md").read_text()
+    for path in sorted(Path("docs/results").rglob("*")):
         if path.is_file():
-            assert path.read_bytes() == (root / "docs" / "results" / path.relative_to(tmp_path / "results")).read_bytes(), path
+            assert path.read_bytes() == (root / path).read_bytes(), path
