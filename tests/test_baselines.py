@@ -9,6 +9,7 @@ import random
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 
 from zoo import baselines, compare, export, presets, study, tasks, tracking
@@ -249,3 +250,21 @@ def test_the_command_line_runs_a_studys_baselines_once_and_refuses_an_unknown_st
     assert captured.out == "" and captured.err.count("\n") == 1
     assert captured.err.startswith("error: Invalid study 'nope'; valid choices: sst2, imdb, ewt, ptb, tinyshakespeare")
     assert len(tracking.runs("sentiment")) == 2
+
+
+def test_compare_shows_the_strong_baselines_fitted_on_the_compared_runs_data():
+    runs = pd.DataFrame([
+        {"run_id": "cell", "status": "FINISHED", "params.dataset": "sst2", "params.limit": "0", "params.split_seed": "0"},
+        {"run_id": "old", "status": "FINISHED", "tags.baseline": "nbsvm", "params.dataset": "sst2", "params.limit": "0",
+         "params.split_seed": "0", "metrics.test_accuracy": 0.80, "start_time": 1},
+        {"run_id": "new", "status": "FINISHED", "tags.baseline": "nbsvm", "params.dataset": "sst2", "params.limit": "0",
+         "params.split_seed": "0", "metrics.test_accuracy": 0.81, "start_time": 2},
+        {"run_id": "slice", "status": "FINISHED", "tags.baseline": "tfidf-logreg", "params.dataset": "sst2",
+         "params.limit": "300", "params.split_seed": "0", "metrics.test_accuracy": 0.7, "start_time": 3},
+        {"run_id": "imdb", "status": "FINISHED", "tags.baseline": "nbsvm", "params.dataset": "imdb", "params.limit": "0",
+         "params.split_seed": "0", "metrics.test_accuracy": 0.9, "start_time": 4},
+        {"run_id": "failed", "status": "FAILED", "tags.baseline": "tfidf-logreg", "params.dataset": "sst2",
+         "params.limit": "0", "params.split_seed": "0", "start_time": 5}])
+    rows = compare.strong_baselines(runs, runs.iloc[:1], "accuracy")
+    # only the newest finished baseline fitted on the compared runs' data: not the slice, imdb, nor the failure
+    assert rows["variant"].tolist() == ["baseline: nbsvm (sst2)"] and rows["test_accuracy_mean"].tolist() == [0.81]

@@ -80,6 +80,26 @@ def summarize(frame, metric):
     return summary.reset_index()
 
 
+def strong_baselines(everything, compared, metric):
+    """Rows like `summarize`'s for the strong baselines (zoo.baselines: runs tagged `baseline`) of
+    `everything` fitted on the data of the `compared` runs (same dataset, limit, split_seed): the
+    newest of each, named "baseline: <name> (<dataset>)"."""
+    if everything.empty or "tags.baseline" not in everything or compared.empty:
+        return pd.DataFrame()
+    fitted = everything[everything["tags.baseline"].notna() & everything["status"].eq("FINISHED")]
+    data = ("dataset", "limit", "split_seed")
+    used = {tuple(values) for values in zip(*(logged(compared, name) for name in data))}
+    same = pd.Series([tuple(values) in used for values in zip(*(logged(fitted, name) for name in data))],
+                     index=fitted.index, dtype=bool)
+    rows = []
+    for (name, dataset), runs in fitted[same].groupby(["tags.baseline", "params.dataset"], sort=True):
+        newest = runs.sort_values("start_time").iloc[-1]
+        rows.append({"variant": f"baseline: {name} ({dataset})", "runs": 1, "diverged": 0,
+                     **{f"{key}_mean": newest.get(f"metrics.{key}") for key in (f"test_{metric}", "val_loss",
+                                                                                "train_seconds")}})
+    return pd.DataFrame(rows)
+
+
 def against_baseline(summary, task):
     """One line: the count baseline of the task (zoo.tasks: count_baseline) against the best
     variant's mean test metric; a grid whose best variant does not beat it is a smoke test."""
@@ -104,13 +124,14 @@ def compare(experiment, parent_run_id=None, out_dir=None, configs=None):
 
     Runs compared: the newest run of each of `configs` (dicts of Config fields) if given, wherever
     it was logged (a resumed sweep's runs may sit under an earlier parent); else the children of
-    `parent_run_id` if given; else every run of the experiment.
+    `parent_run_id` if given; else every run of the experiment. The strong baselines fitted on the
+    same data (zoo.baselines) follow as rows "baseline: <name> (<dataset>)".
     """
-    frame = tracking.runs(experiment, None if configs is not None else parent_run_id)
-    if frame.empty or "tags.variant" not in frame:
+    everything = tracking.runs(experiment, None if configs is not None else parent_run_id)
+    if everything.empty or "tags.variant" not in everything:
         print(f"{experiment}: no runs yet")
         return pd.DataFrame()
-    frame = comparable(frame[frame["tags.variant"].notna()])
+    frame = comparable(everything[everything["tags.variant"].notna()])
     if configs is not None:
         frame = pd.DataFrame(list(matching(frame, configs).values()))
     frame, differing = labelled(frame) if not frame.empty else (frame, [])
@@ -119,10 +140,14 @@ def compare(experiment, parent_run_id=None, out_dir=None, configs=None):
         return pd.DataFrame()
     metric = tasks.TASKS[experiment].metric if experiment in tasks.TASKS else "loss"
     summary = summarize(frame, metric)
+    strong = strong_baselines(everything if parent_run_id is None and configs is None else tracking.runs(experiment),
+                              frame, metric)
+    if not strong.empty:  # what a practitioner would use instead, fitted on the same data, as rows of the table
+        summary = pd.concat([summary, strong], ignore_index=True)
     out_dir = Path(out_dir or tracking.STORE_DIR / "compare" / experiment)
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown = summary.to_markdown(index=False, floatfmt=".4g")
-    verdict = against_baseline(summary, tasks.TASKS.get(experiment))
+    verdict = against_baseline(summary[~summary["variant"].str.startswith("baseline: ")], tasks.TASKS.get(experiment))
     if verdict:
         markdown += f"\n\n{verdict}"
     summary.to_csv(out_dir / "comparison.csv", index=False)
