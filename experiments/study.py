@@ -1,20 +1,23 @@
 """The study: each cell at its own recipe, then clipping none against global norm over seeds.
 
-    python experiments/study.py sst2 --stage search     # per cell: optimizer x learning rate, clipping
-                                                        # on, on the study's reduced budget
+    python experiments/study.py sst2 --stage search     # per cell: successive halving of optimizer x
+                                                        # learning rate, clipping on, from the study's
+                                                        # small budget up to the full size
     python experiments/study.py sst2                    # the grid at the recipes in zoo/presets.py
     python experiments/study.py sst2 --cells lstm,gru   # part of the grid
     python experiments/study.py imdb --cells tcn --seeds 2   # one seed of one cell (another machine's part)
-    python experiments/study.py sst2 --executor ray --address auto   # runs as Ray Tune trials on a
-                                                        # cluster; the search stops bad trials (ASHA)
+    python experiments/study.py sst2 --executor ray --address auto   # runs as Ray Tune trials on a cluster
     python -m zoo report                                # every study's tables and figures, from the store
 
-Stage `search` runs one sweep per cell (its parent records the configuration with the lowest
-validation loss at any epoch: the full-size runs stop early and keep their best epoch) and
-prints each choice; the chosen recipes are then written into STUDIES in
-zoo/presets.py with the sweep they came from. Stage `grid` runs cells x {none, global_norm} x
-seeds at full size as one sweep. Both resume: a configuration that already has a finished run in
-the store is skipped, so a study stopped half way is finished by the same command.
+Stage `search` is successive halving, per cell (zoo.study.halving): every candidate recipe
+(optimizer x 5 log-spaced rates) on every search seed at the first budget, then the best third
+(at least 2) at each next budget, and the best 2 at the full size, one sweep per budget; a recipe
+scores the mean over seeds of its runs' lowest validation loss. It prints each cell's choice
+against its runner-up at full size and against the recipe in zoo/presets.py; the choices are
+then written into STUDIES by hand, with the date. The full-size search runs are grid runs of
+their seed (clipping on), which the grid then skips. Stage `grid` runs cells x {none,
+global_norm} x seeds at full size as one sweep. Both resume: a configuration that already has a
+finished run in the store is skipped, so a study stopped half way is finished by the same command.
 """
 
 import argparse
@@ -27,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from zoo.errors import UserError, command  # noqa: E402
 from zoo.experiment import add_executor_arguments, executor_options, seed_list  # noqa: E402
 from zoo.presets import STUDIES  # noqa: E402
-from zoo.study import grid_configs, search_configs  # noqa: E402
+from zoo.study import grid_configs, halving  # noqa: E402
 
 
 @command
@@ -51,15 +54,27 @@ def main(argv=None):
     if args.stage == "grid":
         sweep(grid_configs(study, cells), name=f"{study.name}-study", **dict(options, scheduler="fifo"))
         return 0
-    chosen = {}
-    for cell in cells:
-        done = sweep(search_configs(study, cell), name=f"{study.name}-search-{cell}", **options)
-        chosen[cell] = done.run_id
-    print(f"\nrecipes of study {study.name} (put them in zoo/presets.py STUDIES, with the sweep they came from):")
-    from zoo import tracking
+    from zoo.train import validation_losses
 
-    for cell, parent in chosen.items():
-        print(f"  {cell}: {tracking.best_recipe(parent)}  # search sweep {parent}")
+    rows = []
+    for cell in cells:
+        def run(configs, rung):
+            sweep(configs, name=f"{study.name}-search-{cell}-budget{rung}", **options)
+
+        def losses(configs):
+            return [loss for _, loss in validation_losses(configs, study.base.task)]
+
+        scores, ranked = halving(study, cell, run, losses)
+        (choice, choice_scores), (second, second_scores) = ((r, scores[r]) for r in ranked[:2])
+        now = study.recipes.get(cell, {})
+        rows.append({"cell": cell, "choice": f"{choice[0]} {choice[1]:g}", "full-size val_loss": choice_scores[-1],
+                     "runner-up": f"{second[0]} {second[1]:g}", "its full-size val_loss": second_scores[-1],
+                     "recipe in zoo/presets.py": f"{now.get('optimizer')} {now.get('learning_rate', 0):g}" if now else "-",
+                     "changed": bool(now) and (now["optimizer"], now["learning_rate"]) != choice})
+    import pandas as pd
+
+    print(f"\nsuccessive halving of study {study.name} (the choices go into zoo/presets.py STUDIES; the grid reruns "
+          f"the cells whose recipe changed):\n" + pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4g"))
     return 0
 
 

@@ -272,3 +272,43 @@ def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path,
     for path in sorted(Path("docs/results").rglob("*")):
         if path.is_file():
             assert path.read_bytes() == (root / path).read_bytes(), path
+
+
+def test_successive_halving_keeps_a_third_then_the_best_two_at_full_size_scored_over_seeds():
+    from zoo.study import halving
+
+    study = dataclasses.replace(TINY, rates={"adam": (1, 2, 3, 4, 5, 6, 7)}, rungs=(dict(epochs=2),),
+                                search_seeds=(0, 1), base=dataclasses.replace(TINY.base, epochs=3))
+    ran = []
+
+    def losses(configs):
+        def loss(config):
+            rate = config.learning_rate
+            if config.epochs == 1:  # first budget: the lowest rate diverges in seed 1
+                return float("inf") if rate == 1 and config.seed == 1 else rate
+            if config.epochs == 2:
+                return abs(rate - 4) + 0.5 * config.seed
+            return rate  # full size
+        return [loss(config) for config in configs]
+
+    scores, ranked = halving(study, "vanilla-tanh", lambda configs, rung: ran.append((rung, configs)), losses)
+    assert [(rung, len(configs)) for rung, configs in ran] == [(0, 14), (1, 6), (2, 4)]
+    assert all(c.clipping == "global_norm" and c.seed in (0, 1) for _, configs in ran for c in configs)
+    assert {c.epochs for c in ran[2][1]} == {3} and {c.learning_rate for c in ran[1][1]} == {2, 3, 4}
+    assert ranked == [("adam", 3), ("adam", 4)]  # 4 led the middle budget, 3 won at full size
+    assert scores[("adam", 1)] == [float("inf")] and scores[("adam", 4)] == [4, 0.25, 4]
+
+
+def test_the_search_stage_halves_up_to_the_full_size_and_prints_choice_and_runner_up(store, script, monkeypatch,
+                                                                                      capsys):
+    monkeypatch.setitem(STUDIES, TINY.name, TINY)
+    assert script("study").main(["tiny", "--stage", "search"]) == 0
+    out = capsys.readouterr().out
+    runs = tracking.runs("adding")
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert sorted(children["params.epochs"]) == ["1"] * 2  # TINY's search budget is its full size: one budget
+    assert runs.loc[runs["tags.mlflow.parentRunId"].isna(), "tags.mlflow.runName"].tolist() == [
+        "tiny-search-vanilla-tanh-budget0"]
+    table = out.split("successive halving of study tiny")[1]
+    line = next(line for line in table.splitlines() if line.startswith("| vanilla-tanh"))
+    assert "adam 0.001" in line and "adam 0.03" in line and "adam 0.01" in line  # choice, runner-up, presets

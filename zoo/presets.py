@@ -70,8 +70,10 @@ LONG_RANGE = {
 }
 
 # The study (experiments/study.py, README "Results"): per task, each cell at its own recipe
-# (optimizer and learning rate chosen by a search on validation data, clipping on, on the
-# `search` budget), then cells x {no clipping, global norm} x seeds at full size.
+# (optimizer and learning rate chosen on validation data, clipping on, by successive halving from
+# the `search` budget through `rungs` to the full size, on `search_seeds`), then cells x {no
+# clipping, global norm} x seeds at full size. The recipes below came from the earlier one-budget,
+# one-seed search; the halving search has not run yet.
 ADAM = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 SGD = (0.03, 0.1, 0.3, 1.0, 3.0)
 GATED_ADAM = {cell: {"adam": ADAM} for cell in ("gru", "lstm", "tcn")}  # SGD: only the vanilla cells search it
@@ -81,6 +83,7 @@ STUDIES = {study.name: study for study in (
                       bidirectional=True, embedding_size=128, units=128, dropout=0.3, epochs=5, patience=1,
                       batch_size=64, clip_threshold=1.0),
           search=dict(limit=20000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
+          search_seeds=(0, 1),
           # chosen by `python experiments/study.py sst2 --stage search` (2026-11-27, parents
           # sst2-search-<cell> in the store; README "The study"): Adam for every cell
           recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=1e-3),
@@ -91,6 +94,7 @@ STUDIES = {study.name: study for study in (
     Study("imdb", "IMDB sentiment (25,000 reviews, a tenth held out for validation, 25,000 test reviews)",
           base=dataclasses.replace(SENTIMENT["full"], bidirectional=True, dropout=0.3, clip_threshold=1.0),
           search=dict(limit=5000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
+          rungs=(dict(limit=12500, epochs=2, patience=0),), search_seeds=(0, 1),
           # chosen by `python experiments/study.py imdb --stage search` (2026-11-28, parents
           # imdb-search-<cell> in the store; README "The study"): Adam for every cell; under SGD
           # the vanilla cells stayed near chance (at most 55.3% on the search's test slice)
@@ -103,6 +107,7 @@ STUDIES = {study.name: study for study in (
           base=dataclasses.replace(POS_TAGGING["full"], char_features=50, dropout=0.5, max_vocab=8000, patience=2,
                                    clip_threshold=1.0),
           search=dict(limit=4000, epochs=3, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
+          rungs=(dict(epochs=4, patience=0),), search_seeds=(0, 1),
           # chosen by `python experiments/study.py ewt --stage search` (2026-11-27, parents
           # ewt-search-<cell> in the store; README "The study"): Adam for every cell
           recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=3e-3),
@@ -115,7 +120,7 @@ STUDIES = {study.name: study for study in (
     # at 1 it does not train at any learning rate, README "PTB recipes")
     Study("ptb", "Penn Treebank word language model (2 x 200, windows of 35, 6 epochs)",
           base=dataclasses.replace(LANGUAGE_MODEL["full"], epochs=6),
-          search=dict(limit=400, epochs=1), seeds=(0, 1),
+          search=dict(limit=400, epochs=1), seeds=(0, 1), rungs=(dict(limit=1300, epochs=2),), search_seeds=(0, 1),
           rates={"sgd": (1.0, 2.0, 5.0, 10.0, 20.0), "adam": ADAM},
           searches={"irnn": {"sgd": (0.1, 0.3, 1.0, 3.0, 10.0), "adam": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)}},
           settings={"vanilla-tanh": dict(spectral_radius=0.5)},
@@ -131,7 +136,8 @@ STUDIES = {study.name: study for study in (
           base=dataclasses.replace(LANGUAGE_MODEL["tinyshakespeare"], epochs=6),
           # the search: one of the grid's 6 epochs on all the training text (it is 156 windows of
           # 64 x 100 characters, so a `limit` would cut little)
-          search=dict(epochs=1), seeds=(0, 1), rates={"adam": ADAM, "sgd": SGD},
+          search=dict(epochs=1), seeds=(0, 1), rates={"adam": ADAM, "sgd": SGD}, rungs=(dict(epochs=3),),
+          search_seeds=(0, 1),
           searches=GATED_ADAM,
           # the "tinyshakespeare" recipes, chosen by `python experiments/study.py tinyshakespeare
           # --stage search` (2026-11-28, parents tinyshakespeare-search-<cell> in the store; README

@@ -90,14 +90,14 @@ def in_store(study):
     import dataclasses
 
     from zoo import compare, tracking
-    from zoo.study import grid_configs, search_configs
+    from zoo.study import every_search_config, grid_configs
 
     experiment = study.base.task
     frame = compare.comparable(tracking.runs(experiment))
     if frame.empty:
         return []
     roles = {}
-    searched = [dataclasses.asdict(c) for cell in study.cells for c in search_configs(study, cell)]
+    searched = [dataclasses.asdict(c) for cell in study.cells for c in every_search_config(study, cell)]
     cells = [cell for cell in study.cells if cell in study.recipes]
     grid = [dataclasses.asdict(c) for c in grid_configs(study, cells)] if cells else []
     for role, configs in (("search", searched), ("grid", grid)):

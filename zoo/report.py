@@ -28,7 +28,7 @@ from zoo.config import CLIPPING, FIELDS
 from zoo.errors import UserError
 from zoo.presets import STUDIES
 from zoo.study import CLIPPING as GRID_CLIPPING
-from zoo.study import cell_of, grid_configs, search_configs
+from zoo.study import budgets, cell_of, grid_configs, search_configs
 
 
 @functools.cache
@@ -274,18 +274,23 @@ def runs_table(study, frame):
 
 
 def search_table(study, frame):
-    """One row per cell x optimizer: the best epoch's validation loss at each searched learning
-    rate; the study's recipe marked with *."""
+    """One row per cell x optimizer x budget: the lowest validation loss at each searched learning
+    rate (the mean over the search's seeds; "diverged" where a seed diverged), the study's recipe
+    marked with *. Budgets: the successive-halving search's, smallest first (zoo.study.budgets)."""
     rows = []
-    for (cell, optimizer), runs in frame.groupby(["cell", "optimizer"], sort=False):
+    steps = budgets(study)
+    for (cell, optimizer, rung), runs in frame.groupby(["cell", "optimizer", "rung"], sort=False):
         chosen = study.recipes.get(cell, {})
         cells = []
-        for _, run in runs.sort_values("rate").iterrows():
-            mark = "*" if chosen.get("optimizer") == optimizer and chosen.get("learning_rate") == run["rate"] else ""
-            losses = [v for v in _history(run["run_id"], "val_loss") if v == v]
-            loss = "diverged" if run["diverged"] or not losses else f"{min(losses):.4g}"
-            cells.append(f"{run['rate']:g}: {loss}{mark}")
-        rows.append({"cell": cell, "optimizer": optimizer, "best epoch's val_loss by learning rate": ", ".join(cells)})
+        for rate, seeds in runs.groupby("rate", sort=True):
+            mark = "*" if chosen.get("optimizer") == optimizer and chosen.get("learning_rate") == rate else ""
+            lowest = [min([v for v in _history(run_id, "val_loss") if v == v], default=np.nan)
+                      for run_id in seeds["run_id"]]
+            diverged = seeds["diverged"].any() or any(loss != loss for loss in lowest)
+            cells.append(f"{rate:g}: {'diverged' if diverged else format(np.mean(lowest), '.4g')}{mark}")
+        budget = ", ".join(f"{key}={value}" for key, value in steps[rung].items()) or "full size"
+        rows.append({"cell": cell, "optimizer": optimizer, "budget": budget,
+                     "lowest val_loss by learning rate (mean over seeds)": ", ".join(cells)})
     return pd.DataFrame(rows)
 
 
@@ -363,8 +368,9 @@ def study_markdown(study, records, out, link_root):
     """The study's Markdown section from its records (zoo.records), writing its figures and
     runs.md to `out`; None without any run."""
     every = records_frame(records)
-    labelled = [({"cell": cell, "optimizer": config.optimizer, "rate": config.learning_rate}, config)
-                for cell in study.cells for config in search_configs(study, cell)]
+    labelled = [({"cell": cell, "optimizer": config.optimizer, "rate": config.learning_rate, "rung": rung}, config)
+                for cell in study.cells for rung, budget in enumerate(budgets(study))
+                for config in search_configs(study, cell, budget=budget)]
     searched = runs_of(every, labelled)
     cells = [cell for cell in study.cells if cell in study.recipes]
     grid = [] if not cells else grid_configs(study, cells)
@@ -377,9 +383,11 @@ def study_markdown(study, records, out, link_root):
     budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
     lines = [f"### {study.description}", ""]
     if not searched.empty:
+        seeds = ", ".join(map(str, study.search_seeds))
         lines += [f"Recipe search (`python experiments/study.py {study.name} --stage search`): clipping on, "
-                  f"budget {budget}, seed 0; the choice (*) is the lowest validation loss at any epoch of the "
-                  "search.", "",
+                  f"seeds {seeds}, successive halving from budget {budget} up to the full size (a third of the "
+                  "recipes, at least 2, go on to each next budget; the best 2 to the full size); the choice (*) "
+                  "has the lowest mean validation loss at the largest budget it reached.", "",
                   search_table(study, searched).to_markdown(index=False), ""]
     if not ran.empty:
         table, note = grid_table(study, ran)

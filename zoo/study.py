@@ -10,6 +10,7 @@ choice (best_config.json); the choice goes into the study's `recipes` with the r
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from zoo.config import Config
@@ -32,7 +33,10 @@ class Study:
     search: the fields the recipe search overrides (its reduced budget); rates: {optimizer:
     learning rates} searched for every cell, unless `searches` gives a cell its own; settings:
     fields a cell keeps in this study's search and grid (e.g. an initial spectral radius);
-    recipes: {cell: {optimizer, learning_rate}} chosen by the search."""
+    recipes: {cell: {optimizer, learning_rate}} chosen by the search; rungs: the budgets of the
+    successive-halving search between `search` (its first) and the full size (its last), each the
+    fields it overrides; search_seeds: the seeds every recipe runs at each budget; eta: a third
+    (1/eta) of the recipes go on to the next budget, and the best two to the full size."""
 
     name: str
     description: str
@@ -44,6 +48,9 @@ class Study:
     settings: dict = field(default_factory=dict)  # {cell: {field: value}}
     recipes: dict = field(default_factory=dict)
     cells: tuple = tuple(CELLS)
+    rungs: tuple = ()
+    search_seeds: tuple = (0,)
+    eta: int = 3
 
     def cell(self, name):
         """The configuration fields of cell `name` in this study."""
@@ -52,12 +59,56 @@ class Study:
         return {**CELLS[name], **self.settings.get(name, {})}
 
 
-def search_configs(study, cell):
-    """The recipe search of `cell`: every searched optimizer x learning rate, clipping on, on the
-    study's reduced budget, seed 0."""
-    base = dataclasses.replace(study.base, **study.search, **study.cell(cell), clipping="global_norm")
-    return [dataclasses.replace(base, optimizer=optimizer, learning_rate=rate)
-            for optimizer, rates in study.searches.get(cell, study.rates).items() for rate in rates]
+def candidates(study, cell):
+    """[(optimizer, learning rate)] the search tries for `cell`."""
+    return [(optimizer, rate) for optimizer, rates in study.searches.get(cell, study.rates).items() for rate in rates]
+
+
+def budgets(study):
+    """The search's budgets, smallest first: `search`, each of `rungs`, then the full size ({});
+    one that gives the same configuration as the budget before it is left out."""
+    found = []
+    for budget in (study.search, *study.rungs, {}):
+        if not found or dataclasses.replace(study.base, **budget) != dataclasses.replace(study.base, **found[-1]):
+            found.append(budget)
+    return found
+
+
+def search_configs(study, cell, recipes=None, budget=None):
+    """The search's runs of `cell` on one budget (default: the first): each recipe (default: every
+    candidate) x search seed, clipping on."""
+    base = dataclasses.replace(study.base, **(study.search if budget is None else budget), **study.cell(cell),
+                               clipping="global_norm")
+    return [dataclasses.replace(base, optimizer=optimizer, learning_rate=rate, seed=seed)
+            for optimizer, rate in (candidates(study, cell) if recipes is None else recipes)
+            for seed in study.search_seeds]
+
+
+def every_search_config(study, cell):
+    """The search's runs of `cell` at every budget, for every candidate (those a store may hold)."""
+    return [config for budget in budgets(study) for config in search_configs(study, cell, budget=budget)]
+
+
+def halving(study, cell, run, losses):
+    """Successive halving of `cell`'s recipes: every candidate on the first budget, then the best
+    third (at least 2) on the next, and the best 2 at full size, each recipe on every search seed;
+    a recipe's score on a budget is the mean over seeds of each run's lowest validation loss (a
+    seed that diverged or did not finish: inf). run(configs, rung): runs them; losses(configs):
+    [val loss] of their runs. Returns ({(optimizer, rate): [score per budget reached]}, the
+    recipes of the full size ranked best first)."""
+    recipes, scores = candidates(study, cell), {}
+    steps = budgets(study)
+    for rung, budget in enumerate(steps):
+        configs = search_configs(study, cell, recipes, budget)
+        run(configs, rung)
+        found = losses(configs)
+        per_seed = len(study.search_seeds)
+        for i, recipe in enumerate(recipes):
+            scores.setdefault(recipe, []).append(float(sum(found[i * per_seed:(i + 1) * per_seed]) / per_seed))
+        recipes = sorted(recipes, key=lambda recipe: scores[recipe][-1])
+        if rung + 1 < len(steps):
+            recipes = recipes[:2 if rung + 2 == len(steps) else max(2, math.ceil(len(recipes) / study.eta))]
+    return scores, recipes
 
 
 def grid_configs(study, cells=None):

@@ -312,14 +312,24 @@ def resumable(frame):
     return frame[stopped & frame["run_id"].map(checkpoints.exists)]
 
 
-def best_by_validation(configs, experiment):
-    """(config, run row, val_loss) of the finished run of `configs` with the lowest validation
-    loss at its kept epoch (the lowest of its epochs: every run tests that epoch's weights), or None
-    if none finished. Read from the store, so that runs of an earlier, resumed sweep count too."""
+def validation_losses(configs, experiment):
+    """[(run row or None, lowest validation loss)] of the newest run of each of `configs` in the
+    store: inf where it has none, it did not finish or it diverged (every run tests the weights of
+    its lowest-val_loss epoch, so that is its score)."""
     runs = compare.matching(tracking.runs(experiment), [dataclasses.asdict(config) for config in configs])
     scored = []
-    for i, row in runs.items():
-        losses = [v for v in tracking.metric_history(row["run_id"], "val_loss") if v == v]  # finite only
-        if row["status"] == "FINISHED" and losses:
-            scored.append((configs[i], row, min(losses)))  # every run keeps its lowest-val_loss epoch
+    for i in range(len(configs)):
+        row = runs.get(i)
+        losses = [] if row is None or row["status"] != "FINISHED" else [
+            v for v in tracking.metric_history(row["run_id"], "val_loss") if v == v]  # finite only
+        scored.append((row, min(losses) if losses else float("inf")))
+    return scored
+
+
+def best_by_validation(configs, experiment):
+    """(config, run row, val_loss) of the finished run of `configs` with the lowest validation
+    loss at its kept epoch, or None if none finished. Read from the store, so that runs of an
+    earlier, resumed sweep count too."""
+    scored = [(config, row, loss) for config, (row, loss) in zip(configs, validation_losses(configs, experiment))
+              if loss != float("inf")]
     return min(scored, key=lambda item: item[2]) if scored else None
