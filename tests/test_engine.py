@@ -361,6 +361,7 @@ def test_config_overrides_parse_types_and_reject_bad_values():
         "units=0": "expected an integer >= 1",
         "clipping=sometimes": "valid choices: none, value, norm, global_norm",
         "char_features=8": "character features are built for task=pos only",
+        "char_encoder=gru": "Invalid char_encoder 'gru'; valid choices: cnn, bilstm",
         "word_dropout=1": r"Invalid word_dropout 1.0; expected a value in \[0, 1\)",
         "word_dropout=0.2": "Invalid word_dropout with task 'adding': it reads features, not tokens",
         "learning_rate=nan": "Invalid learning_rate nan; expected a finite number",
@@ -427,13 +428,18 @@ def test_count_baselines_on_hand_counted_data():
     assert tasks.get("lm").count_baseline(stream) == pytest.approx(np.exp(-(np.log(3 / 6) + np.log(2 / 6)) / 2))
 
 
-def test_character_features_do_not_depend_on_padding():
-    layer = models.CharacterFeatures(characters=10, filters=4)
+@pytest.mark.parametrize("encoder, size", [("cnn", 4), ("bilstm", 8)])
+def test_character_features_do_not_depend_on_padding(encoder, size):
+    layer = models.CharacterFeatures(characters=10, filters=4, encoder=encoder)
     word = np.array([[[3, 4, 5, 0]]], "int32")  # one sentence, one word of 3 characters
     longer = np.concatenate([word, np.zeros((1, 1, 16), "int32")], axis=-1)  # padded to 20
     exact = word[..., :3]  # not padded at all: the convolution's own zero padding
     features = layer(word).numpy()
-    assert features.shape == (1, 1, 4) and (features >= 0).all()
+    assert features.shape == (1, 1, size) and np.abs(features).sum() > 0
+    assert encoder != "cnn" or (features >= 0).all()  # ReLU, then the maximum
+    padding_word = np.array([[[3, 4, 5, 0], [0, 0, 0, 0]]], "int32")  # a padded position of the sentence
+    np.testing.assert_allclose(layer(padding_word).numpy()[0, 1], 0)
+    np.testing.assert_allclose(layer(padding_word).numpy()[0, 0], features[0, 0], rtol=1e-6)
     np.testing.assert_allclose(layer(longer).numpy(), features, rtol=1e-6)
     np.testing.assert_allclose(layer(exact).numpy(), features, rtol=1e-6)
     assert not np.allclose(layer(np.array([[[3, 4, 6, 0]]], "int32")).numpy(), features)  # a different word

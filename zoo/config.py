@@ -15,6 +15,7 @@ from zoo.errors import UserError
 ACTIVATIONS = ("tanh", "relu")  # of the vanilla cells; zoo.cells says which cell takes which
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # name -> class in keras.optimizers
 POOLINGS = ("last", "mean")
+CHARACTER_ENCODERS = ("cnn", "bilstm")  # zoo.models.CharacterFeatures
 SOURCES = ("local", "download")
 
 
@@ -60,6 +61,8 @@ class Config:
     char_features: int = 0  # tasks that read words (pos): per-word character features, this many
     #                         filters of a width-3 convolution over each word's characters, max-pooled
     #                         and joined to the word embedding (Ma & Hovy 2016); 0 = off
+    char_encoder: str = "cnn"  # the character features' encoder: cnn (char_features filters, max over the
+    #                            word) | bilstm (an LSTM of char_features units each way, last states joined)
     dropout: float = 0.0  # on the inputs of each recurrent layer
     word_dropout: float = 0.0  # token tasks, in training: this share of the words lose their whole
     #                            embedding (zeroed; character features kept), so that the network
@@ -180,6 +183,8 @@ def validate(config):
         valid = [name for name, spec in tasks.TASKS.items() if spec.characters]
         raise UserError(f"Invalid char_features with task {config.task!r}: character features are built for "
                         f"task={' and '.join(valid)} only; use char_features=0.")
+    if config.char_encoder not in CHARACTER_ENCODERS:
+        raise UserError(f"Invalid char_encoder {config.char_encoder!r}; valid choices: {', '.join(CHARACTER_ENCODERS)}.")
     if config.checkpoint_every < 0:
         raise UserError(f"Invalid checkpoint_every {config.checkpoint_every!r}; expected 0 (epoch ends only) or "
                         "a number of steps.")
