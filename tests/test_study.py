@@ -98,6 +98,7 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     assert records.in_store(TINY) and sorted(map(records.json.dumps, records.in_store(TINY))) == \
         sorted(records.json.dumps(r) for r in recorded)  # exported again: the same records
     monkeypatch.undo()
+    assert records.load_into_store(store / "results") == (0, 6)  # the store that wrote them has every run
     # reporting another study (here: none of them) keeps this one's section in the README's block
     monkeypatch.setitem(STUDIES, TINY.name, TINY)
     assert report.report([], store / "results", readme) == "No study has runs in this store yet."
@@ -250,6 +251,9 @@ def test_the_experiment_scripts_run_the_study_comparison_each_cell_at_its_recipe
         assert config.limit == 40 and config.spectral_radius == ptb.cell(cell).get("spectral_radius", 1.0)
     assert experiment.main("lm", presets.LANGUAGE_MODEL, ["--set", "learning_rate=1e-3"]) == 2
     assert "would run every cell at one recipe" in capsys.readouterr().err
+    for field in ("cell=gru", "clipping=none", "activation=relu", "spectral_radius=0.9"):
+        assert experiment.main("lm", presets.LANGUAGE_MODEL, ["--preset", "full", "--set", field]) == 2
+        assert "is what the study varies or sets per cell" in capsys.readouterr().err
     assert experiment.main("sentiment", presets.SENTIMENT, ["--preset", "full", "--seeds", "x"]) == 2
     assert "Received an invalid value for argument `--seeds`" in capsys.readouterr().err
     assert not swept  # neither refused command ran anything
@@ -312,3 +316,23 @@ def test_the_search_stage_halves_up_to_the_full_size_and_prints_choice_and_runne
     table = out.split("successive halving of study tiny")[1]
     line = next(line for line in table.splitlines() if line.startswith("| vanilla-tanh"))
     assert "adam 0.001" in line and "adam 0.03" in line and "adam 0.01" in line  # choice, runner-up, presets
+
+
+def test_a_records_file_that_is_not_whole_is_one_line_and_nothing_is_imported(store):
+    folder = store / "results"
+    (folder / "a").mkdir(parents=True)
+    good = {"format": 1, "run_id": "r1", "experiment": "adding", "name": "adding-x", "role": "grid",
+            "status": "FINISHED", "start_time": 0, "end_time": 1000, "params": {"seed": "0"}, "tags": {},
+            "metrics": {"test_mse": 0.5}, "histories": {"val_loss": [[1, 2], [0.9, 0.8]]}}
+    (folder / "a" / "records.jsonl").write_text(records.json.dumps(good) + "\n\n")  # a blank line is fine
+    (folder / "b").mkdir()
+    (folder / "b" / "records.jsonl").write_text(records.json.dumps({"format": 1, "run_id": "r2"}) + "\n")
+    with pytest.raises(UserError, match=r"b/records.jsonl line 1 is not a run record of format 1 \(it lacks "
+                                        r"experiment, name, role"):
+        records.load_into_store(folder)
+    assert tracking.runs("adding").empty  # the good file was not imported either
+    (folder / "b" / "records.jsonl").unlink()
+    assert records.load_into_store(folder / "a" / "records.jsonl") == (1, 0)  # a file, named directly
+    imported = tracking.runs("adding").iloc[0]
+    assert imported["tags.record_of"] == "r1" and imported["status"] == "FINISHED"
+    assert tracking.metric_history(imported["run_id"], "val_loss") == [0.9, 0.8]

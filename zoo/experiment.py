@@ -105,11 +105,15 @@ def main(doc, presets, argv=None):
             configs = [dataclasses.replace(c, seed=seed) for seed in args.seeds for c in configs]
         train.sweep(configs, resume=not args.fresh, **options)  # prints each run's summary line and the table
         return 0
-    recipe = [name for name in RECIPE_FIELDS for assignment in args.set if assignment.startswith(name + "=")]
-    if recipe:
-        raise UserError(f"--set {recipe[0]} would run every cell at one recipe; the study gives each cell its own "
-                        "(zoo/presets.py STUDIES). Pass --grid to sweep it yourself, e.g. --grid learning_rate=1e-3,3e-3.")
     study = study_of(preset)
+    owned = {*RECIPE_FIELDS, "clipping", "seed", *(key for cell in study.cells for key in study.cell(cell))}
+    refused = [assignment.split("=", 1)[0] for assignment in args.set if assignment.split("=", 1)[0] in owned]
+    if refused:
+        field = refused[0]
+        why = ("would run every cell at one recipe; the study gives each cell its own" if field in RECIPE_FIELDS
+               else "is what the study varies or sets per cell" if field != "seed" else "is chosen with --seeds")
+        raise UserError(f"--set {field} {why} (zoo/presets.py STUDIES). Pass --grid to sweep it yourself, e.g. "
+                        f"--grid {field}=..., or python -m zoo sweep.")
     if args.preset != "quick":  # full (and the LM's tinyshakespeare): the study's grid itself, its base changed only by --set
         study = dataclasses.replace(study, base=apply_overrides(study.base, args.set),
                                     seeds=args.seeds or study.seeds)

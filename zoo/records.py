@@ -9,8 +9,8 @@ A record is one run (one JSON line): run_id, experiment, name, role (grid, searc
 status, start_time and end_time (ms since 1970, UTC), params, tags, final metrics, and histories
 {key: [[steps], [values]]}: every per-epoch metric, the gradient norm cut to at most
 GRAD_NORM_POINTS points (each the largest of its stretch of steps, so peaks stay) and the gradient
-flow of the last snapshot only. Tags that name a machine or a process (host, pid, user, source
-path) are left out. `python -m zoo report` renders a study's section from these records alone.
+flow of the last snapshot only. Only the tags of KEPT_TAGS are kept: none that names a machine,
+a process, a user, a path or a server. `python -m zoo report` renders a study's section from these records alone.
 """
 
 import json
@@ -25,8 +25,13 @@ from zoo.errors import UserError
 FORMAT = 1
 GRAD_NORM_POINTS = 100
 SIGNIFICANT = 6  # digits kept of each value
-DROPPED_TAGS = ("host", "pid", "mlflow.user", "mlflow.source.name", "mlflow.source.type", "mlflow.parentRunId",
-                "mlflow.log-model.history", "resume", "error", "record_of")
+# the tags a record keeps (an allow-list: a tag added later, or one naming a machine, a process, a
+# user, a path or a server, stays out until it is named here)
+KEPT_TAGS = ("variant", "nan_step", "nan_cause", "data_sha256", "git_commit", "baseline", "baseline_description",
+             "baseline_selection", "study", "mlflow.runName", "early_stopped")
+KEPT_TAG_PREFIXES = ("version.", "vocabulary.")
+REQUIRED = ("run_id", "experiment", "name", "role", "status", "start_time", "end_time", "params", "tags", "metrics",
+            "histories")
 
 
 def _rounded(value):
@@ -35,16 +40,18 @@ def _rounded(value):
 
 
 def _reduced(key, steps, values):
-    """A history as kept: grad_norm as the largest value of each of GRAD_NORM_POINTS stretches."""
+    """A history as kept: grad_norm as the largest value of each of GRAD_NORM_POINTS - 1 stretches
+    (inf where one is, NaN only where all are), then its last value, so that peaks and the final
+    value stay."""
     if key != "grad_norm" or len(values) <= GRAD_NORM_POINTS:
         return list(steps), [_rounded(v) for v in values]
     kept_steps, kept = [], []
-    for part in np.array_split(np.arange(len(values)), GRAD_NORM_POINTS):
+    for part in np.array_split(np.arange(len(values) - 1), GRAD_NORM_POINTS - 1):
         chunk = np.asarray(values, float)[part]
-        top = part[int(np.nanargmax(chunk))] if np.isfinite(chunk).any() else part[-1]
+        top = part[int(np.argmax(np.where(np.isnan(chunk), -np.inf, chunk)))] if (~np.isnan(chunk)).any() else part[-1]
         kept_steps.append(int(steps[top]))
         kept.append(_rounded(values[top]))
-    return kept_steps, kept
+    return kept_steps + [int(steps[-1])], kept + [_rounded(values[-1])]
 
 
 def _last_flows(keys):
@@ -65,7 +72,7 @@ def from_row(row, experiment, role):
     metrics = {c[len("metrics."):]: row[c] for c in row.index if c.startswith("metrics.") and row[c] == row[c]}
     params = {c[len("params."):]: row[c] for c in row.index if c.startswith("params.") and isinstance(row[c], str)}
     tags = {c[len("tags."):]: row[c] for c in row.index if c.startswith("tags.") and isinstance(row[c], str)
-            and c[len("tags."):] not in DROPPED_TAGS}
+            and (c[len("tags."):] in KEPT_TAGS or c[len("tags."):].startswith(KEPT_TAG_PREFIXES))}
     keys = [key for key in metrics if not key.startswith("grad_flow/")] + _last_flows(metrics)
     # a history: a metric logged per epoch (steps from 1), per step or per distance (grad_flow);
     # one logged once at the end has step 0 and stays a final metric only
@@ -104,12 +111,15 @@ def in_store(study):
         for row in compare.matching(frame, configs).values():
             roles[row["run_id"]] = (row, role)
     if "tags.baseline" in frame:
-        same = frame["tags.baseline"].notna()
-        for name in ("dataset", "limit", "split_seed"):
-            same &= compare.logged(frame, name).eq(str(getattr(study.base, name)))
-        newest = frame[same].sort_values("start_time").groupby("tags.baseline").tail(1)
-        for _, row in newest.iterrows():
-            roles[row["run_id"]] = (row, "baseline")
+        from zoo import baselines
+
+        for name in baselines.BASELINES.get(experiment, {}):
+            same = frame["tags.baseline"].eq(name)  # fitted on the study's data: every identity param equal
+            for key, value in baselines.identity(study.base, name).items():
+                same &= frame.get(f"params.{key}", pd.Series(None, index=frame.index)).eq(value)
+            if same.any():
+                row = frame[same].sort_values("start_time").iloc[-1]
+                roles[row["run_id"]] = (row, "baseline")
     return [from_row(row, experiment, role) for row, role in roles.values()]
 
 
@@ -121,13 +131,19 @@ def read(path):
     """The records of one records.jsonl file (a damaged line is one line naming the file)."""
     rows = []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            raise UserError(f"{path} line {number} is not a run record (JSON); restore the file from git "
-                            "(git checkout -- PATH) or write it again with python -m zoo report.") from None
-        if record.pop("format", None) == FORMAT and "run_id" in record:
-            rows.append(record)
+            record = None
+        missing = [key for key in REQUIRED if key not in record] if isinstance(record, dict) else ["JSON"]
+        if missing or record.get("format") != FORMAT:
+            found = f"it lacks {', '.join(missing)}" if missing else f"it is format {record.get('format')!r}"
+            raise UserError(f"{path} line {number} is not a run record of format {FORMAT} ({found}); restore the "
+                            "file from git (git checkout -- PATH) or write it again with python -m zoo report.")
+        record.pop("format")
+        rows.append(record)
     return rows
 
 
@@ -193,14 +209,16 @@ def load_into_store(folder):
     already imported, by tag record_of, is skipped). Returns (imported, skipped)."""
     from zoo import tracking
 
-    paths = sorted(Path(folder).rglob("records.jsonl")) if Path(folder).is_dir() else []
+    folder = Path(folder)
+    paths = [folder] if folder.is_file() else sorted(folder.rglob("records.jsonl")) if folder.is_dir() else []
     if not paths:
         raise UserError(f"No records.jsonl under {folder}; the study's records are in docs/results/<study>/ "
                         "(python -m zoo report writes them).")
+    every = [record for path in paths for record in read(path)]  # every file checked before anything is written
     imported = skipped = 0
     known = {}
-    for path in paths:
-        for record in read(path):
+    try:
+        for record in every:
             experiment = record["experiment"]
             if experiment not in known:
                 known[experiment] = tracking.recorded_run_ids(experiment)
@@ -209,4 +227,8 @@ def load_into_store(folder):
                 continue
             known[experiment][record["run_id"]] = tracking.import_record(record)
             imported += 1
+    except tracking.STORE_ERRORS as error:
+        raise tracking.StoreError(f"Cannot import records into {tracking.tracking_uri()} "
+                                  f"({tracking.first_line(error)}); {imported} run(s) were imported before. Check "
+                                  "that the store is writable and has space, then import again (each run once).") from None
     return imported, skipped

@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import html
 import io
+import os
 import re
 from pathlib import Path
 
@@ -377,7 +378,7 @@ def study_markdown(study, records, out, link_root):
     labelled = [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
                 for config in grid]
     ran = runs_of(every, labelled)
-    baselines = every[every["role"].eq("baseline")] if not every.empty else every
+    baselines = newest_baselines(every)
     if searched.empty and ran.empty and baselines.empty:
         return None
     budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
@@ -449,16 +450,18 @@ def intervals_markdown(study, ran, baselines, source=""):
     metric = tasks.get(study.base.task).metric
     unit = "percentage points" if metric == "accuracy" else "test " + metric
     return [f"Paired differences of the test metric ({unit}), a − b over the seeds both finished{source}, with "
-            "Student's t 95% interval (n − 1 degrees of freedom); against a baseline, each seed of the cell "
-            "against the baseline's one fit. \"differs\" only where the interval excludes 0.", "",
+            "Student's t 95% interval (n − 1 degrees of freedom); against a baseline, a one-sample interval of "
+            "the cell's seeds against the baseline's one fit (the baseline's own test-set noise is not in it; "
+            "the best cell and the strongest baseline are picked on this test metric). \"differs\" only where "
+            "the interval excludes 0; each interval is one 95% test, none is corrected for the others, so with "
+            "this many a few \"differs\" are expected by chance.", "",
             intervals.to_markdown(index=False), ""]
 
 
 def addendum(study, rows, out_dir):
     """For a study whose grid is only in an earlier store's section: its strong baselines (from
     its records) and the paired differences of the earlier grid (from its runs.md)."""
-    every = records_frame(rows)
-    baselines = every[every["role"].eq("baseline")] if not every.empty else every
+    baselines = newest_baselines(records_frame(rows))
     lines = [ADDENDUM, ""]
     if not baselines.empty:
         lines += ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on "
@@ -468,6 +471,14 @@ def addendum(study, rows, out_dir):
         lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
                                                              "grid above)")
     return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def newest_baselines(every):
+    """The baseline runs of a records frame, the newest of each baseline."""
+    if every.empty:
+        return every
+    fitted = every[every["role"].eq("baseline")]
+    return fitted if fitted.empty else fitted.sort_values("start_time").groupby("tags.baseline", sort=False).tail(1)
 
 
 def grid_progress(study, rows):
@@ -516,6 +527,9 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
     empty = "No study has runs in this store yet."
     asked = {}
     earlier = current_sections(Path(readme)) if readme else {}
+    # links as the README reads them: relative to its folder
+    link_root = Path(os.path.relpath(out_dir.resolve(), Path(readme).resolve().parent)).as_posix() if readme \
+        else out_dir.as_posix()
     try:
         for study in studies:
             path, rows = records.export(study, out_dir) if store else (
@@ -523,18 +537,19 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
                 if records.path_of(study, out_dir).exists() else [])
             before = earlier.get(study.description)
             found, total = grid_progress(study, rows)
-            if rows and before and found < total:
-                # the whole grid is only in the earlier store's section: keep it, add baselines and
-                # intervals (and how far a new grid has come)
+            if rows and found < total and not legacy_grid(study, out_dir).empty:
+                # the whole grid is only in an earlier store's section (and runs.md): never overwrite
+                # them with a part of a new grid; keep the section, add baselines and intervals
                 extra = addendum(study, rows, out_dir)
                 if found:
-                    extra += (f"A new grid is under way: {found} of {total} runs in [records.jsonl]"
-                              f"({out_dir.as_posix()}/{study.name}/records.jsonl); `python experiments/study.py "
+                    extra += (f"\nA new grid is under way: {found} of {total} runs in [records.jsonl]"
+                              f"({link_root}/{study.name}/records.jsonl); `python experiments/study.py "
                               f"{study.name}` continues it (after `python -m zoo records import docs/results` on "
                               "a new machine), and its tables replace the ones above once all its runs are in.\n")
-                asked[study.name] = before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra else before
+                asked[study.name] = None if not before else (
+                    before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra else before)
             else:
-                asked[study.name] = study_markdown(study, rows, out_dir / study.name, out_dir.as_posix()) if rows else None
+                asked[study.name] = study_markdown(study, rows, out_dir / study.name, link_root) if rows else None
     finally:
         _RECORDED.clear()
     if readme:

@@ -361,22 +361,27 @@ def metric_keys_and_steps(run_id, keys):
 
 
 def recorded_run_ids(experiment):
-    """{original run id: run id here} of the runs imported into `experiment` from records (tag record_of)."""
+    """{original run id: run id here} of the runs of `experiment` a record needs not be imported
+    for: those imported from records (tag record_of, set last) and the store's own runs (the
+    machine that wrote the records)."""
     frame = runs(experiment)
-    if frame.empty or "tags.record_of" not in frame:
+    if frame.empty:
         return {}
+    own = dict(zip(frame["run_id"], frame["run_id"]))
+    if "tags.record_of" not in frame:
+        return own
     imported = frame[frame["tags.record_of"].notna()]
-    return dict(zip(imported["tags.record_of"], imported["run_id"]))
+    return {**own, **dict(zip(imported["tags.record_of"], imported["run_id"]))}
 
 
 def import_record(record):
     """A run record (zoo.records) as a run of its experiment in this store, with its original
-    start and end, status, params, tags (plus record_of = its original id) and metric histories;
-    returns the new run's id. The run is written whole or deleted."""
+    start and end, status, params, tags (plus record_of = its original id, written last) and
+    metric histories; returns the new run's id. A failure deletes the run (MLflow's deleted runs)."""
     from mlflow.entities import Param, RunTag
 
     client = MlflowClient(tracking_uri())
-    tags = {**record["tags"], "record_of": record["run_id"], "mlflow.runName": record["name"]}
+    tags = {**record["tags"], "mlflow.runName": record["name"]}
     run = client.create_run(experiment_id(record["experiment"]), start_time=record["start_time"],
                             tags=tags, run_name=record["name"])
     run_id, stamp = run.info.run_id, record["start_time"]
@@ -389,6 +394,7 @@ def import_record(record):
         for start in range(0, max(len(params), len(metrics)), 100):
             client.log_batch(run_id, metrics=metrics[start:start + 100], params=params[start:start + 100])
         client.set_terminated(run_id, record["status"], end_time=record["end_time"])
+        client.set_tag(run_id, "record_of", record["run_id"])  # last: a run cut short is never taken as imported
     except BaseException:
         with contextlib.suppress(Exception):
             client.delete_run(run_id)
