@@ -7,6 +7,7 @@ matplotlib.use("Agg")  # headless: figures are saved, never shown
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def learning_curves(history, metric, title=""):
@@ -88,18 +89,26 @@ def paneled_curves(panels, metric, lines=None, title=""):
         for i, (label, value) in enumerate((lines or {}).items()):
             ax.axhline(value, linestyle="--", linewidth=1, color=f"C{7 + i % 3}", label=label)
         ax.set_yscale("log")  # losses span orders of magnitude when a variant explodes
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(panel)
         ax.grid(alpha=0.3)
+    figure.suptitle(title)
+    return legend_outside(figure, axes[0])
+
+
+def legend_outside(figure, axes, width=2.5):
+    """One legend for every labelled line of `axes`, in a column `width` inches wide right of the
+    data (none of it drawn over a curve); the axes laid out in the rest. Returns the figure."""
     handles = {}
-    for ax in axes[0]:
+    for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    figure.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1 - 2.4 / figure.get_figwidth(), 0.5),
+    share = width / figure.get_figwidth()
+    figure.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1 - share + 0.01, 0.5),
                   fontsize=8, frameon=False)
-    figure.suptitle(title)
-    figure.tight_layout(rect=(0, 0, 1 - 2.5 / figure.get_figwidth(), 1))
+    figure.tight_layout(rect=(0, 0, 1 - share, 1))
     return figure
 
 
@@ -171,38 +180,35 @@ def confusion_matrix(matrix, labels, title=""):
 
 def gradient_traces(norms, clipped, title=""):
     """norms: {variant: grad_norm every N steps}; clipped: {variant: clipped fraction per epoch}."""
-    figure, (norm_ax, clip_ax) = plt.subplots(1, 2, figsize=(12, 4))
-    for label, values in norms.items():
-        line, = norm_ax.plot(values, linewidth=0.8, label=label)
+    figure, (norm_ax, clip_ax) = plt.subplots(1, 2, figsize=(14.5, 4))
+    for label, values in norms.items():  # x: the share of training (a record keeps 100 points of the steps)
+        line, = norm_ax.plot(np.linspace(0, 100, len(values)), values, linewidth=0.8, label=label)
         if clipped.get(label):
             clip_ax.plot(range(1, len(clipped[label]) + 1), clipped[label], marker="o", color=line.get_color(),
                          label=label)
     norm_ax.set_yscale("log")
-    norm_ax.set_xlabel("logged training step (every grad_norm_every steps)")
+    norm_ax.set_xlabel("share of training (%)")
     norm_ax.set_ylabel("global gradient norm (before clipping)")
     clip_ax.set_xlabel("epoch")
+    clip_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     clip_ax.set_ylabel("share of steps clipped")
     for ax in (norm_ax, clip_ax):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
     figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+    return legend_outside(figure, (norm_ax, clip_ax))
 
 
 def gradient_flow_profiles(flows, title=""):
     """flows: {variant: ||dL/dh_t|| by distance to the last step}, after training, one line each."""
-    figure, ax = plt.subplots(figsize=(7, 4))
+    figure, ax = plt.subplots(figsize=(9.5, 4))
     for label, values in flows.items():
         ax.plot(values, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("distance to the last step")
     ax.set_ylabel("||dL/dh_t|| (batch mean, after training)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
     ax.set_title(title)
-    figure.tight_layout()
-    return figure
+    return legend_outside(figure, (ax,))
 
 
 def interactive_curves(series, x_title, y_title, title="", first_x=1, log_y=False):
