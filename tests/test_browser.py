@@ -144,7 +144,13 @@ def test_the_sweep_parent_nests_its_children_and_compare_shows_them_side_by_side
     page.get_by_text("Comparing 4 Runs").wait_for()
     for variant in VARIANTS:  # the run names in the runs' columns, the metrics as rows
         expect(page.get_by_text(f"adding-{variant}", exact=True)).to_have_count(2)
-    expect(page.get_by_role("link", name="val_loss", exact=True)).to_be_visible()  # its row, further down
+    val_loss = page.get_by_role("link", name="val_loss", exact=True)  # its row, further down: the page
+    for _ in range(30):  # draws the rows it scrolls to
+        if val_loss.count():
+            break
+        page.mouse.wheel(0, 400)
+        page.wait_for_timeout(200)
+    expect(val_loss).to_be_visible()
     page.screenshot(path=shots / "ui-compare.png", full_page=True)
 
 

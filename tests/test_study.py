@@ -80,24 +80,26 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     figures = {name: (store / "results" / "tiny" / name).read_bytes() for name in ("val_curves.png", "gradients.png")}
     again = store / "README-again.md"
     again.write_text(f"{report.MARKERS[0]}\n{report.MARKERS[1]}\n")
-    monkeypatch.setattr(tracking, "runs", lambda *a, **k: pytest.fail("read the store"))
-    assert report.report([TINY], store / "results", again, store=False) == block
+    with monkeypatch.context() as patched:
+        patched.setattr(tracking, "runs", lambda *a, **k: pytest.fail("read the store"))
+        assert report.report([TINY], store / "results", again, store=False) == block
     assert report.current_sections(again) == report.current_sections(readme)
     assert figures == {name: (store / "results" / "tiny" / name).read_bytes() for name in figures}
-    monkeypatch.undo()
     # imported into a new store: the same runs, by their original ids, once however often imported
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'other.db'}")
-    assert records.load_into_store(store / "results") == (6, 0)
-    assert records.load_into_store(store / "results") == (0, 6)
-    imported = tracking.runs("adding")
-    assert sorted(imported["tags.record_of"]) == sorted(r["run_id"] for r in recorded)
-    first = recorded[0]
-    copy = imported[imported["tags.record_of"] == first["run_id"]].iloc[0]
-    assert tracking.metric_history(copy["run_id"], "val_loss") == first["histories"]["val_loss"][1]
-    assert copy["status"] == first["status"] and copy["params.seed"] == first["params"]["seed"]
-    assert records.in_store(TINY) and sorted(map(records.json.dumps, records.in_store(TINY))) == \
-        sorted(records.json.dumps(r) for r in recorded)  # exported again: the same records
-    monkeypatch.undo()
+    here = tracking.tracking_uri()
+    with monkeypatch.context() as patched:
+        patched.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'other.db'}")
+        assert records.load_into_store(store / "results") == (6, 0)
+        assert records.load_into_store(store / "results") == (0, 6)
+        imported = tracking.runs("adding")
+        assert sorted(imported["tags.record_of"]) == sorted(r["run_id"] for r in recorded)
+        first = recorded[0]
+        copy = imported[imported["tags.record_of"] == first["run_id"]].iloc[0]
+        assert tracking.metric_history(copy["run_id"], "val_loss") == first["histories"]["val_loss"][1]
+        assert copy["status"] == first["status"] and copy["params.seed"] == first["params"]["seed"]
+        assert records.in_store(TINY) and sorted(map(records.json.dumps, records.in_store(TINY))) == \
+            sorted(records.json.dumps(r) for r in recorded)  # exported again: the same records
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", here)  # MLflow exports the last store it opened as this variable
     assert records.load_into_store(store / "results") == (0, 6)  # the store that wrote them has every run
     # reporting another study (here: none of them) keeps this one's section in the README's block
     monkeypatch.setitem(STUDIES, TINY.name, TINY)
