@@ -27,7 +27,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from zoo.errors import UserError, command  # noqa: E402
+from zoo.errors import command  # noqa: E402
 from zoo.experiment import add_executor_arguments, executor_options, seed_list  # noqa: E402
 from zoo.presets import STUDIES  # noqa: E402
 from zoo.study import grid_configs, halving  # noqa: E402

@@ -378,7 +378,7 @@ def import_record(record):
     """A run record (zoo.records) as a run of its experiment in this store, with its original
     start and end, status, params, tags (plus record_of = its original id, written last) and
     metric histories; returns the new run's id. A failure deletes the run (MLflow's deleted runs)."""
-    from mlflow.entities import Param, RunTag
+    from mlflow.entities import Param
 
     client = MlflowClient(tracking_uri())
     tags = {**record["tags"], "mlflow.runName": record["name"]}
