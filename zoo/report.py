@@ -373,6 +373,8 @@ def study_markdown(study, records, out, link_root):
                 for cell in study.cells for rung, budget in enumerate(budgets(study))
                 for config in search_configs(study, cell, budget=budget)]
     searched = runs_of(every, labelled)
+    if not searched.empty and not searched["role"].eq("search").any():
+        searched = searched.iloc[:0]  # only the grid's own full-size runs: no search has run on these records
     cells = [cell for cell in study.cells if cell in study.recipes]
     grid = [] if not cells else grid_configs(study, cells)
     labelled = [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
