@@ -22,7 +22,7 @@ import dataclasses
 from zoo.config import apply_overrides, parse_grid
 from zoo.errors import UserError, command
 from zoo.presets import STUDIES
-from zoo.study import CLIPPING, grid_configs
+from zoo.study import grid_configs
 
 RECIPE_FIELDS = ("optimizer", "learning_rate")
 
@@ -36,12 +36,6 @@ def study_of(config):
         raise UserError(f"No study compares the cells on dataset {config.dataset!r} (task {config.task}); the "
                         f"studies' datasets: {', '.join(valid)}. Pass --grid to run a sweep of your own on it.")
     return found[0]
-
-
-def comparison(base, study):
-    """Every cell of `study` at its recipe and settings, without and with global-norm clipping, over `base`."""
-    return [apply_overrides(dataclasses.replace(base, **study.cell(cell), **study.recipes[cell], clipping=clipping), [])
-            for cell in study.cells if cell in study.recipes for clipping in CLIPPING]
 
 
 def seed_list(text):
@@ -114,13 +108,9 @@ def main(doc, presets, argv=None):
                else "is what the study varies or sets per cell" if field != "seed" else "is chosen with --seeds")
         raise UserError(f"--set {field} {why} (zoo/presets.py STUDIES). Pass --grid to sweep it yourself, e.g. "
                         f"--grid {field}=..., or python -m zoo sweep.")
-    if args.preset != "quick":  # full (and the LM's tinyshakespeare): the study's grid itself, its base changed only by --set
-        study = dataclasses.replace(study, base=apply_overrides(study.base, args.set),
-                                    seeds=args.seeds or study.seeds)
-        configs, name = grid_configs(study), f"{study.name}-study"
-    else:
-        configs = [dataclasses.replace(c, seed=seed) for seed in args.seeds or (preset.seed,)
-                   for c in comparison(preset, study)]
-        name = None
-    train.sweep(configs, resume=not args.fresh, name=name, **options)
+    full = args.preset != "quick"  # full (and the LM's tinyshakespeare): the study's grid itself, its base
+    #                                 changed only by --set; quick: the same cells and recipes over the preset
+    study = dataclasses.replace(study, base=apply_overrides(study.base, args.set) if full else preset,
+                                seeds=args.seeds or (study.seeds if full else (preset.seed,)))
+    train.sweep(grid_configs(study), resume=not args.fresh, name=f"{study.name}-study" if full else None, **options)
     return 0

@@ -1,6 +1,7 @@
 """A study's runs as compact records, committed beside its tables: results that outlive a store.
 
     records.export(study)                        # the store's runs of the study -> docs/results/<study>/records.jsonl
+    records.committed(study)                     # the records committed there
     records.read(path)                           # [record], one per run
     records.frame(rows)                          # a DataFrame shaped like zoo.tracking.runs
     records.load_into_store("docs/results")      # every records.jsonl below, as runs of this store
@@ -167,17 +168,21 @@ def merged(committed, fresh):
     return list(by_id.values())
 
 
+def committed(study, out_dir="docs/results"):
+    """The records in `study`'s records.jsonl, [] where it has none."""
+    path = path_of(study, out_dir)
+    return read(path) if path.exists() else []
+
+
 def export(study, out_dir="docs/results"):
     """Writes the store's runs of `study` into its records.jsonl (keeping committed records of runs
-    this store does not have); returns (path, every record), or (path, committed) if none is here."""
-    path = path_of(study, out_dir)
-    committed = read(path) if path.exists() else []
-    fresh = in_store(study)
+    this store does not have); returns every record (the committed ones if the store has none)."""
+    earlier, fresh = committed(study, out_dir), in_store(study)
     if not fresh:
-        return path, committed
-    every = merged(committed, fresh)
-    write(every, path)
-    return path, every
+        return earlier
+    every = merged(earlier, fresh)
+    write(every, path_of(study, out_dir))
+    return every
 
 
 def frame(records):

@@ -403,9 +403,7 @@ def study_markdown(study, records, out, link_root):
                   table.to_markdown(index=False), ""]
         if note:
             lines += [note, ""]
-    if not baselines.empty:
-        lines += ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on "
-                  "the same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
+    lines += baselines_markdown(study, baselines)
     if not ran.empty:
         lines += intervals_markdown(study, ran, baselines)
         out.mkdir(parents=True, exist_ok=True)
@@ -460,19 +458,22 @@ def intervals_markdown(study, ran, baselines, source=""):
             intervals.to_markdown(index=False), ""]
 
 
-def addendum(study, rows, out_dir):
+def addendum(study, rows, legacy):
     """For a study whose grid is only in an earlier store's section: its strong baselines (from
-    its records) and the paired differences of the earlier grid (from its runs.md)."""
+    its records) and the paired differences of the earlier grid (`legacy`: legacy_grid)."""
     baselines = newest_baselines(records_frame(rows))
-    lines = [ADDENDUM, ""]
-    if not baselines.empty:
-        lines += ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on "
-                  "the same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
-    legacy = legacy_grid(study, out_dir)
-    if not legacy.empty:
-        lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
-                                                             "grid above)")
+    lines = [ADDENDUM, "", *baselines_markdown(study, baselines)]
+    lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
+                                                         "grid above)")
     return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def baselines_markdown(study, baselines):
+    """The strong baselines' paragraph and table, or [] without any."""
+    if baselines.empty:
+        return []
+    return ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on the "
+            "same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
 
 
 def newest_baselines(every):
@@ -534,15 +535,14 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
         else out_dir.as_posix()
     try:
         for study in studies:
-            path, rows = records.export(study, out_dir) if store else (
-                records.path_of(study, out_dir), records.read(records.path_of(study, out_dir))
-                if records.path_of(study, out_dir).exists() else [])
+            rows = records.export(study, out_dir) if store else records.committed(study, out_dir)
             before = earlier.get(study.description)
             found, total = grid_progress(study, rows)
-            if rows and found < total and not legacy_grid(study, out_dir).empty:
+            legacy = legacy_grid(study, out_dir) if rows and found < total else pd.DataFrame()
+            if not legacy.empty:
                 # the whole grid is only in an earlier store's section (and runs.md): never overwrite
                 # them with a part of a new grid; keep the section, add baselines and intervals
-                extra = addendum(study, rows, out_dir)
+                extra = addendum(study, rows, legacy)
                 if found:
                     extra += (f"\nA new grid is under way: {found} of {total} runs in [records.jsonl]"
                               f"({link_root}/{study.name}/records.jsonl); `python experiments/study.py "
