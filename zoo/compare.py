@@ -80,24 +80,31 @@ def summarize(frame, metric):
     return summary.reset_index()
 
 
+def newest_baselines(runs, compared=None):
+    """The newest FINISHED run of each strong baseline (zoo.baselines: runs tagged `baseline`) and
+    dataset of `runs` (zoo.tracking.runs or zoo.records.frame); given `compared` (the cells' runs),
+    only those fitted on their data (same dataset, limit, split_seed)."""
+    if runs.empty or "tags.baseline" not in runs:
+        return runs.iloc[:0]
+    fitted = runs[runs["tags.baseline"].notna() & runs["status"].eq("FINISHED")]
+    if compared is not None:
+        data = ("dataset", "limit", "split_seed")
+        used = {tuple(values) for values in zip(*(logged(compared, name) for name in data))}
+        fitted = fitted[[tuple(values) in used for values in zip(*(logged(fitted, name) for name in data))]]
+    return fitted.sort_values("start_time").groupby(["tags.baseline", "params.dataset"], sort=False).tail(1)
+
+
 def strong_baselines(everything, compared, metric):
-    """Rows like `summarize`'s for the strong baselines (zoo.baselines: runs tagged `baseline`) of
-    `everything` fitted on the data of the `compared` runs (same dataset, limit, split_seed): the
-    newest of each, named "baseline: <name> (<dataset>)"."""
-    if everything.empty or "tags.baseline" not in everything or compared.empty:
+    """Rows like `summarize`'s for the newest strong baselines of `everything` fitted on the data of
+    the `compared` runs, named "baseline: <name> (<dataset>)"."""
+    fitted = pd.DataFrame() if compared.empty else newest_baselines(everything, compared)
+    if fitted.empty:
         return pd.DataFrame()
-    fitted = everything[everything["tags.baseline"].notna() & everything["status"].eq("FINISHED")]
-    data = ("dataset", "limit", "split_seed")
-    used = {tuple(values) for values in zip(*(logged(compared, name) for name in data))}
-    same = pd.Series([tuple(values) in used for values in zip(*(logged(fitted, name) for name in data))],
-                     index=fitted.index, dtype=bool)
-    rows = []
-    for (name, dataset), runs in fitted[same].groupby(["tags.baseline", "params.dataset"], sort=True):
-        newest = runs.sort_values("start_time").iloc[-1]
-        rows.append({"variant": f"baseline: {name} ({dataset})", "runs": 1, "diverged": 0,
-                     **{f"{key}_mean": newest.get(f"metrics.{key}") for key in (f"test_{metric}", "val_loss",
-                                                                                "train_seconds")}})
-    return pd.DataFrame(rows)
+    fitted = fitted.sort_values(["tags.baseline", "params.dataset"])
+    return pd.DataFrame([{"variant": f"baseline: {run['tags.baseline']} ({run['params.dataset']})", "runs": 1,
+                          "diverged": 0, **{f"{key}_mean": run.get(f"metrics.{key}")
+                                            for key in (f"test_{metric}", "val_loss", "train_seconds")}}
+                         for _, run in fitted.iterrows()])
 
 
 def against_baseline(summary, task):

@@ -380,7 +380,7 @@ def study_markdown(study, records, out, link_root):
     labelled = [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
                 for config in grid]
     ran = runs_of(every, labelled)
-    baselines = newest_baselines(every)
+    baselines = compare.newest_baselines(every)
     if searched.empty and ran.empty and baselines.empty:
         return None
     budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
@@ -461,7 +461,7 @@ def intervals_markdown(study, ran, baselines, source=""):
 def addendum(study, rows, legacy):
     """For a study whose grid is only in an earlier store's section: its strong baselines (from
     its records) and the paired differences of the earlier grid (`legacy`: legacy_grid)."""
-    baselines = newest_baselines(records_frame(rows))
+    baselines = compare.newest_baselines(records_frame(rows))
     lines = [ADDENDUM, "", *baselines_markdown(study, baselines)]
     lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
                                                          "grid above)")
@@ -474,14 +474,6 @@ def baselines_markdown(study, baselines):
         return []
     return ["Strong baselines (`python -m zoo baselines`), fitted on the same training data and chosen on the "
             "same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
-
-
-def newest_baselines(every):
-    """The baseline runs of a records frame, the newest of each baseline."""
-    if every.empty:
-        return every
-    fitted = every[every["role"].eq("baseline")]
-    return fitted if fitted.empty else fitted.sort_values("start_time").groupby("tags.baseline", sort=False).tail(1)
 
 
 def grid_progress(study, rows):
