@@ -191,14 +191,14 @@ class KneserNey:
 # --- data ---------------------------------------------------------------------------------------
 
 
-def lm_streams(config, found, level):
+def lm_streams(config, found, level, standardize="none"):
     """(vocabulary size, {split: [int id arrays]}) of a language model's splits through the zoo's
     own Tokenizer (zoo.tasks.language, built on training text, config.max_vocab): the whole stream of
     each split with limit 0; else the tokens of the first `limit` windows of each of the zoo's
     batch_size rows (inputs and the targets one token on), a segment per row."""
     from zoo.tasks import language
 
-    tokenizer = language.tokenizer_of(level).adapt([found["train"]], max_tokens=config.max_vocab)
+    tokenizer = language.tokenizer_of(level, standardize).adapt([found["train"]], max_tokens=config.max_vocab)
     streams = {}
     for split, text in found.items():
         ids = tokenizer.stream(text).numpy().astype("int64")
@@ -415,7 +415,7 @@ def kneser_ney(config, found):
     token ids for each order of ORDERS[the dataset's level]; the order of the lowest validation
     perplexity is kept. Perplexity = exp(mean negative log-probability per token) over every token
     of the split, <eos> included."""
-    vocabulary, streams = lm_streams(config, found, _level(config))
+    vocabulary, streams = lm_streams(config, found, _level(config), _dataset(config).standardize)
     start = time.perf_counter()
     best, tried = None, {}
     for order in tqdm(ORDERS[_level(config)], desc="kneser-ney: order", leave=False):
@@ -461,11 +461,15 @@ BASELINES = {
 }
 
 
-def _level(config):
-    """The token level (word, character) of config's dataset."""
+def _dataset(config):
     from zoo import datasets
 
-    return datasets.get(config).level
+    return datasets.get(config)
+
+
+def _level(config):
+    """The token level (word, character) of config's dataset."""
+    return _dataset(config).level
 
 
 # --- runs ---------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ NOT_RESULTS = ("checkpoint_every",)
 # the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
 # name, except the seed: runs that differ only in seed are the same variant
 VARIANT_FIELDS = ("cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
-                  "clipping", "clip_threshold", "seed")
+                  "clipping", "clip_threshold", "reverse", "seed")
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,14 @@ class Config:
     checkpoint_every: int = 500  # save the training state (zoo.checkpoints) every N steps, and at
     #                              each epoch end; 0 = at epoch ends only
     flow_samples: int = 4  # gradient-flow snapshots per run (on one fixed batch)
+    init_from: str = ""  # token tasks: a FINISHED run whose embedding and sequence layers this run starts from,
+    #                      its tokenizer's vocabulary kept; the head is new (zoo.transfer); "" = from scratch
+    init_from_backward: str = ""  # bidirectional: the run (a language model with reverse=true) whose layers
+    #                               start the backward halves; "" = they start fresh
+    freeze_epochs: int = 0  # with init_from: the first N epochs train the new layers alone
+    pretrained_lr_scale: float = 1.0  # with init_from: the carried layers' updates are this share of the
+    #                                   optimizer's (their learning rate, scaled)
+    reverse: bool = False  # lm: read every text backwards (a backward language model, for init_from_backward)
     seed: int = 0
 
     def variant(self, extra_fields=()):
@@ -118,6 +126,10 @@ class Config:
             parts.append("bi")
         clip = CLIPPING[self.clipping]
         parts.append(clip.label + ("" if clip.option is None else f"{self.clip_threshold:g}"))
+        if self.reverse:
+            parts.append("reverse")
+        if self.init_from or self.init_from_backward:
+            parts.append("pretrained")
         parts += [f"{name}{getattr(self, name)}" for name in extra_fields if name not in VARIANT_FIELDS]
         return "-".join(parts)
 
@@ -208,6 +220,20 @@ def validate(config):
             valid = [name for name, c in CELLS.items() if c.truncated_bptt]
             raise UserError(f"Invalid bptt_steps with cell {config.cell!r}: truncated BPTT is "
                             f"implemented by cell={' and '.join(valid)} only; use bptt_steps=none.")
+    if config.reverse and not task.causal:
+        raise UserError(f"Invalid reverse=true with task {config.task!r}: only a language model reads its text "
+                        "backwards; use reverse=false.")
+    pretrained = config.init_from or config.init_from_backward
+    if pretrained and task.inputs != "tokens":
+        raise UserError(f"Invalid init_from with task {config.task!r}: a run starts from another's embedding and "
+                        "sequence layers only where it reads tokens; leave init_from empty.")
+    if config.init_from_backward and not (config.bidirectional and config.init_from):
+        raise UserError("Invalid init_from_backward without bidirectional=true and init_from: it starts the "
+                        "backward halves of a bidirectional network whose forward halves come from init_from.")
+    if config.freeze_epochs < 0 or (config.freeze_epochs and not pretrained):
+        raise UserError(f"Invalid freeze_epochs {config.freeze_epochs!r}; expected 0, or epochs >= 1 with init_from.")
+    if not 0.0 <= config.pretrained_lr_scale <= 1.0:
+        raise UserError(f"Invalid pretrained_lr_scale {config.pretrained_lr_scale!r}; expected a share in [0, 1].")
     return config
 
 

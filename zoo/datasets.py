@@ -39,6 +39,8 @@ class Dataset:
     name: str
     task: str  # a name in zoo.tasks.TASKS
     level: str = "word"  # word | character: what a token is (zoo.text.Tokenizer)
+    standardize: str = "none"  # a language model's text: zoo.text.Tokenizer's standardize (that of the
+    #                            classifier it pretrains for)
     folder: str = ""  # under the data directory
     files: dict = field(default_factory=dict)  # split -> file; no "val": a tenth of train is held out
     sha256: dict = field(default_factory=dict)  # file -> sha256, checked whenever the file is read
@@ -59,6 +61,17 @@ def _tinyshakespeare_through_tfds(dataset):
     """TFDS's tiny_shakespeare builder with the local input.txt as its manual_dir (offline)."""
     local = require(dataset.paths()[0])
     return remote.tinyshakespeare(manual_dir=local.parent)
+
+
+def _training_texts(dataset, readers):
+    """A language model's text from labelled files (each read by its reader of `readers`): their
+    texts (labels unused), one per line, in an order drawn once (seed 0), so that the last tenth
+    (the language model's validation and test, zoo.tasks.language.split) is a random sample."""
+    import random
+
+    texts = [text.replace("\n", " ") for path, read in zip(dataset.paths(), readers) for text, _ in read(path)]
+    random.Random(0).shuffle(texts)
+    return {"all": "\n".join(texts)}
 
 
 DATASETS = {}
@@ -107,6 +120,18 @@ for _dataset in (
             counts={"train": 1_003_854, "val": 55_770, "test": 55_770}, local=_tinyshakespeare_through_tfds,
             remote=remote.tinyshakespeare, prompts=("ROMEO:\n", "First Citizen:\n"),
             source="TFDS tiny_shakespeare (90% / 5% / 5% in order)"),
+    # unlabelled text for pretraining (zoo.transfer): the training texts only, never a test file;
+    # read as the sentiment task reads them (lowercase, no punctuation)
+    Dataset("imdb_text", task="lm", folder="imdb", files={"train": "train.csv.gz"},
+            sha256={"train.csv.gz": "c0ce2c24e52d99d90350123ccf5599e2c2dd73284bcaa08648538f9a0b76117e"},
+            standardize="lower_and_strip_punctuation", local=partial(_training_texts, readers=(read_table,)),
+            prompts=("this movie", "i thought"), source="the texts of imdb's training reviews (labels unused)"),
+    Dataset("imdb_sst2_text", task="lm", files={"imdb": "imdb/train.csv.gz", "sst2": "sst2/train.tsv"},
+            sha256={"train.csv.gz": "c0ce2c24e52d99d90350123ccf5599e2c2dd73284bcaa08648538f9a0b76117e",
+                    "train.tsv": "48eac26399f8456935f81dd9e3a745c1430adb6c62e233ccfe22db4a0d15d1d1"},
+            standardize="lower_and_strip_punctuation",
+            local=partial(_training_texts, readers=(read_table, partial(read_table, text_column="sentence"))), prompts=("this movie", "a film"),
+            source="the texts of imdb's training reviews and sst2's training phrases (labels unused)"),
 ):
     register(_dataset)
 

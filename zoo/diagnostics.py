@@ -146,6 +146,19 @@ class GradientFlow(keras.callbacks.Callback):
         self.sample(epoch + 1)
 
 
+class PretrainedSchedule(keras.callbacks.Callback):
+    """The share of the optimizer's update that the carried (pretrained) layers take each epoch:
+    0 for the first `freeze_epochs` (the new layers train alone), then `scale`. Sets it at each
+    epoch's beginning, so a resumed run gets the share of the epoch it resumes."""
+
+    def __init__(self, monitor, freeze_epochs, scale):
+        super().__init__()
+        self.carried, self.freeze_epochs, self.scale = monitor._carried, freeze_epochs, scale
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.carried.scale.assign(0.0 if epoch < self.freeze_epochs else self.scale)
+
+
 class NaNGuard(keras.callbacks.TerminateOnNaN):
     """TerminateOnNaN that also watches the gradient norm, and remembers where training
     stopped: `nan_step` (1-based training step) and `nan_cause` (one line). `step` counts the

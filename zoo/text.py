@@ -167,6 +167,12 @@ class Tokenizer:
         layer.adapt(tokens.flat_values if isinstance(tokens, tf.RaggedTensor) else tokens)
         return replace(self, vocabulary=tuple(str(token) for token in layer.get_vocabulary()))
 
+    def adopt(self, other):
+        """A copy whose vocabulary is this one's reserved tokens, then `other`'s learned tokens in
+        its order: a token has the same meaning (and, but for the reserved ids, the same order)
+        in both. What a run that starts from another (zoo.transfer) reads its text with."""
+        return replace(self, vocabulary=self.reserved + tuple(other.vocabulary[len(other.reserved):]))
+
     def coverage(self, tokens):
         """(share of `tokens` in the vocabulary, number of tokens): tokens a flat list of strings."""
         counts = collections.Counter(tokens)
@@ -218,7 +224,9 @@ def vocabulary_report(tokenizer, splits, max_vocab):
     kept = len(tokenizer.vocabulary) - len(tokenizer.reserved)
     shares = {split: tokenizer.coverage(tokens)[0] for split, tokens in splits.items()}
     dropped = f" (max_vocab={max_vocab} dropped {distinct - kept:,})" if kept < distinct else ""
-    print(f"vocabulary: {kept:,} of {distinct:,} distinct training tokens kept{dropped}, covering "
+    kept_text = (f"{kept:,} of {distinct:,} distinct training tokens kept{dropped}" if kept <= distinct else
+                 f"{kept:,} tokens (a vocabulary larger than the {distinct:,} distinct training tokens)")
+    print(f"vocabulary: {kept_text}, covering "
           f"{shares['train']:.2%} of training tokens; out of vocabulary: validation "
           f"{1 - shares['val']:.2%}, test {1 - shares['test']:.2%}", flush=True)
     return {"vocabulary.kept": kept, "vocabulary.distinct_in_train": distinct,

@@ -34,7 +34,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from mlflow.entities import Metric
+from mlflow.entities import LoggedModelInput, Metric
 from mlflow.tracking import MlflowClient
 
 from zoo import compat
@@ -238,6 +238,11 @@ class Recorder:
         # mlflow.keras.log_model, with the workaround for mlflow/mlflow#16183 (zoo.compat)
         compat.log_keras_model(net, name="model", signature=signature, input_example=example,
                                pip_requirements=requirements)
+
+    def log_model_inputs(self, model_ids):
+        """MLflow 3 lineage: `model_ids` (logged models, e.g. those this run starts from) as inputs."""
+        if model_ids:
+            MlflowClient(tracking_uri()).log_inputs(self.run_id, models=[LoggedModelInput(i) for i in model_ids])
 
     def fail(self, **tags):
         """End this run as FAILED, with `tags` saying why (e.g. nan_step, nan_cause)."""

@@ -16,7 +16,7 @@ import keras
 import pandas as pd
 from tqdm import tqdm
 
-from zoo import checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking
+from zoo import checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking, transfer
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
 from zoo.errors import Terminated, UserError
 
@@ -58,13 +58,15 @@ class RunResult:
         return f"run {self.name} finished: {shown}; MLflow run {self.run_id}"
 
 
-def compiled_monitor(config, net, jit_compile="auto"):
+def compiled_monitor(config, net, jit_compile="auto", carried=()):
     """`net` wrapped in a GradientMonitor and compiled with the configured loss, metrics and
-    optimizer: what `run` trains (benchmarks/lm_throughput.py times the same)."""
+    optimizer: what `run` trains (benchmarks/lm_throughput.py times the same). carried: the
+    variables zoo.transfer carried into `net` (their updates scaled, config.pretrained_lr_scale)."""
     loss, metrics = models.loss_and_metrics(config, net.output_shape[-1])
     monitor = diagnostics.GradientMonitor(net, perplexity=tasks.get(config.task).perplexity,
                                           xla_evaluation=config.xla_evaluation,
-                                          evaluation_steps_per_execution=config.evaluation_steps_per_execution)
+                                          evaluation_steps_per_execution=config.evaluation_steps_per_execution,
+                                          carried=carried)
     monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
     return monitor
 
@@ -82,16 +84,19 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
     """
     validate(config)
     task, dataset = tasks.get(config.task), datasets.get(config)
+    transfer.check(config)
     data = data if data is not None else datasets.load(config)
     keras.utils.set_random_seed(config.seed)
     net = models.build(config, data)
-    monitor = compiled_monitor(config, net)
+    carried = transfer.initialize(net, config, data.tokenizers.get("tokens"))
+    monitor = compiled_monitor(config, net, carried=carried)
     loss = monitor.loss  # the configured loss, for the gradient flow
     probe_inputs, probe_targets = next(iter(data.val))  # the fixed batch of the gradient flow
     metric = task.metric
     variant = config.variant(extra_variant_fields)
     name = f"{config.task}-{variant}"
-    tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report, **(tags or {})}
+    lineage, source_models = transfer.lineage(config)
+    tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report, **lineage, **(tags or {})}
     baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": task.count_baseline(data)}
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags, nested=nested,
                             run_id=resume, parent_run_id=parent_run_id) as recorder:
@@ -99,6 +104,7 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
             vocabularies, settings = text.saved(data.tokenizers)
             recorder.log_dict(vocabularies, "vocabulary.json")
             recorder.log_dict(settings, "tokenizer.json")
+            recorder.log_model_inputs(source_models)
         guard = diagnostics.NaNGuard()
         flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
                                         config.flow_samples)
@@ -123,6 +129,9 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
             if config.lr_decay != 1.0:
                 fit_callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
                     config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
+            if carried:
+                fit_callbacks.append(diagnostics.PretrainedSchedule(monitor, config.freeze_epochs,
+                                                                    config.pretrained_lr_scale))
             fit_callbacks.append(early)
             # the state is saved before the store is written: a store that fails leaves the epoch in
             # the checkpoint, logged on resume
@@ -252,6 +261,8 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
     extra = [name for name in varying if name not in VARIANT_FIELDS]
     for source in {(config.dataset, config.data_path, config.source): config for config in configs}.values():
         datasets.check(source)  # missing data is one line before a parent run exists
+    for config in configs:
+        transfer.check(config)  # so is a run to start from that does not fit
     fields = [dataclasses.asdict(config) for config in configs]
     logged = tracking.runs(task) if resume else None
     done = compare.matching(compare.comparable(logged), fields) if resume else {}

@@ -14,6 +14,14 @@ import tensorflow as tf
 from zoo import compat
 
 
+class Carried:
+    """Variables carried from a pretrained run and the share of each update they take."""
+
+    def __init__(self, variables):
+        self.variables = variables
+        self.scale = tf.Variable(1.0, trainable=False, dtype="float32")
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class GradientMonitor(keras.Model):
     """Wraps `net` for training: same forward, loss, metrics and optimizer step as Keras's
@@ -32,11 +40,18 @@ class GradientMonitor(keras.Model):
         evaluation_steps_per_execution: Keras's `steps_per_execution` for evaluation alone:
             batches per call of the compiled evaluation function. Training keeps
             `compile(steps_per_execution=...)`, so the NaN guard still sees every training step.
+        carried: variables of `net` carried from a pretrained run (zoo.transfer): each step they
+            move by `carried_scale` of the optimizer's update (0 = frozen), set by a callback
+            (zoo.diagnostics.PretrainedSchedule). Scaling the update, not the gradient, so it
+            is a smaller learning rate for Adam too (Adam's step ignores a gradient's scale).
     """
 
-    def __init__(self, net, perplexity=False, xla_evaluation=False, evaluation_steps_per_execution=1, **kwargs):
+    def __init__(self, net, perplexity=False, xla_evaluation=False, evaluation_steps_per_execution=1,
+                 carried=(), **kwargs):
         super().__init__(**kwargs)
         self.net = net
+        # a plain holder: a list of variables set on a Keras model would be tracked as its own
+        self._carried = Carried(list(carried)) if carried else None
         self.perplexity = perplexity
         self.xla_evaluation = xla_evaluation
         self.evaluation_steps_per_execution = evaluation_steps_per_execution
@@ -92,7 +107,12 @@ class GradientMonitor(keras.Model):
         gradients = tape.gradient(loss, variables)
         grad_norm = tf.linalg.global_norm(gradients)
         self.clipped.update_state(self.clipping_changes(gradients, grad_norm))
+        carried = self._carried
+        before = None if carried is None else [tf.identity(tf.convert_to_tensor(v)) for v in carried.variables]
         self.optimizer.apply_gradients(zip(gradients, variables))
+        if carried is not None:
+            for variable, old in zip(carried.variables, before):
+                variable.assign(old + carried.scale * (tf.convert_to_tensor(variable) - old))
         for metric in self.metrics:
             if metric.name == "loss":
                 metric.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])

@@ -6,7 +6,7 @@ characters, per the dataset's level; id 0 = unknown) turns it into one stream of
 follow Zaremba et al. (2014): the stream is cut into batch_size contiguous rows, and batch k holds
 the k-th window of sequence_length steps of every row (targets: the same window shifted by one),
 so a stateful model carries its state from window to window; never shuffled; the last partial
-window of each row is dropped; `limit` keeps the first windows. A run logs samples.txt; `score`
+window of each row is dropped; `limit` keeps the first windows; `reverse` reads the stream backwards. A run logs samples.txt; `score`
 and `generate` use the run. Export: `serving_default(prompts, k)` and `generate(prompt, length,
 temperature, seed)`.
 """
@@ -14,7 +14,7 @@ temperature, seed)`.
 import numpy as np
 import tensorflow as tf
 
-from zoo import generate
+from zoo import generate, transfer
 from zoo.data.files import read_text
 from zoo.data.pipelines import Data, prefetched
 from zoo.errors import UserError
@@ -25,9 +25,9 @@ from zoo.text import Tokenizer, flat_tokens, vocabulary_report
 CONTEXT = 200  # tokens of a prompt read (the last ones)
 
 
-def tokenizer_of(level):
-    return Tokenizer(level=level, padding=False, line_end=generate.EOS if level == "word" else None, length=CONTEXT,
-                     keep="last")
+def tokenizer_of(level, standardize="none"):
+    return Tokenizer(level=level, standardize=standardize, padding=False,
+                     line_end=generate.EOS if level == "word" else None, length=CONTEXT, keep="last")
 
 
 def cut_text(text, share):
@@ -57,13 +57,15 @@ def describe(text, level):
 
 
 def data(config, dataset, splits, sha256):
-    tokenizer = tokenizer_of(dataset.level).adapt([splits["train"]], max_tokens=config.max_vocab)
+    tokenizer = transfer.vocabulary(config, tokenizer_of(dataset.level, dataset.standardize), [splits["train"]])
     tokens = {split: flat_tokens(tokenizer.split([text])) for split, text in splits.items()}
     report = vocabulary_report(tokenizer, tokens, config.max_vocab)
     length, rows = config.sequence_length, config.batch_size
 
     def pipeline(text):
         ids = tokenizer.stream(text).numpy()
+        if config.reverse:  # a backward language model: the same windows over the reversed stream
+            ids = ids[::-1].copy()
         per_row = len(ids) // rows
         if per_row <= length:
             raise UserError(f"Too little text for batch_size={rows} and sequence_length={length} "
@@ -95,7 +97,10 @@ def unigram(data):
 
 
 def report(net, data, config, dataset, name):
-    """Samples at temperatures 0.5, 1.0 and 1.5 from the dataset's prompts (net: stateless)."""
+    """Samples at temperatures 0.5, 1.0 and 1.5 from the dataset's prompts (net: stateless); none
+    from a backward language model (reverse=true), which continues a text towards its start."""
+    if config.reverse:
+        return Report()
     return Report(texts={"samples.txt": generate.samples(net, data.tokenizers["tokens"], dataset.prompts)})
 
 

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import plots
+from zoo import plots, transfer
 from zoo.data.files import read_table
 from zoo.data.pipelines import from_arrays, hold_out, split_80_10_10
 from zoo.errors import UserError
@@ -49,7 +49,7 @@ def label_vocabulary(splits):
 
 def data(config, dataset, splits, sha256):
     texts = {split: [text for text, _ in examples] for split, examples in splits.items()}
-    tokenizer = tokenizer_of(config, dataset).adapt(texts["train"], max_tokens=config.max_vocab)
+    tokenizer = transfer.vocabulary(config, tokenizer_of(config, dataset), texts["train"])
     labels = label_vocabulary(splits)
     report = vocabulary_report(tokenizer, {split: flat_tokens(tokenizer.split(t)) for split, t in texts.items()},
                                config.max_vocab)

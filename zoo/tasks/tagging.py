@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import plots
+from zoo import plots, transfer
 from zoo.data.files import read_conllu
 from zoo.data.pipelines import Data, hold_out, prefetched, split_80_10_10
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -28,8 +28,8 @@ def character_ids(characters, words):
 
 
 def data(config, dataset, splits, sha256):
-    words = Tokenizer(level=dataset.level, padding=True, length=MAX_TOKENS).adapt(
-        tokens=[w for w, _ in splits["train"]], max_tokens=config.max_vocab)
+    words = transfer.vocabulary(config, Tokenizer(level=dataset.level, padding=True, length=MAX_TOKENS),
+                                tokens=[w for w, _ in splits["train"]])
     tags = Tokenizer(padding=True, length=MAX_TOKENS).adapt(tokens=[t for _, t in splits["train"]])
     report = vocabulary_report(words, {split: [w for ws, _ in sentences for w in ws]
                                        for split, sentences in splits.items()}, config.max_vocab)
