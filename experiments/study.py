@@ -7,6 +7,8 @@
     python experiments/study.py sst2 --cells lstm,gru   # part of the grid
     python experiments/study.py imdb --cells tcn --seeds 2   # one seed of one cell (another machine's part)
     python experiments/study.py sst2 --executor ray --address auto   # runs as Ray Tune trials on a cluster
+    python experiments/study.py imdb-transfer           # a transfer study: pretrain the language models,
+                                                        # then the classifier from scratch and pretrained
     python -m zoo report                                # every study's tables and figures, from the store
 
 Stage `search` is successive halving, per cell (zoo.study.halving): every candidate recipe
@@ -18,6 +20,10 @@ then written into STUDIES by hand, with the date. The full-size search runs are 
 their seed (clipping on), which the grid then skips. Stage `grid` runs cells x {none,
 global_norm} x seeds at full size as one sweep. Both resume: a configuration that already has a
 finished run in the store is skipped, so a study stopped half way is finished by the same command.
+
+A transfer study (zoo.presets: imdb-transfer, sst2-transfer, sst2-1k-transfer) has no search (its
+recipe is its classifier's study's); its grid first runs its language models (one sweep, skipped
+where they have finished), then its arms with the ids of those runs as init_from.
 """
 
 import argparse
@@ -30,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from zoo.errors import command  # noqa: E402
 from zoo.experiment import add_executor_arguments, executor_options, seed_list  # noqa: E402
 from zoo.presets import STUDIES  # noqa: E402
-from zoo.study import grid_configs, halving  # noqa: E402
+from zoo.study import grid_configs, halving, pretrain_configs, resolved, sources_of  # noqa: E402
 
 
 @command
@@ -52,8 +58,25 @@ def main(argv=None):
     from zoo.train import sweep
 
     if args.stage == "grid":
+        if study.pretrain is not None:
+            from zoo import tracking
+
+            sweep(pretrain_configs(study), name=f"{study.name}-pretrain", **dict(options, scheduler="fifo"))
+            sources = sources_of(study, tracking.runs(study.pretrain.task))
+            if sources is None:
+                from zoo.errors import UserError
+
+                raise UserError(f"The language models of study {study.name!r} did not finish (sweep "
+                                f"{study.name}-pretrain in {tracking.tracking_uri()}); see why with python -m zoo "
+                                "compare, then run this command again (it resumes).")
+            study = resolved(study, sources)
         sweep(grid_configs(study, cells), name=f"{study.name}-study", **dict(options, scheduler="fifo"))
         return 0
+    if not study.rates:
+        from zoo.errors import UserError
+
+        raise UserError(f"Study {study.name!r} has no recipe search (its recipes are its classifier's study's); "
+                        f"run python experiments/study.py {study.name}.")
     from zoo.train import validation_losses
 
     rows = []

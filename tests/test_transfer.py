@@ -86,7 +86,7 @@ def test_a_fine_tuned_run_starts_from_the_source_layers_then_trains_the_head_alo
     recorded = mlflow.MlflowClient(tracking.tracking_uri()).get_run(tuned.run_id)
     assert recorded.data.params["init_from"] == lms["forward"]
     assert recorded.data.tags["pretrained"] == lms["forward"]
-    assert recorded.data.tags["variant"].endswith("-pretrained")
+    assert f"-pretrained{lms['forward'][:8]}-freeze1-lr0.5" in recorded.data.tags["variant"]
     source_models = mlflow.MlflowClient(tracking.tracking_uri()).get_run(lms["forward"]).outputs.model_outputs
     assert [m.model_id for m in recorded.inputs.model_inputs] == [m.model_id for m in source_models]
 
@@ -162,3 +162,56 @@ def test_pretrained_lr_scale_scales_the_update_and_zero_freezes():
         np.testing.assert_array_equal(d_frozen, 0.0)
     for d_full, d_half in zip(full[2:], half[2:]):  # the rest: the same step
         np.testing.assert_allclose(d_half, d_full, rtol=1e-5)
+
+
+def test_sampled_softmax_trains_the_full_softmax_language_model(tmp_path, monkeypatch):
+    """Trained on the sampled loss, evaluated on the full softmax: validation falls well below
+    the uniform guess log(vocabulary), and training reports no (sampled) perplexity."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    config = Config(task="lm", dataset="ptb", cell="lstm", units=16, embedding_size=16, limit=30, batch_size=8,
+                    sequence_length=16, max_vocab=500, epochs=2, flow_samples=1, optimizer="adam",
+                    learning_rate=1e-2, sampled_softmax=32)
+    result = run(config)
+    assert result.status == "FINISHED"
+    assert result.history["val_loss"][-1] < np.log(500) - 0.7
+    assert "perplexity" not in result.history and "val_perplexity" in result.history
+    with pytest.raises(Exception, match="fewer sampled ids than the 500"):
+        run(dataclasses.replace(config, sampled_softmax=500))
+
+
+def test_a_transfer_study_pretrains_then_compares_the_arms_and_reports_from_its_records(store, script,
+                                                                                       monkeypatch):
+    """experiments/study.py on a tiny transfer study (one way, one seed): the language model, then
+    scratch and pretrained arms, the latter starting from it; its records hold the language models too, and the
+    section rendered from the records alone is the one rendered from the store."""
+    from zoo import presets, records, report
+    from zoo.study import PRETRAINED
+
+    real = presets.STUDIES["sst2-1k-transfer"]
+    assert real.arms["lstm-pretrained"]["init_from"] == PRETRAINED and real.base.train_limit == 1000
+    tiny = dataclasses.replace(
+        real, seeds=(0,),
+        base=dataclasses.replace(real.base, train_limit=200, limit=300, epochs=2, units=8, embedding_size=8,
+                                 flow_samples=1, bidirectional=False),
+        pretrain=dataclasses.replace(real.pretrain, limit=10, units=8, embedding_size=8, max_vocab=800,
+                                     sampled_softmax=64, xla_evaluation=False, flow_samples=1))
+    monkeypatch.setitem(presets.STUDIES, tiny.name, tiny)
+    assert script("study").main([tiny.name]) == 0
+
+    models = tracking.runs("lm")
+    models = models[models["tags.mlflow.parentRunId"].notna()]
+    assert models["params.reverse"].tolist() == ["False"]  # a one-way classifier needs no backward model
+    forward = models["run_id"].iloc[0]
+    tuned = tracking.runs("sentiment")
+    tuned = tuned[tuned["tags.mlflow.parentRunId"].notna()]
+    assert sorted(tuned["params.init_from"]) == ["", forward]
+    assert set(tuned["params.train_limit"]) == {"200"}
+
+    section = report.report([tiny], store / "results", readme=None)
+    rows = records.committed(tiny, store / "results")
+    assert sorted(row["role"] for row in rows) == ["grid", "grid", "pretrain"]
+    assert "| forward " in section
+    assert "| lstm-pretrained − lstm (clip) |" in section
+    again = report.report([tiny], store / "results", readme=None, store=False)
+    assert again == section

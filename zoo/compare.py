@@ -83,12 +83,12 @@ def summarize(frame, metric):
 def newest_baselines(runs, compared=None):
     """The newest FINISHED run of each strong baseline (zoo.baselines: runs tagged `baseline`) and
     dataset of `runs` (zoo.tracking.runs or zoo.records.frame); given `compared` (the cells' runs),
-    only those fitted on their data (same dataset, limit, split_seed)."""
+    only those fitted on their data (same dataset, limit, train_limit, split_seed)."""
     if runs.empty or "tags.baseline" not in runs:
         return runs.iloc[:0]
     fitted = runs[runs["tags.baseline"].notna() & runs["status"].eq("FINISHED")]
     if compared is not None:
-        data = ("dataset", "limit", "split_seed")
+        data = ("dataset", "limit", "train_limit", "split_seed")
         used = {tuple(values) for values in zip(*(logged(compared, name) for name in data))}
         fitted = fitted[[tuple(values) in used for values in zip(*(logged(fitted, name) for name in data))]]
     return fitted.sort_values("start_time").groupby(["tags.baseline", "params.dataset"], sort=False).tail(1)

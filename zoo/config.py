@@ -39,7 +39,8 @@ NOT_RESULTS = ("checkpoint_every",)
 # the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
 # name, except the seed: runs that differ only in seed are the same variant
 VARIANT_FIELDS = ("cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
-                  "clipping", "clip_threshold", "reverse", "seed")
+                  "clipping", "clip_threshold", "reverse", "init_from", "init_from_backward", "freeze_epochs",
+                  "pretrained_lr_scale", "seed")
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class Config:
     examples: int = 10000  # generated tasks: training examples
     limit: int = 0  # real datasets: at most this many examples per split, drawn at random (lm: the first
     #                 windows of each split); 0 = all
+    train_limit: int = 0  # labelled datasets: at most this many training examples, drawn at random after the
+    #                       validation split is made (which stays whole, as test does): a small labelled set; 0 = all
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
     unroll: bool = False  # gru, lstm, vanilla_keras over fixed-length windows (the language model's):
     #                       Keras's unroll, the steps as graph ops instead of a loop; faster for short windows
@@ -94,6 +97,9 @@ class Config:
     #                               (the language model's): every new batch shape compiles again
     evaluation_steps_per_execution: int = 1  # batches per call of the compiled evaluation (Keras's
     #                                          steps_per_execution, for evaluation only; training keeps 1)
+    sampled_softmax: int = 0  # lm: train the softmax on the target and this many sampled ids per step
+    #                           (tf.nn.sampled_softmax_loss, log-uniform over the frequency-ordered vocabulary;
+    #                           Jean et al. 2015); evaluation keeps the full softmax; 0 = the full softmax
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
     clip_threshold: float = 1.0
     grad_norm_every: int = 10  # log grad_norm every N training steps
@@ -112,7 +118,8 @@ class Config:
 
     def variant(self, extra_fields=()):
         """A short name for what is being compared, e.g. `vanilla-relu-identity-clip1`: the cell,
-        its activation where the cell has a choice, a non-default initializer, bi, the clipping;
+        its activation where the cell has a choice, a non-default initializer, bi, the clipping,
+        reverse, the runs it starts from (zoo.transfer);
         then `extra_fields` (those a sweep varies beyond VARIANT_FIELDS) as name + value."""
         from zoo.cells import CELLS
 
@@ -128,8 +135,9 @@ class Config:
         parts.append(clip.label + ("" if clip.option is None else f"{self.clip_threshold:g}"))
         if self.reverse:
             parts.append("reverse")
-        if self.init_from or self.init_from_backward:
-            parts.append("pretrained")
+        if self.init_from:  # the source runs (a short id each) and how they are fine-tuned
+            sources = "+".join(run_id[:8] for run_id in (self.init_from, self.init_from_backward) if run_id)
+            parts.append(f"pretrained{sources}-freeze{self.freeze_epochs}-lr{self.pretrained_lr_scale:g}")
         parts += [f"{name}{getattr(self, name)}" for name in extra_fields if name not in VARIANT_FIELDS]
         return "-".join(parts)
 
@@ -138,7 +146,8 @@ FIELDS = {field.name: field for field in dataclasses.fields(Config)}
 # upper bounds of sizes: beyond them a run cannot fit this kind of machine (or is a typo)
 LIMITS = {"units": 8192, "layers": 32, "embedding_size": 8192, "char_features": 1024, "max_vocab": 5_000_000,
           "batch_size": 65536, "epochs": 100_000, "sequence_length": 100_000, "examples": 100_000_000,
-          "evaluation_steps_per_execution": 10_000, "flow_samples": 1000}
+          "evaluation_steps_per_execution": 10_000, "flow_samples": 1000,
+          "sampled_softmax": 1_000_000}
 
 
 def _one_of(name, value, valid):
@@ -200,6 +209,9 @@ def validate(config):
     if config.checkpoint_every < 0:
         raise UserError(f"Invalid checkpoint_every {config.checkpoint_every!r}; expected 0 (epoch ends only) or "
                         "a number of steps.")
+    if config.train_limit < 0 or (config.train_limit and task.language_model):
+        raise UserError(f"Invalid train_limit {config.train_limit!r}; expected 0 (all) or a number of training "
+                        "examples (not with task=lm: use limit).")
     if config.limit < 0:
         raise UserError(f"Invalid limit {config.limit!r}; expected 0 (all) or a positive integer.")
     if config.seed < 0 or config.split_seed < 0:
@@ -220,6 +232,9 @@ def validate(config):
             valid = [name for name, c in CELLS.items() if c.truncated_bptt]
             raise UserError(f"Invalid bptt_steps with cell {config.cell!r}: truncated BPTT is "
                             f"implemented by cell={' and '.join(valid)} only; use bptt_steps=none.")
+    if config.sampled_softmax < 0 or (config.sampled_softmax and not task.language_model):
+        raise UserError(f"Invalid sampled_softmax {config.sampled_softmax!r} with task {config.task!r}; expected 0, "
+                        "or with task=lm a number of sampled ids >= 1.")
     if config.reverse and not task.causal:
         raise UserError(f"Invalid reverse=true with task {config.task!r}: only a language model reads its text "
                         "backwards; use reverse=false.")

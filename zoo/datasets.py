@@ -227,6 +227,8 @@ def splits(config, dataset=None):
                  for split, examples in found.items()}
     if "val" not in found:
         found["train"], found["val"] = task.hold_out(found["train"], config.split_seed)
+    if config.train_limit:  # a small labelled set: validation and test stay whole
+        found["train"] = sample(found["train"], config.train_limit, config.split_seed)
     found = {split: found[split] for split in SPLITS}
     if not paths:
         return found, sha256_texts(text for split in SPLITS for text in _texts(found[split]))

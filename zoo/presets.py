@@ -6,7 +6,7 @@ configuration. Any field can still be overridden with `--set FIELD=VALUE`.
 import dataclasses
 
 from zoo.config import Config
-from zoo.study import Study
+from zoo.study import PRETRAINED, Study
 
 # The comparison the zoo exists for: {vanilla tanh, IRNN (vanilla ReLU with identity init), GRU,
 # LSTM} x {no clipping, global-norm clipping}
@@ -77,11 +77,23 @@ LONG_RANGE = {
 ADAM = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 SGD = (0.03, 0.1, 0.3, 1.0, 3.0)
 GATED_ADAM = {cell: {"adam": ADAM} for cell in ("gru", "lstm", "tcn")}  # SGD: only the vanilla cells search it
+SST2_BASE = Config(task="sentiment", dataset="sst2", sequence_length=64, max_vocab=20000, pooling="mean",
+                   bidirectional=True, embedding_size=128, units=128, dropout=0.3, epochs=5, patience=1,
+                   batch_size=64, clip_threshold=1.0)
+# the language model the transfer studies pretrain: the classifiers' LSTM sizes (one layer of 128,
+# embedding 128), 20,000 words read as the classifier reads them (lowercase, no punctuation), on
+# the IMDB training reviews and the SST-2 training phrases (imdb_sst2_text; the IMDB study's on
+# imdb_text), one pass, trained on a sampled softmax of 1,024 ids (benchmarks/softmax_throughput.py)
+PRETRAIN = Config(task="lm", dataset="imdb_sst2_text", cell="lstm", embedding_size=128, units=128, batch_size=64,
+                  sequence_length=50, max_vocab=20000, epochs=1, optimizer="adam", learning_rate=3e-3,
+                  clipping="global_norm", clip_threshold=1.0, sampled_softmax=1024, unroll=True, xla_evaluation=True,
+                  evaluation_steps_per_execution=10, flow_samples=2)
+TRANSFER_ARMS = {"lstm": dict(cell="lstm", init_from=""),
+                 "lstm-pretrained": dict(cell="lstm", init_from=PRETRAINED, init_from_backward=PRETRAINED,
+                                         freeze_epochs=1, pretrained_lr_scale=0.5)}
 STUDIES = {study.name: study for study in (
     Study("sst2", "SST-2 sentiment (GLUE phrases, dev sentences for validation, test sentences)",
-          base=Config(task="sentiment", dataset="sst2", sequence_length=64, max_vocab=20000, pooling="mean",
-                      bidirectional=True, embedding_size=128, units=128, dropout=0.3, epochs=5, patience=1,
-                      batch_size=64, clip_threshold=1.0),
+          base=SST2_BASE,
           search=dict(limit=20000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
           search_seeds=(0, 1),
           # chosen by `python experiments/study.py sst2 --stage search` (2026-11-27, parents
@@ -151,4 +163,22 @@ STUDIES = {study.name: study for study in (
                    "gru": dict(optimizer="adam", learning_rate=1e-2),
                    "lstm": dict(optimizer="adam", learning_rate=1e-2),
                    "tcn": dict(optimizer="adam", learning_rate=3e-3)}),
+
+    # transfer studies (zoo.transfer, README "Pretraining"): a study's LSTM classifier, at its
+    # study recipe with clipping on, from scratch against the same network started from language
+    # models of the same sizes on unlabelled text (a forward one for the forward halves, one
+    # reading backwards for the backward halves); the pretrained arm trains its new head alone for
+    # one epoch, then every layer, the carried ones at half the head's learning rate
+    *(Study(name, description, base=base, search={}, rates={}, arms=TRANSFER_ARMS, cells=tuple(TRANSFER_ARMS),
+            clippings=("global_norm",), pairs=(("lstm-pretrained", "lstm"),), pretrain=pretrain,
+            recipes={arm: recipe for arm in TRANSFER_ARMS})
+      for name, description, base, pretrain, recipe in (
+          ("imdb-transfer", "IMDB sentiment, LSTM pretrained as a language model on the IMDB training reviews",
+           dataclasses.replace(SENTIMENT["full"], bidirectional=True, dropout=0.3, clip_threshold=1.0),
+           dataclasses.replace(PRETRAIN, dataset="imdb_text"), dict(optimizer="adam", learning_rate=1e-3)),
+          ("sst2-transfer", "SST-2 sentiment, LSTM pretrained as a language model on IMDB and SST-2 training text",
+           SST2_BASE, PRETRAIN, dict(optimizer="adam", learning_rate=3e-3)),
+          ("sst2-1k-transfer", "SST-2 sentiment from 1,000 training sentences, LSTM pretrained as in sst2-transfer",
+           dataclasses.replace(SST2_BASE, train_limit=1000, epochs=30, patience=3), PRETRAIN,
+           dict(optimizer="adam", learning_rate=3e-3)))),
 )}

@@ -6,7 +6,7 @@
     records.frame(rows)                          # a DataFrame shaped like zoo.tracking.runs
     records.load_into_store("docs/results")      # every records.jsonl below, as runs of this store
 
-A record is one run (one JSON line): run_id, experiment, name, role (grid, search or baseline),
+A record is one run (one JSON line): run_id, experiment, name, role (grid, search, baseline or pretrain),
 status, start_time and end_time (ms since 1970, UTC), params, tags, final metrics, and histories
 {key: [[steps], [values]]}: every per-epoch metric, the gradient norm cut to at most
 GRAD_NORM_POINTS points (each the largest of its stretch of steps, so peaks stay) and the gradient
@@ -93,18 +93,24 @@ def from_row(row, experiment, role):
 
 
 def in_store(study):
-    """The records of `study`'s runs in the store: its grid, its search and its strong baselines
-    (runs tagged `baseline` on the study's data: dataset, limit, split_seed)."""
+    """The records of `study`'s runs in the store: its grid, its search, its strong baselines
+    (runs tagged `baseline` on the study's data: dataset, limit, split_seed) and, for a transfer
+    study, its pretraining runs (role pretrain, in their own experiment)."""
     import dataclasses
 
     from zoo import compare, tracking
-    from zoo.study import every_search_config, grid_configs
+    from zoo.study import every_search_config, grid_configs, pretrain_configs, resolved, sources_of
 
     experiment = study.base.task
     frame = compare.comparable(tracking.runs(experiment))
     if frame.empty:
         return []
     roles = {}
+    if study.pretrain is not None:  # a transfer study: its language models, and the arms that start from them
+        models = compare.comparable(tracking.runs(study.pretrain.task))
+        study = resolved(study, sources_of(study, models))
+        for row in compare.matching(models, [dataclasses.asdict(c) for c in pretrain_configs(study)]).values():
+            roles[row["run_id"]] = (row, "pretrain")
     searched = [dataclasses.asdict(c) for cell in study.cells for c in every_search_config(study, cell)]
     cells = [cell for cell in study.cells if cell in study.recipes]
     grid = [dataclasses.asdict(c) for c in grid_configs(study, cells)] if cells else []
@@ -121,7 +127,8 @@ def in_store(study):
             if same.any():
                 row = frame[same].sort_values("start_time").iloc[-1]
                 roles[row["run_id"]] = (row, "baseline")
-    return [from_row(row, experiment, role) for row, role in roles.values()]
+    return [from_row(row, row.get("params.task", experiment) if role == "pretrain" else experiment, role)
+            for row, role in roles.values()]
 
 
 def path_of(study, out_dir="docs/results"):

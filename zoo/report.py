@@ -28,8 +28,7 @@ from zoo import compare, plots, records, tasks, tracking
 from zoo.config import CLIPPING, FIELDS
 from zoo.errors import UserError
 from zoo.presets import STUDIES
-from zoo.study import CLIPPING as GRID_CLIPPING
-from zoo.study import budgets, cell_of, grid_configs, search_configs
+from zoo.study import budgets, cell_of, grid_configs, pretrain_configs, resolved, search_configs, sources_of
 
 
 @functools.cache
@@ -161,7 +160,7 @@ def grid_table(study, frame):
     return table, note
 
 
-DATA_PARAMS = ("task", "dataset", "limit", "split_seed")
+DATA_PARAMS = ("task", "dataset", "limit", "train_limit", "split_seed")
 
 
 def baselines_table(study, baselines):
@@ -205,11 +204,11 @@ def claims(study, frame, baselines, metric):
     cell (by mean test metric) and every cell with clipping against the strongest baseline (by
     test metric)."""
     cells = [cell for cell in study.cells if cell in set(frame["cell"])]
-    found = [(f"{cell}: clipping − none", (cell, "global_norm"), (cell, "none")) for cell in cells]
-    pairs = [("irnn", "vanilla-tanh"), ("gru", "vanilla-tanh"), ("lstm", "vanilla-tanh"), ("tcn", "lstm")]
-    for clipping in GRID_CLIPPING:
+    found = [(f"{cell}: clipping − none", (cell, "global_norm"), (cell, "none")) for cell in cells
+             if {"none", "global_norm"} <= set(study.clippings)]
+    for clipping in study.clippings:
         found += [(f"{a} − {b} ({CLIPPING[clipping].label})", (a, clipping), (b, clipping))
-                  for a, b in pairs if a in cells and b in cells]
+                  for a, b in study.pairs if a in cells and b in cells]
     lower = tasks.get(study.base.task).lower_is_better
     finished = frame[~frame["diverged"]]
     column = f"metrics.test_{metric}"
@@ -253,6 +252,29 @@ def intervals_table(study, frame, baselines):
         rows.append({"claim (a − b)": claim, "seeds paired": len(differences),
                      "left out (diverged)": left_out, "mean a − b": _formatted(mean, ".3g"),
                      "95% interval": "-" if low != low else f"[{low:.3g}, {high:.3g}]", "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def pretraining_table(study, every):
+    """One row per pretraining run of a transfer study (zoo.study.pretrain_configs) in `every`:
+    which way it reads, its MLflow run, its data, epochs and kept epoch, validation and test
+    perplexity (full softmax), training time and tokens per second."""
+    rows = []
+    for config in pretrain_configs(study):
+        found = compare.matching(compare.comparable(every), [dataclasses.asdict(config)])
+        if not found:
+            continue
+        run = found[0]
+        rows.append({"language model": "backward (reverse=true)" if config.reverse else "forward",
+                     "MLflow run": run["run_id"], "text": config.dataset,
+                     "sampled softmax": config.sampled_softmax or "full",
+                     "epochs": _formatted(run.get("metrics.epochs_run", np.nan), ".0f"),
+                     "kept epoch": _formatted(run.get("metrics.kept_epoch", np.nan), ".0f"),
+                     "val perplexity (kept epoch)": _formatted(
+                         min([v for v in _history(run["run_id"], "val_perplexity") if v == v], default=np.nan), ".4g"),
+                     "test perplexity": _formatted(run.get("metrics.test_perplexity", np.nan), ".4g"),
+                     "train min": _formatted(run.get("metrics.train_seconds", np.nan) / 60, ".1f"),
+                     "tokens/s": _formatted(run.get("metrics.tokens_per_sec", np.nan), ",.0f")})
     return pd.DataFrame(rows)
 
 
@@ -355,7 +377,7 @@ def figures(study, frame, baselines, out):
     series = variant_series(groups)
     written = variant_figures(series, study.description)
     panels = {CLIPPING[mode].label: {label.rsplit(" ", 1)[0]: curve for label, curve in series["curves"].items()
-                                     if label.endswith(" " + CLIPPING[mode].label)} for mode in GRID_CLIPPING}
+                                     if label.endswith(" " + CLIPPING[mode].label)} for mode in study.clippings}
     lines = {f"{row['tags.baseline']} (baseline)": row["metrics.val_loss"] for _, row in baselines.iterrows()
              if row.get("metrics.val_loss", np.nan) == row.get("metrics.val_loss", np.nan)}
     written["val_curves.png"] = plots.paneled_curves(panels, "val_loss (mean over seeds)", lines, study.description)
@@ -385,6 +407,12 @@ def study_markdown(study, records, out, link_root):
         return None
     budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
     lines = [f"### {study.description}", ""]
+    pretraining = pretraining_table(study, every) if study.pretrain is not None else pd.DataFrame()
+    if not pretraining.empty:
+        lines += [f"Pretraining (`python experiments/study.py {study.name}`, its first step): language models on "
+                  "unlabelled text (never a test text); the pretrained arms start from their embedding and "
+                  "sequence layers (zoo.transfer). Their cost comes before every pretrained run's own.", "",
+                  pretraining.to_markdown(index=False), ""]
     if not searched.empty:
         seeds = ", ".join(map(str, study.search_seeds))
         lines += [f"Recipe search (`python experiments/study.py {study.name} --stage search`): clipping on, "
@@ -528,6 +556,8 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
     try:
         for study in studies:
             rows = records.export(study, out_dir) if store else records.committed(study, out_dir)
+            if study.pretrain is not None:  # its pretrained arms, with the ids of the runs they started from
+                study = resolved(study, sources_of(study, records.frame(rows)) if rows else None)
             before = earlier.get(study.description)
             found, total = grid_progress(study, rows)
             legacy = legacy_grid(study, out_dir) if rows and found < total else pd.DataFrame()

@@ -66,7 +66,7 @@ def compiled_monitor(config, net, jit_compile="auto", carried=()):
     monitor = diagnostics.GradientMonitor(net, perplexity=tasks.get(config.task).perplexity,
                                           xla_evaluation=config.xla_evaluation,
                                           evaluation_steps_per_execution=config.evaluation_steps_per_execution,
-                                          carried=carried)
+                                          carried=carried, sampled_softmax=config.sampled_softmax)
     monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
     return monitor
 
@@ -87,6 +87,9 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
     transfer.check(config)
     data = data if data is not None else datasets.load(config)
     keras.utils.set_random_seed(config.seed)
+    if config.sampled_softmax >= data.num_outputs:
+        raise UserError(f"Invalid sampled_softmax {config.sampled_softmax}: expected fewer sampled ids than the "
+                        f"{data.num_outputs:,} of the vocabulary; lower it, or use 0 (the full softmax).")
     net = models.build(config, data)
     carried = transfer.initialize(net, config, data.tokenizers.get("tokens"))
     monitor = compiled_monitor(config, net, carried=carried)

@@ -22,6 +22,25 @@ class Carried:
         self.scale = tf.Variable(1.0, trainable=False, dtype="float32")
 
 
+class Sampled:
+    """A network's body (up to its head's input) and head, for the sampled softmax loss."""
+
+    def __init__(self, net, num_sampled):
+        self.head = net.get_layer("head")
+        self.body = keras.Model(net.inputs, self.head.input, name=f"{net.name}_body")
+        self.num_sampled = num_sampled
+
+    def loss(self, x, y, training=True):
+        """Mean sampled softmax cross-entropy of targets y [batch, time] (int) given inputs x."""
+        hidden = self.body(x, training=training)
+        units = hidden.shape[-1]
+        losses = tf.nn.sampled_softmax_loss(
+            weights=tf.transpose(self.head.kernel), biases=self.head.bias,
+            labels=tf.reshape(tf.cast(y, "int64"), [-1, 1]), inputs=tf.reshape(hidden, [-1, units]),
+            num_sampled=self.num_sampled, num_classes=self.head.units)
+        return tf.reduce_mean(losses)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class GradientMonitor(keras.Model):
     """Wraps `net` for training: same forward, loss, metrics and optimizer step as Keras's
@@ -44,14 +63,20 @@ class GradientMonitor(keras.Model):
             move by `carried_scale` of the optimizer's update (0 = frozen), set by a callback
             (zoo.diagnostics.PretrainedSchedule). Scaling the update, not the gradient, so it
             is a smaller learning rate for Adam too (Adam's step ignores a gradient's scale).
+        sampled_softmax: for a network ending in a Dense layer named "head" over a vocabulary
+            (a language model): train on the sampled softmax loss of the targets and this many
+            sampled ids (tf.nn.sampled_softmax_loss) instead of the full softmax; 0 = full.
+            The training loss is then the sampled one (no training perplexity is reported);
+            evaluation is always the full softmax.
     """
 
     def __init__(self, net, perplexity=False, xla_evaluation=False, evaluation_steps_per_execution=1,
-                 carried=(), **kwargs):
+                 carried=(), sampled_softmax=0, **kwargs):
         super().__init__(**kwargs)
         self.net = net
         # a plain holder: a list of variables set on a Keras model would be tracked as its own
         self._carried = Carried(list(carried)) if carried else None
+        self._sampled = Sampled(net, sampled_softmax) if sampled_softmax else None
         self.perplexity = perplexity
         self.xla_evaluation = xla_evaluation
         self.evaluation_steps_per_execution = evaluation_steps_per_execution
@@ -101,8 +126,15 @@ class GradientMonitor(keras.Model):
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            if self._sampled is not None:
+                y_pred = None
+                loss = self._sampled.loss(x, y) + sum(self.losses)
+                compiled = getattr(self, "_compile_metrics", None)
+                if compiled is not None and not compiled.built:  # it has none to update (the task's: [])
+                    compiled.build(y, tf.cast(y, "float32")[..., None])
+            else:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
         grad_norm = tf.linalg.global_norm(gradients)
@@ -116,6 +148,9 @@ class GradientMonitor(keras.Model):
         for metric in self.metrics:
             if metric.name == "loss":
                 metric.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
-            elif metric is not self.clipped:
+            elif metric is not self.clipped and y_pred is not None:
                 metric.update_state(y, y_pred, sample_weight=sample_weight)
+        if self._sampled is not None:  # the compiled metrics need full predictions: the loss and ours only
+            return {"loss": self._loss_tracker.result(), "clipped_fraction": self.clipped.result(),
+                    "grad_norm": grad_norm}
         return self.with_perplexity({**self.get_metrics_result(), "grad_norm": grad_norm})
