@@ -125,12 +125,18 @@ def main():
         peer = table[table.side == "torch"].set_index("cell")
         table["torch_over_zoo_train"] = table.cell.map(peer.train_ms_per_batch / zoo.train_ms_per_batch).round(2)
         table["torch_over_zoo_eval"] = table.cell.map(peer.eval_ms_per_batch / zoo.eval_ms_per_batch).round(2)
-    print(f"\nPTB small: batch {config.batch_size}, window {config.sequence_length}, "
-          f"{data.vocab_size:,} ids; XLA for {'training and ' if args.xla else ''}evaluation; "
-          f"medians of {args.rounds} rounds x {args.batches} batches (ratio > 1: the zoo is faster)")
+    published(table, f"PTB small: batch {config.batch_size}, window {config.sequence_length}, "
+                     f"{data.vocab_size:,} ids; XLA for {'training and ' if args.xla else ''}evaluation; "
+                     f"medians of {args.rounds} rounds x {args.batches} batches (ratio > 1: the zoo is faster)",
+              args.out)
+
+
+def published(table, title, out):
+    """Prints `title` and `table` (Markdown) and writes the table to `out` (JSON records)."""
+    print(f"\n{title}")
     print(table.to_markdown(index=False))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table.to_json(orient="records", indent=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table.to_json(orient="records", indent=1))
 
 
 if __name__ == "__main__":

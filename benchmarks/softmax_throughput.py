@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from lm_throughput import zoo_model  # noqa: E402
+from lm_throughput import published, zoo_model  # noqa: E402
 from zoo.datasets import load  # noqa: E402
 from zoo.presets import PRETRAIN  # noqa: E402
 
@@ -55,13 +55,9 @@ def main():
                      "train ms per batch": round(seconds * 1000, 1),
                      "tokens/s": round(tokens / seconds),
                      "minutes per pass over the text": round(full_tokens / (tokens / seconds) / 60, 1)})
-    table = pd.DataFrame(rows)
-    print(f"\nlanguage model {config.cell} {config.units} x {config.layers}, embedding {config.embedding_size}, "
-          f"{data.vocab_size:,} ids, batch {config.batch_size} x {config.sequence_length}; medians of "
-          f"{args.rounds} rounds x {args.batches} batches")
-    print(table.to_markdown(index=False))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table.to_json(orient="records", indent=1))
+    published(pd.DataFrame(rows), f"language model {config.cell} {config.units} x {config.layers}, embedding "
+              f"{config.embedding_size}, {data.vocab_size:,} ids, batch {config.batch_size} x "
+              f"{config.sequence_length}; medians of {args.rounds} rounds x {args.batches} batches", args.out)
 
 
 if __name__ == "__main__":

@@ -62,13 +62,18 @@ def main(argv=None):
             from zoo import tracking
 
             sweep(pretrain_configs(study), name=f"{study.name}-pretrain", **dict(options, scheduler="fifo"))
-            sources = sources_of(study, tracking.runs(study.pretrain.task))
-            if sources is None:
-                from zoo.errors import UserError
+            models = tracking.runs(study.pretrain.task)
+            sources = sources_of(study, models)
+            from zoo.errors import UserError
 
+            if sources is None:
                 raise UserError(f"The language models of study {study.name!r} did not finish (sweep "
                                 f"{study.name}-pretrain in {tracking.tracking_uri()}); see why with python -m zoo "
                                 "compare, then run this command again (it resumes).")
+            if "tags.record_of" in models and models["tags.record_of"].isin(list(sources.values())).any():
+                raise UserError(f"The language models of study {study.name!r} in {tracking.tracking_uri()} are "
+                                "imported records, without logged models to start from; run the study against a "
+                                "store of its own (MLFLOW_TRACKING_URI=sqlite:///PATH/mlflow.db).")
             study = resolved(study, sources)
         sweep(grid_configs(study, cells), name=f"{study.name}-study", **dict(options, scheduler="fifo"))
         return 0

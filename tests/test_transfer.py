@@ -215,3 +215,19 @@ def test_a_transfer_study_pretrains_then_compares_the_arms_and_reports_from_its_
     assert "| lstm-pretrained − lstm (clip) |" in section
     again = report.report([tiny], store / "results", readme=None, store=False)
     assert again == section
+
+
+@pytest.mark.cluster
+def test_a_ray_sweep_fine_tunes_from_a_run_on_every_trial(store):
+    """init_from through the Ray executor: each trial (a worker process) loads the source run from
+    the store and starts from it."""
+    pytest.importorskip("ray", reason="Ray is not installed: make install")
+    source = run(dataclasses.replace(LM, max_vocab=300, limit=6)).run_id
+    argv = ["sweep", "--executor", "ray", "--grid", "seed=0,1", "--set", "task=sentiment", "--set", "dataset=sst2",
+            "--set", "cell=lstm", "--set", "units=8", "--set", "embedding_size=8", "--set", "limit=64",
+            "--set", "epochs=1", "--set", f"init_from={source}"]
+    assert main(argv) == 0
+    runs = tracking.runs("sentiment")
+    runs = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert len(runs) == 2 and set(runs["status"]) == {"FINISHED"} and set(runs["params.init_from"]) == {source}
+    assert set(runs["tags.pretrained"]) == {source} and set(runs["tags.vocabulary.kept"]) == {"299"}
