@@ -8,10 +8,9 @@ recurrent network that does not beat these has learned nothing a table of counts
 
 import argparse
 import dataclasses
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 import pandas as pd  # noqa: E402
 

@@ -18,7 +18,6 @@ Rounds interleave zoo and torch, so drift of the machine hits both; the table sh
 import argparse
 import dataclasses
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

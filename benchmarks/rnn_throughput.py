@@ -13,12 +13,11 @@ table shows medians over rounds and the ratio of medians against SimpleRNN in th
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

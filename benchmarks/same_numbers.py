@@ -9,11 +9,10 @@ more than once in a store (by name) are compared in order of start time.
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402

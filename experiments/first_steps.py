@@ -16,10 +16,9 @@ written to the store.
 """
 
 import argparse
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 from zoo.config import apply_overrides  # noqa: E402
 from zoo.errors import command  # noqa: E402

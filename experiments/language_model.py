@@ -14,10 +14,9 @@ as one MLflow sweep; `--preset full` is the study's grid (ptb; tinyshakespeare w
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
 """
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 from zoo.experiment import main  # noqa: E402
 from zoo.presets import LANGUAGE_MODEL  # noqa: E402

@@ -16,10 +16,9 @@ often. `--preset full` goes to T = 400 (as in the IRNN paper), adds the copy-mem
 
 import argparse
 import dataclasses
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -11,10 +11,9 @@ as one MLflow sweep; `--preset full` is the study's grid (ewt), as experiments/s
     python experiments/pos_tagging.py --set dataset=user --set data_path=my.conllu
 """
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 from zoo.experiment import main  # noqa: E402
 from zoo.presets import POS_TAGGING  # noqa: E402

@@ -14,10 +14,9 @@ as one MLflow sweep; `--preset full` is the study's grid (imdb; sst2 with --set 
     python experiments/sentiment.py --set dataset=sst2 --grid cell=gru,lstm --grid bidirectional=false,true
 """
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 from zoo.experiment import main  # noqa: E402
 from zoo.presets import SENTIMENT  # noqa: E402

@@ -12,9 +12,8 @@ Logged as one MLflow run (experiment `spectral_radius`) with the figure.
 """
 
 import argparse
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -28,10 +28,9 @@ where they have finished), then its arms with the ids of those runs as init_from
 
 import argparse
 import dataclasses
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 from zoo.errors import command  # noqa: E402
 from zoo.experiment import add_executor_arguments, executor_options, seed_list  # noqa: E402

@@ -1,10 +1,9 @@
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (the test process is a program: zoo.program's settings)
 
 
 @pytest.fixture

@@ -235,7 +235,7 @@ def test_importing_serving_gives_no_type_hints_warning():
 
 
 def test_tensorflow_still_prints_before_its_logging_starts_and_the_zoo_hides_it():
-    """When this first assertion fails, TensorFlow is quiet by itself: drop zoo/__init__.py's workaround."""
+    """When this first assertion fails, TensorFlow is quiet by itself: drop zoo/program.py's workaround."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     bare = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, env=env)
     assert "absl::InitializeLog" in bare.stderr

@@ -26,10 +26,9 @@ SIGTERM save the training state, end the run KILLED and say how to resume (exit 
 
 import argparse
 import json
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
 from zoo.config import Config, apply_overrides, parse_grid  # noqa: E402
 from zoo.errors import UserError, command  # noqa: E402

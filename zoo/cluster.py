@@ -86,6 +86,7 @@ def _trial(params, configs, parent_run_id, extra, cwd, stopped):
     import ray
     from ray import tune
 
+    import zoo.program  # noqa: F401  (a worker is a program: its process settings)
     from zoo import train
 
     if os.path.isdir(cwd):  # data paths and checkpoints are relative to the project folder

@@ -170,7 +170,6 @@ def compare(experiment, parent_run_id=None, out_dir=None, configs=None):
     figure = plots.overlaid_curves({k: v for k, v in curves.items() if v}, "val_loss", title=experiment)
     figure.savefig(out_dir / "val_loss_curves.png", dpi=100)
     files.append(out_dir / "val_loss_curves.png")
-    plots.plt.close("all")
     if parent_run_id is not None:
         tracking.log_artifacts(parent_run_id, files)
     fields = f"; variants also differ in {', '.join(differing)}" if differing else ""

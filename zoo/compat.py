@@ -246,7 +246,7 @@ WORKAROUNDS = [
             "the oneDNN notice and 'Could not find cuda drivers' twice to stderr, whatever the "
             "environment says: 7 lines before any one-line error. The import runs with stderr "
             "pointed at /dev/null.",
-        where_used="zoo/__init__.py _import_tensorflow_quietly",
+        where_used="zoo/program.py _import_tensorflow_quietly (the programs only)",
     ),
     Workaround(
         name="MaskedMean",

@@ -1,18 +1,23 @@
-"""Pictures a person would rather look at than numbers: matplotlib figures, no files, no MLflow."""
+"""Pictures a person would rather look at than numbers: matplotlib figures, no files, no MLflow.
 
-import matplotlib
+Each is a `matplotlib.figure.Figure` of its own, outside pyplot: no backend is chosen and nothing
+is shown or kept open (a notebook shows one where it is the cell's value; savefig writes it)."""
 
-matplotlib.use("Agg")  # headless: figures are saved, never shown
+import numpy as np
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+def subplots(*grid, figsize=None, **kwargs):
+    """(Figure, axes) as pyplot's subplots gives them, for a figure pyplot does not track."""
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(*grid, **kwargs)
 
 
 def learning_curves(history, metric, title=""):
     """history: Keras History.history (loss, val_loss, <metric>, val_<metric> per epoch)."""
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    figure, axes = subplots(1, 2, figsize=(10, 3.8))
     for ax, key in zip(axes, ("loss", metric)):
         for prefix, style in (("", "-o"), ("val_", "--s")):
             values = history.get(prefix + key)
@@ -31,7 +36,7 @@ def gradient_flow_heatmap(snapshots, title=""):
     """snapshots: [(epochs trained, {layer: ||dL/dh_t|| [time]})] -> one panel per layer:
     distance to the last step (rows) x training progress (columns), log colour scale."""
     layers = list(snapshots[0][1])
-    figure, axes = plt.subplots(1, len(layers), figsize=(4.5 * len(layers) + 1, 4), squeeze=False)
+    figure, axes = subplots(1, len(layers), figsize=(4.5 * len(layers) + 1, 4), squeeze=False)
     for ax, layer in zip(axes[0], layers):
         # column j: snapshot j; row d: distance d = time - 1 - t
         grid = np.stack([flow[layer][::-1] for _, flow in snapshots], axis=1)
@@ -51,7 +56,7 @@ def gradient_flow_heatmap(snapshots, title=""):
 
 def comparison_bars(summary, metric, title=""):
     """summary: DataFrame with columns variant, <metric>_mean, <metric>_std."""
-    figure, ax = plt.subplots(figsize=(max(5, 0.9 * len(summary) + 2), 4))
+    figure, ax = subplots(figsize=(max(5, 0.9 * len(summary) + 2), 4))
     ax.bar(summary["variant"], summary[f"{metric}_mean"], yerr=summary[f"{metric}_std"].fillna(0),
            capsize=4, color="tab:blue")
     ax.set_ylabel(f"{metric} (mean over seeds)")
@@ -63,7 +68,7 @@ def comparison_bars(summary, metric, title=""):
 
 def overlaid_curves(curves, metric, title=""):
     """curves: {label: [value per epoch]} drawn on one axis."""
-    figure, ax = plt.subplots(figsize=(7, 4))
+    figure, ax = subplots(figsize=(7, 4))
     for label, values in curves.items():
         ax.plot(range(1, len(values) + 1), values, marker=".", label=label)
     ax.set_yscale("log")  # losses span orders of magnitude when a variant explodes
@@ -80,7 +85,7 @@ def paneled_curves(panels, metric, lines=None, title=""):
     """panels: {panel title: {label: [value per epoch]}}, side by side, each with its own log
     scale (an exploding variant in one panel does not squash the other); lines: {label: value}
     drawn across every panel as dashed horizontal lines (baselines); one legend, outside the data."""
-    figure, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels) + 2.5, 4), squeeze=False)
+    figure, axes = subplots(1, len(panels), figsize=(6 * len(panels) + 2.5, 4), squeeze=False)
     colors = {}
     for ax, (panel, curves) in zip(axes[0], panels.items()):
         for label, values in curves.items():
@@ -116,7 +121,7 @@ def gradient_decay_curves(curves, bound=None, title=""):
     """curves: {(activation, spectral radius): ratio by distance}; one panel per activation,
     log scale; bound: optional (label, values by distance) drawn dashed in every panel."""
     activations = list(dict.fromkeys(activation for activation, _ in curves))
-    figure, axes = plt.subplots(1, len(activations), figsize=(5.5 * len(activations), 4.2),
+    figure, axes = subplots(1, len(activations), figsize=(5.5 * len(activations), 4.2),
                                 squeeze=False, sharey=True)
     for ax, activation in zip(axes[0], activations):
         for (act, radius), ratios in curves.items():
@@ -140,7 +145,7 @@ def long_range_summary(panels, title=""):
     """panels: [(label, baseline, {variant: (held-out loss by epoch, ||dL/dh|| by distance)})],
     one row each: learning curves against the baseline, and the gradient-flow profile after
     training."""
-    figure, axes = plt.subplots(len(panels), 2, figsize=(12, 4 * len(panels)), squeeze=False)
+    figure, axes = subplots(len(panels), 2, figsize=(12, 4 * len(panels)), squeeze=False)
     for (label, baseline, variants), (curves_ax, flow_ax) in zip(panels, axes):
         for variant, (losses, flow) in variants.items():
             line, = curves_ax.plot(range(1, len(losses) + 1), losses, marker=".", label=variant)
@@ -166,7 +171,7 @@ def long_range_summary(panels, title=""):
 def confusion_matrix(matrix, labels, title=""):
     """matrix[i, j]: count of true label i predicted as j; rows normalised, log colour."""
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    figure, ax = plt.subplots(figsize=(0.45 * len(labels) + 3, 0.45 * len(labels) + 2))
+    figure, ax = subplots(figsize=(0.45 * len(labels) + 3, 0.45 * len(labels) + 2))
     image = ax.imshow(np.where(rates > 0, rates, np.nan), cmap="viridis", norm=LogNorm(vmin=1e-3, vmax=1))
     ax.set_xticks(range(len(labels)), labels, rotation=90)
     ax.set_yticks(range(len(labels)), labels)
@@ -180,7 +185,7 @@ def confusion_matrix(matrix, labels, title=""):
 
 def gradient_traces(norms, clipped, title=""):
     """norms: {variant: grad_norm every N steps}; clipped: {variant: clipped fraction per epoch}."""
-    figure, (norm_ax, clip_ax) = plt.subplots(1, 2, figsize=(14.5, 4))
+    figure, (norm_ax, clip_ax) = subplots(1, 2, figsize=(14.5, 4))
     for label, values in norms.items():  # x: the share of training (a record keeps 100 points of the steps)
         line, = norm_ax.plot(np.linspace(0, 100, len(values)), values, linewidth=0.8, label=label)
         if clipped.get(label):
@@ -200,7 +205,7 @@ def gradient_traces(norms, clipped, title=""):
 
 def gradient_flow_profiles(flows, title=""):
     """flows: {variant: ||dL/dh_t|| by distance to the last step}, after training, one line each."""
-    figure, ax = plt.subplots(figsize=(9.5, 4))
+    figure, ax = subplots(figsize=(9.5, 4))
     for label, values in flows.items():
         ax.plot(values, label=label)
     ax.set_yscale("log")

@@ -383,7 +383,6 @@ def figures(study, frame, baselines, out):
     written["val_curves.png"] = plots.paneled_curves(panels, "val_loss (mean over seeds)", lines, study.description)
     for name, figure in written.items():
         figure.savefig(out / name, dpi=72)
-    plots.plt.close("all")
     return list(written)
 
 
@@ -656,7 +655,6 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports", interac
             body.append(f"<details><summary>the same as a picture</summary>{_embedded(figure)}</details>")
         else:
             body.append(_embedded(figure))
-    plots.plt.close("all")
     body.append("<h2>Each variant</h2>")
     for variant, runs in groups.items():
         first = runs.sort_values("params.seed").iloc[0]
@@ -672,7 +670,6 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports", interac
                     first["run_id"], f"grad_flow/{layer}/epoch{epoch}"))[::-1]
             body.append(_embedded(plots.gradient_flow_heatmap(sorted(series.items()), f"{variant}, seed "
                                                               f"{first['params.seed']}")))
-            plots.plt.close("all")
         table = pd.DataFrame([config]).T.rename(columns={0: "value"})
         body.append(f"<details><summary>configuration{' (differs in ' + ', '.join(differing) + ')' if differing else ''}"
                     f"</summary>{table.to_html()}</details>")

@@ -29,7 +29,6 @@ import zlib
 from pathlib import Path
 
 import keras
-import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
@@ -226,7 +225,6 @@ class Recorder:
 
     def log_figure(self, figure, name):
         mlflow.log_figure(figure, name)
-        plt.close(figure)
 
     def log_model(self, net, example):
         """The model with its signature and an input example (`mlflow.keras`). A model of several
