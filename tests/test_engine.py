@@ -60,6 +60,11 @@ def test_a_run_records_the_whole_schema(store):
     x, y = (np.concatenate(parts) for parts in zip(*data.test.as_numpy_iterator()))
     mse = float(np.mean((logged.predict(x, verbose=0) - y) ** 2))
     assert mse == pytest.approx(recorded.data.metrics["test_mse"], rel=1e-4)
+    # the run gives back the network it trained (a notebook's next cell), or loads the logged one
+    trained, reloaded = result.load_model(), dataclasses.replace(result, model=None).load_model()
+    assert trained is result.model
+    for net in (trained, reloaded):
+        np.testing.assert_allclose(net.predict(x, verbose=0), logged.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_runs_are_repeatable_with_a_seed(store):

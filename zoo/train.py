@@ -47,6 +47,19 @@ class RunResult:
     history: dict = dataclasses.field(default_factory=dict)  # Keras History.history
     flow: list = dataclasses.field(default_factory=list)  # [(epochs trained, {layer: ||dL/dh_t||})]
     steps_per_epoch: int = 0
+    model: object = dataclasses.field(default=None, repr=False)  # the trained keras.Model (run in this process)
+
+    def load_model(self):
+        """The trained keras.Model: the one this process trained, else the run's logged model."""
+        if self.model is not None:
+            return self.model
+        if self.status != "FINISHED":
+            raise UserError(f"Run {self.name} is {self.status}: it logged no model to load.")
+        import mlflow
+
+        import zoo.layers  # noqa: F401  (registers the zoo's layers for loading)
+
+        return mlflow.keras.load_model(f"runs:/{self.run_id}/model")
 
     def summary(self):
         """One line for the command line."""
@@ -163,7 +176,7 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
             if flow.snapshots and flow.snapshots[0][1]:  # a tcn has no recurrent layer to show
                 recorder.log_figure(plots.gradient_flow_heatmap(flow.snapshots, name), "gradient_flow.png")
             result = RunResult(recorder.run_id, name, "FINISHED", results, history=history,
-                               flow=flow.snapshots, steps_per_epoch=guard.step // max(1, epochs_run))
+                               flow=flow.snapshots, steps_per_epoch=guard.step // max(1, epochs_run), model=net)
             if guard.nan_step is not None:
                 recorder.log_metrics(results)
                 recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
@@ -293,9 +306,11 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
                 print(f"\n== sweep run {i + 1}/{len(configs)}: {task}-{config.variant(extra)}", flush=True)
                 try:
                     if i in stopped:  # killed half way: continue it from its checkpoint, as the same run
-                        results.append(run(config, data=data, nested=True, resume=stopped[i]["run_id"]))
+                        results.append(dataclasses.replace(  # a sweep keeps results, not networks
+                            run(config, data=data, nested=True, resume=stopped[i]["run_id"]), model=None))
                     else:
-                        results.append(run(config, data=data, nested=True, extra_variant_fields=extra))
+                        results.append(dataclasses.replace(
+                            run(config, data=data, nested=True, extra_variant_fields=extra), model=None))
                 except UserError as error:  # this child's data or store: the others go on
                     results.append(RunResult("", f"{task}-{config.variant(extra)}", "ERROR", {}, nan_cause=str(error)))
                 print(results[-1].summary(), flush=True)
