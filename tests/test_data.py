@@ -298,3 +298,37 @@ def test_tfds_examples_become_the_local_schema(monkeypatch):
     glue = {"train": [{"sentence": b"fine", "label": 1}], "validation": [{"sentence": b"bad", "label": 0}]}
     monkeypatch.setattr(remote, "_tfds", lambda name, splits, manual_dir=None: glue)
     assert remote.sst2() == {"train": [("fine", "1")], "val": [("bad", "0")], "test": [("bad", "0")]}
+
+
+def test_examples_in_memory_train_each_task_without_a_registered_dataset(store):
+    """zoo.datasets.in_memory: a notebook's own examples, no file and nothing registered; the run's
+    data_sha256 is theirs; a missing split is one line."""
+    import dataclasses
+
+    from zoo import datasets
+    from zoo.errors import UserError
+    from zoo.train import run
+
+    words = "good bad fine dull great awful".split()
+    reviews = [(f"a {words[i % 6]} film {i}", (i % 6) % 2) for i in range(60)]
+    base = Config(task="sentiment", dataset="memory", units=4, embedding_size=4, epochs=1, batch_size=16,
+                  sequence_length=8, flow_samples=1)
+    data = datasets.in_memory(base, train=reviews[:40], test=reviews[40:])
+    assert sum(int(y.shape[0]) for _, y in data.train) == 36  # a tenth of train held out for validation
+    result = run(base, data=data)
+    assert result.status == "FINISHED"
+    tags = tracking.get_run(result.run_id).data.tags
+    other = datasets.in_memory(base, train=reviews[:40], test=reviews[41:])
+    assert tags["data_sha256"] == data.fingerprint != other.fingerprint
+
+    sentences = [(["the", "dog", "runs"], ["DET", "NOUN", "VERB"]), (["a", "cat", "sleeps"], ["DET", "NOUN", "VERB"])] * 10
+    pos = dataclasses.replace(base, task="pos", sequence_length=50)
+    assert run(pos, data=datasets.in_memory(pos, train=sentences, val=sentences[:4], test=sentences[:4])).status == "FINISHED"
+    lm = dataclasses.replace(base, task="lm", batch_size=2, sequence_length=5)
+    text = "\n".join(f"the {w} film was {w}" for w in words * 20)
+    assert run(lm, data=datasets.in_memory(lm, text=text)).status == "FINISHED"
+
+    with pytest.raises(UserError, match="Invalid data in memory: test missing"):
+        datasets.in_memory(base, train=reviews)
+    with pytest.raises(UserError, match="Dataset 'memory' has no files"):
+        datasets.load(base)

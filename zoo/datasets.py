@@ -163,6 +163,8 @@ def get(config):
     """The Dataset of config.dataset (a user dataset from config.data_path), for config.task."""
     if config.dataset == "user":
         return user_dataset(config.task, config.data_path)
+    if config.dataset == MEMORY:  # given to run() as data (in_memory): nothing to read
+        return Dataset(MEMORY, task=config.task)
     dataset = DATASETS.get(config.dataset)
     if dataset is None or dataset.task != config.task:
         valid = [name for name, d in DATASETS.items() if d.task == config.task] + ["user"]
@@ -218,6 +220,15 @@ def splits(config, dataset=None):
         if not len(examples):
             raise UserError(f"Data file {data_dir() / dataset.folder / dataset.files.get(split, '')} holds no "
                             f"examples; expected {task.user_format}.")
+    found = _sliced(config, dataset, task, found)
+    if not paths:
+        return found, sha256_texts(text for split in SPLITS for text in _texts(found[split]))
+    return found, _digest(paths, dataset.sha256)
+
+
+def _sliced(config, dataset, task, found):
+    """{train, val, test: examples} of what was read: one text split by the task, `limit`, the
+    held-out validation split where there is none, `train_limit`."""
     if "all" in found:  # one file: the task splits it, the same way whatever the seed
         found = task.split(found["all"], config.split_seed)
     print(f"{dataset.name}: " + " / ".join(f"{split} {task.describe(examples, dataset.level)}"
@@ -229,10 +240,36 @@ def splits(config, dataset=None):
         found["train"], found["val"] = task.hold_out(found["train"], config.split_seed)
     if config.train_limit:  # a small labelled set: validation and test stay whole
         found["train"] = sample(found["train"], config.train_limit, config.split_seed)
-    found = {split: found[split] for split in SPLITS}
-    if not paths:
-        return found, sha256_texts(text for split in SPLITS for text in _texts(found[split]))
-    return found, _digest(paths, dataset.sha256)
+    return {split: found[split] for split in SPLITS}
+
+
+MEMORY = "memory"  # config.dataset of data given in memory (in_memory)
+
+
+def in_memory(config, train=None, test=None, val=None, text=None):
+    """The zoo.data.Data of examples held in memory, for run(config, data=...) with
+    config.dataset="memory": no file, nothing registered. Examples as the task reads them:
+    sentiment [(text, label)], pos [(tokens, tags)], lm a text (train, val, test) or one `text`
+    that the task splits (90/5/5). Without `val`, a tenth of train is held out. The run's
+    data_sha256 is the examples' own.
+
+        data = datasets.in_memory(config, train=[("a fine film", 1), ...], test=[...])
+        result = train.run(dataclasses.replace(config, dataset="memory"), data=data)
+    """
+    if config.dataset != MEMORY:
+        raise UserError(f"Invalid dataset {config.dataset!r} for data in memory; use dataset={MEMORY!r}.")
+    task = tasks.get(config.task)
+    found = {"all": text} if text is not None else {name: examples for name, examples in
+                                                    (("train", train), ("val", val), ("test", test))
+                                                    if examples is not None}
+    missing = [] if text is not None else [name for name in ("train", "test") if name not in found]
+    empty = [name for name, examples in found.items() if not len(examples)]
+    if missing or empty:
+        raise UserError(f"Invalid data in memory: {', '.join(missing + empty)} {'missing' if missing else 'empty'}; "
+                        f"give train and test (or one text to split), each {task.user_format}.")
+    dataset = get(config)
+    found = _sliced(config, dataset, task, found)
+    return task.data(config, dataset, found, sha256_texts(text for split in SPLITS for text in _texts(found[split])))
 
 
 def check(config):
@@ -248,6 +285,9 @@ def load(config):
     """The zoo.data.Data of config.dataset for config.task, built by the task's spec."""
     dataset = get(config)
     task = tasks.get(config.task)
+    if dataset.name == MEMORY:
+        raise UserError("Dataset 'memory' has no files: pass its examples, run(config, data=zoo.datasets.in_memory("
+                        "config, train=..., test=...)).")
     if dataset.generated:
         return task.data(config, dataset, None, None)
     found, sha256 = splits(config, dataset)
