@@ -2,6 +2,7 @@
 
 import dataclasses
 import gzip
+import json
 
 import mlflow
 import numpy as np
@@ -320,6 +321,10 @@ def test_examples_in_memory_train_each_task_without_a_registered_dataset(store):
     tags = tracking.get_run(result.run_id).data.tags
     other = datasets.in_memory(base, train=reviews[:40], test=reviews[41:])
     assert tags["data_sha256"] == data.fingerprint != other.fingerprint
+    inputs = {i.tags[0].value: i.dataset for i in tracking.get_run(result.run_id).inputs.dataset_inputs}
+    assert {split: json.loads(d.profile)["examples"] for split, d in inputs.items()} == {"train": 36, "val": 4, "test": 20}
+    assert {d.name for d in inputs.values()} == {"memory-train", "memory-val", "memory-test"}
+    assert inputs["train"].digest == data.fingerprint[:36]
 
     sentences = [(["the", "dog", "runs"], ["DET", "NOUN", "VERB"]), (["a", "cat", "sleeps"], ["DET", "NOUN", "VERB"])] * 10
     pos = dataclasses.replace(base, task="pos", sequence_length=50)

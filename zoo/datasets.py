@@ -14,6 +14,7 @@ reads the same data from its canonical source (`remote`). Your own data: `--set 
 used as given, or one file, split by the task (zoo.tasks: TaskSpec.split) with `split_seed`.
 """
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from functools import partial
@@ -269,7 +270,21 @@ def in_memory(config, train=None, test=None, val=None, text=None):
                         f"give train and test (or one text to split), each {task.user_format}.")
     dataset = get(config)
     found = _sliced(config, dataset, task, found)
-    return task.data(config, dataset, found, sha256_texts(text for split in SPLITS for text in _texts(found[split])))
+    data = task.data(config, dataset, found, sha256_texts(text for split in SPLITS for text in _texts(found[split])))
+    return dataclasses.replace(data, counts=counts(found))
+
+
+def counts(found):
+    """{split: {"examples": n}} of examples read, or {"characters": n} of a language model's text."""
+    return {split: {"characters" if isinstance(examples, str) else "examples": len(examples)}
+            for split, examples in found.items()}
+
+
+def described(dataset):
+    """Where `dataset` comes from, in words that name no local path (MLflow's dataset source)."""
+    if dataset.name == "user":
+        return "user files: " + ", ".join(dataset.files.values())
+    return dataset.source or dataset.name
 
 
 def check(config):
@@ -289,6 +304,6 @@ def load(config):
         raise UserError("Dataset 'memory' has no files: pass its examples, run(config, data=zoo.datasets.in_memory("
                         "config, train=..., test=...)).")
     if dataset.generated:
-        return task.data(config, dataset, None, None)
+        return dataclasses.replace(task.data(config, dataset, None, None), counts={"train": {"examples": config.examples}})
     found, sha256 = splits(config, dataset)
-    return task.data(config, dataset, found, sha256)
+    return dataclasses.replace(task.data(config, dataset, found, sha256), counts=counts(found))

@@ -33,7 +33,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from mlflow.entities import LoggedModelInput, Metric
+from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Metric
 from mlflow.tracking import MlflowClient
 
 from zoo import compat
@@ -236,6 +236,17 @@ class Recorder:
         # mlflow.keras.log_model, with the workaround for mlflow/mlflow#16183 (zoo.compat)
         compat.log_keras_model(net, name="model", signature=signature, input_example=example,
                                pip_requirements=requirements)
+
+    def log_datasets(self, name, digest, source, profiles):
+        """MLflow's dataset inputs (the runs table's Datasets column and filter): one per split of
+        `profiles` ({split: {what: number}}), named <name>-<split> (MLflow keeps one input per name
+        and digest), context = the split, digest (of the whole data) and source (a description:
+        never a local path)."""
+        inputs = [DatasetInput(Dataset(name=f"{name}-{split}", digest=digest[:36], source_type="zoo", source=source,
+                                       profile=json.dumps(profile)),
+                               tags=[InputTag(key="mlflow.data.context", value=split)])
+                  for split, profile in (profiles or {"all": {}}).items()]
+        MlflowClient(tracking_uri()).log_inputs(self.run_id, datasets=inputs)
 
     def log_model_inputs(self, model_ids):
         """MLflow 3 lineage: `model_ids` (logged models, e.g. those this run starts from) as inputs."""

@@ -121,6 +121,8 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
             recorder.log_dict(vocabularies, "vocabulary.json")
             recorder.log_dict(settings, "tokenizer.json")
             recorder.log_model_inputs(source_models)
+        if not resume:  # MLflow's Datasets column: the data's name, digest and source, per split
+            recorder.log_datasets(config.dataset, data.fingerprint, datasets.described(dataset), data.counts)
         guard = diagnostics.NaNGuard()
         flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
                                         config.flow_samples)

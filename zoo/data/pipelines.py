@@ -35,6 +35,7 @@ class Data:
     fingerprint: str
     tokenizers: dict = field(default_factory=dict)  # "tokens" (and "tags"): zoo.text.Tokenizer, from train only
     report: dict = field(default_factory=dict)  # vocabulary report: params to log (zoo.datasets.vocabulary_report)
+    counts: dict = field(default_factory=dict)  # {split: {"examples" | "characters": n}} of what was read
 
     @property
     def vocabularies(self):
