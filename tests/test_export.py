@@ -142,6 +142,8 @@ def test_registered_model_and_generation(exported):
     for task in paths:
         version = client.get_latest_versions(f"zoo-{task}")[0]
         assert version.run_id == paths[task].name
+        # the experiment's only (so best) run: the registry's champion
+        assert client.get_model_version_by_alias(f"zoo-{task}", "champion").version == version.version
         model = mlflow.pyfunc.load_model(f"models:/zoo-{task}/{version.version}")
         assert model.metadata.get_input_schema().input_names() == ["text"]
         assert model.metadata.saved_input_example_info is not None

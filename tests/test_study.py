@@ -175,6 +175,9 @@ def test_a_sweep_report_is_one_self_contained_html_file_logged_to_its_parent(sto
     # nothing is fetched: no script, style, frame or picture from elsewhere (plotly.js is inside)
     assert re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//', page) is None
     assert page.count("<summary>configuration") == 2 and "<td>gru</td>" in page  # each variant's configuration
+    assert str(store) not in page and "a local sqlite store" in page  # a page people share names no local path
+    assert tracking.described_store("https://ann:s3cret@mlflow.example.org:5000") == (
+        "the tracking server https://mlflow.example.org:5000")  # nor credentials
     # the curves are interactive too: a Plotly plot per figure, its traces named after the variants
     assert page.count('class="plotly-graph-div"') == 4 and '"name":"gru-noclip"' in page  # curves, norm, clipped, flow
     assert main(["report", "--experiment", "adding", "--static", "--out", "static"]) == 0

@@ -211,9 +211,13 @@ def sections(readme):
     return {part.split()[0].rstrip("/"): "\n## " + part for part in parts if part.split()}
 
 
+CHAMPION = "champion"
+
+
 def write_mlflow(staging, run_id, experiment, task):
     """mlflow_model/ (wrapping staging/saved_model), also logged to the run and registered as
-    zoo-<experiment>; returns (registered name, version)."""
+    zoo-<experiment>, with the alias `champion` when the run is the experiment's best (best_run);
+    returns (registered name, version)."""
     spec = exporting(task)
     examples = pd.DataFrame({"text": spec.examples})
     served = model_config(task)
@@ -228,6 +232,9 @@ def write_mlflow(staging, run_id, experiment, task):
     with mlflow.start_run(run_id=run_id):  # the training run keeps its status (FINISHED)
         info = mlflow.pyfunc.log_model(name="serving", registered_model_name=registered, **pyfunc)
     mlflow.pyfunc.save_model(staging / "mlflow_model", **pyfunc)
+    if best_run(experiment) == run_id:  # the registry's alias for the experiment's best run: models:/NAME@champion
+        mlflow.MlflowClient(tracking.tracking_uri()).set_registered_model_alias(
+            registered, CHAMPION, info.registered_model_version)
     return registered, info.registered_model_version
 
 

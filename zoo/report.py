@@ -634,7 +634,7 @@ def experiment_report(experiment, parent_run_id=None, out_dir="reports", interac
     summary = compare.summarize(children, task.metric if task else "loss")
     title = f"{experiment}: sweep {parent['tags.mlflow.runName']} ({parent['run_id']})"
     body = [f"<h1>{html.escape(title)}</h1>",
-            f"<p>{len(children)} runs from {html.escape(tracking.tracking_uri())}, "
+            f"<p>{len(children)} runs from {html.escape(tracking.described_store())}, "
             f"{parent['start_time']:%Y-%m-%d %H:%M} UTC. Mean and standard deviation over seeds; "
             "diverged runs counted, not averaged in.</p>",
             "<h2>Comparison</h2>", summary.to_html(index=False, float_format="%.4g", na_rep="-")]

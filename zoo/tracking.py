@@ -70,6 +70,19 @@ def tracking_uri():
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{STORE_DIR.resolve()}/mlflow.db"
 
 
+def described_store(uri=None):
+    """The tracking store in words that name neither credentials nor a local path (for reports
+    people share): "a local SQLite store", "a PostgreSQL database", or the server's scheme://host:port."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri or tracking_uri())
+    if parts.scheme in ("http", "https"):
+        return f"the tracking server {parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    if parts.scheme.startswith(("postgresql", "mysql", "mssql")):
+        return f"a {parts.scheme.split('+')[0]} database"
+    return f"a local {parts.scheme or 'file'} store"
+
+
 @contextlib.contextmanager
 def store_lock(uri):
     """Holds an exclusive lock beside a sqlite store (<database>.lock) while it is opened: MLflow's
