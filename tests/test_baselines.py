@@ -224,10 +224,14 @@ def test_a_baseline_is_one_mlflow_run_logged_once_and_a_failure_ends_failed(stor
     assert "metrics.test_accuracy" not in failed or failed["metrics.test_accuracy"].isna().all()
     assert tracking.finished_baseline("sentiment", "tfidf-logreg", baselines.identity(small("sst2", limit=400),
                                                                                        "tfidf-logreg")) is None
+    # a baseline fitted on a small labelled set never stands in for the whole training set, nor the other way
+    small_set = dataclasses.replace(small("sst2", limit=300), train_limit=100)
+    assert tracking.finished_baseline("sentiment", "tfidf-logreg", baselines.identity(small_set, "tfidf-logreg")) is None
 
     # the study's own machinery never takes a baseline's run for one of its configurations
     configs = [dataclasses.asdict(c) for name, s in presets.STUDIES.items() if s.base.task == "sentiment"
-               for c in study.grid_configs(s) + [c for cell in s.cells for c in study.search_configs(s, cell)]]
+               for r in [study.resolved(s, None)]  # a transfer study: its arms from scratch
+               for c in study.grid_configs(r) + [c for cell in r.cells for c in study.search_configs(r, cell)]]
     assert compare.matching(compare.comparable(tracking.runs("sentiment")), configs) == {}
     with pytest.raises(UserError, match="No finished 'sentiment' run"):
         export.best_run("sentiment")  # a baseline logs no model: never the run to export

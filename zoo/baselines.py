@@ -476,10 +476,10 @@ def _level(config):
 
 
 def identity(config, name):
-    """The params that make a baseline's run the same run: task, dataset, limit, split_seed, what is
+    """The params that make a baseline's run the same run: task, dataset, limit, train_limit, split_seed, what is
     searched; a language model's vocabulary (max_vocab) and, with a limit, its windows."""
     params = {"task": config.task, "dataset": config.dataset, "limit": config.limit, "split_seed": config.split_seed,
-              **({"train_limit": config.train_limit} if config.train_limit else {}),
+              "train_limit": config.train_limit,
               "searched": baseline_of(config.task, name).searched(config)}
     if config.task == "lm":
         params["max_vocab"] = config.max_vocab

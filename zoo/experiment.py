@@ -28,9 +28,10 @@ RECIPE_FIELDS = ("optimizer", "learning_rate")
 
 
 def study_of(config):
-    """The study of the configuration's task and dataset (STUDIES), or a one-line error."""
-    found = [study for study in STUDIES.values()
-             if study.base.task == config.task and study.base.dataset == config.dataset]
+    """The study of the configuration's task and dataset (STUDIES; a cell study, not a transfer
+    study), or a one-line error."""
+    found = [study for study in STUDIES.values() if study.pretrain is None
+             and study.base.task == config.task and study.base.dataset == config.dataset]
     if not found:
         valid = [study.base.dataset for study in STUDIES.values() if study.base.task == config.task]
         raise UserError(f"No study compares the cells on dataset {config.dataset!r} (task {config.task}); the "

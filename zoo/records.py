@@ -123,7 +123,7 @@ def in_store(study):
         for name in baselines.BASELINES.get(experiment, {}):
             same = frame["tags.baseline"].eq(name)  # fitted on the study's data: every identity param equal
             for key, value in baselines.identity(study.base, name).items():
-                same &= frame.get(f"params.{key}", pd.Series(None, index=frame.index)).eq(value)
+                same &= compare.logged(frame, key).eq(value)  # a run from before a field: its default
             if same.any():
                 row = frame[same].sort_values("start_time").iloc[-1]
                 roles[row["run_id"]] = (row, "baseline")

@@ -545,7 +545,10 @@ def mark_killed(run):
 
 def finished_baseline(experiment, baseline, params):
     """The newest FINISHED run of `experiment` with tag baseline=`baseline` whose params include
-    `params` ({name: string}, each equal), or None (also where the experiment does not exist)."""
+    `params` ({name: string}, each equal; a run logged before a configuration field existed has
+    that field's default), or None (also where the experiment does not exist)."""
+    from zoo.config import FIELDS
+
     connect()
     found = mlflow.get_experiment_by_name(experiment)
     if found is None:
@@ -553,7 +556,9 @@ def finished_baseline(experiment, baseline, params):
     logged = MlflowClient(tracking_uri()).search_runs(
         [found.experiment_id], f"tags.baseline = '{baseline}' and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time DESC"])
-    return next((run for run in logged if all(run.data.params.get(k) == v for k, v in params.items())), None)
+    defaults = {name: str(field.default) for name, field in FIELDS.items()}
+    return next((run for run in logged if all(run.data.params.get(k, defaults.get(k)) == v for k, v in params.items())),
+                None)
 
 
 def log_params(params):
