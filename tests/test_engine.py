@@ -444,7 +444,7 @@ def test_character_features_do_not_depend_on_padding(encoder, size):
     assert encoder != "cnn" or (features >= 0).all()  # ReLU, then the maximum
     padding_word = np.array([[[3, 4, 5, 0], [0, 0, 0, 0]]], "int32")  # a padded position of the sentence
     np.testing.assert_allclose(layer(padding_word).numpy()[0, 1], 0)
-    np.testing.assert_allclose(layer(padding_word).numpy()[0, 0], features[0, 0], rtol=1e-6)
+    np.testing.assert_allclose(layer(padding_word).numpy()[0, 0], features[0, 0], rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(layer(longer).numpy(), features, rtol=1e-6)
     np.testing.assert_allclose(layer(exact).numpy(), features, rtol=1e-6)
     assert not np.allclose(layer(np.array([[[3, 4, 6, 0]]], "int32")).numpy(), features)  # a different word

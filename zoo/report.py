@@ -450,9 +450,10 @@ LEGACY_RUNS = {"imdb": ("imdb-tcn-seed2/imdb/runs.md",)}
 ADDENDUM = "<!-- second look: python -m zoo report adds what follows to the earlier store's section -->"
 
 
-def legacy_grid(study, out_dir):
+def legacy_grid(study, out_dir, recorded=()):
     """The grid runs of an earlier store from its committed runs.md files: cell, clipping, seed,
-    diverged and the test metric (what stays of a store that is gone: no histories)."""
+    diverged and the test metric (what stays of a store that is gone: no histories). A run whose
+    id is among `recorded` (the study's records) is not an earlier store's: left out."""
     metric = tasks.get(study.base.task).metric
     rows = []
     for path in [out_dir / study.name / "runs.md", *(out_dir / extra for extra in LEGACY_RUNS.get(study.name, ()))]:
@@ -462,6 +463,8 @@ def legacy_grid(study, out_dir):
         header = [cell.strip() for cell in lines[0].strip("|").split("|")] if lines else []
         for line in lines[2:]:
             row = dict(zip(header, (cell.strip() for cell in line.strip("|").split("|"))))
+            if row.get("MLflow run") in recorded:
+                continue
             outcome = row.get(f"test {metric}", "")
             diverged = outcome.startswith("diverged")
             rows.append({"cell": row["cell"], "clipping": row["clipping"], "seed": int(row["seed"]),
@@ -559,7 +562,8 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
                 study = resolved(study, sources_of(study, records.frame(rows)) if rows else None)
             before = earlier.get(study.description)
             found, total = grid_progress(study, rows)
-            legacy = legacy_grid(study, out_dir) if rows and found < total else pd.DataFrame()
+            legacy = (legacy_grid(study, out_dir, {row["run_id"] for row in rows}) if rows and found < total
+                      else pd.DataFrame())
             if not legacy.empty:
                 # the whole grid is only in an earlier store's section (and runs.md): never overwrite
                 # them with a part of a new grid; keep the section, add baselines and intervals
