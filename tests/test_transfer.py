@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo import datasets, diagnostics, tracking
+from zoo import datasets, diagnostics, models, tracking, transfer
 from zoo.__main__ import main
 from zoo.config import Config
 from zoo.train import run
@@ -106,9 +106,12 @@ def test_a_bidirectional_classifier_takes_its_backward_halves_from_a_backward_la
     for mine, theirs in zip(start[half:], backward.get_layer("lstm_0").get_weights()):
         np.testing.assert_array_equal(mine, theirs)
 
-    capsys.readouterr()
-    fine_tune(dataclasses.replace(config, init_from_backward=""))
+    capsys.readouterr()  # without a backward model, the run says which halves start fresh
+    one_way = dataclasses.replace(config, init_from_backward="")
+    data = datasets.load(one_way)
+    carried = transfer.initialize(models.build(one_way, data), one_way, data.tokenizers["tokens"])
     assert "starting fresh: backward_lstm_0" in capsys.readouterr().out
+    assert len(carried) == 1 + 3  # the embedding and the forward LSTM's kernel, recurrent kernel, bias
 
 
 def test_a_backward_language_model_reads_the_stream_reversed(lms):
@@ -192,9 +195,9 @@ def test_a_transfer_study_pretrains_then_compares_the_arms_and_reports_from_its_
     assert real.arms["lstm-pretrained"]["init_from"] == PRETRAINED and real.base.train_limit == 1000
     tiny = dataclasses.replace(
         real, seeds=(0,),
-        base=dataclasses.replace(real.base, train_limit=200, limit=300, epochs=2, units=8, embedding_size=8,
-                                 flow_samples=1, bidirectional=False),
-        pretrain=dataclasses.replace(real.pretrain, limit=10, units=8, embedding_size=8, max_vocab=800,
+        base=dataclasses.replace(real.base, train_limit=100, limit=160, epochs=2, patience=0, units=8,
+                                 embedding_size=8, flow_samples=1, bidirectional=False),
+        pretrain=dataclasses.replace(real.pretrain, limit=4, units=8, embedding_size=8, max_vocab=800,
                                      sampled_softmax=64, xla_evaluation=False, flow_samples=1))
     monkeypatch.setitem(presets.STUDIES, tiny.name, tiny)
     assert script("study").main([tiny.name]) == 0
@@ -206,7 +209,7 @@ def test_a_transfer_study_pretrains_then_compares_the_arms_and_reports_from_its_
     tuned = tracking.runs("sentiment")
     tuned = tuned[tuned["tags.mlflow.parentRunId"].notna()]
     assert sorted(tuned["params.init_from"]) == ["", forward]
-    assert set(tuned["params.train_limit"]) == {"200"}
+    assert set(tuned["params.train_limit"]) == {"100"}
 
     section = report.report([tiny], store / "results", readme=None)
     rows = records.committed(tiny, store / "results")
