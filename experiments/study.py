@@ -32,7 +32,7 @@ import sys
 
 import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
-from zoo.errors import command  # noqa: E402
+from zoo.errors import UserError, command  # noqa: E402
 from zoo.experiment import add_executor_arguments, executor_options, seed_list  # noqa: E402
 from zoo.presets import STUDIES  # noqa: E402
 from zoo.study import grid_configs, halving, pretrain_configs, resolved, sources_of  # noqa: E402
@@ -63,8 +63,6 @@ def main(argv=None):
             sweep(pretrain_configs(study), name=f"{study.name}-pretrain", **dict(options, scheduler="fifo"))
             models = tracking.runs(study.pretrain.task)
             sources = sources_of(study, models)
-            from zoo.errors import UserError
-
             if sources is None:
                 raise UserError(f"The language models of study {study.name!r} did not finish (sweep "
                                 f"{study.name}-pretrain in {tracking.tracking_uri()}); see why with python -m zoo "
@@ -77,8 +75,6 @@ def main(argv=None):
         sweep(grid_configs(study, cells), name=f"{study.name}-study", **dict(options, scheduler="fifo"))
         return 0
     if not study.rates:
-        from zoo.errors import UserError
-
         raise UserError(f"Study {study.name!r} has no recipe search (its recipes are its classifier's study's); "
                         f"run python experiments/study.py {study.name}.")
     from zoo.train import validation_losses

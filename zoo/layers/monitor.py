@@ -60,7 +60,7 @@ class GradientMonitor(keras.Model):
             batches per call of the compiled evaluation function. Training keeps
             `compile(steps_per_execution=...)`, so the NaN guard still sees every training step.
         carried: variables of `net` carried from a pretrained run (zoo.transfer): each step they
-            move by `carried_scale` of the optimizer's update (0 = frozen), set by a callback
+            move by the share `Carried.scale` of the optimizer's update (0 = frozen), set by a callback
             (zoo.diagnostics.PretrainedSchedule). Scaling the update, not the gradient, so it
             is a smaller learning rate for Adam too (Adam's step ignores a gradient's scale).
         sampled_softmax: for a network ending in a Dense layer named "head" over a vocabulary
