@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install install-browser server server-stop test-faults report export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
+.PHONY: install install-browser server server-stop test-faults test-scripts report export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -24,15 +24,19 @@ demo-full: install
 	$(PY) experiments/long_range.py --preset full
 	$(PY) experiments/spectral_radius.py --length 100
 
-# the tests, a test file per worker on both cores (about 5 minutes; 7 in one process); test-faults:
+# the tests, a test file per worker on both cores (11 minutes on 2026-12-06); test-faults:
 # those that kill processes, mount full or read-only stores (unshare -m, as root), stop a real
 # mlflow server, and run sweeps on a two-node Ray cluster logging to a PostgreSQL-backed server,
-# one node killed (about 6 minutes more, one at a time); CI runs both
+# one node killed (one at a time); CI runs test, test-scripts and test-faults
 test: install
-	$(PY) -m pytest -m "not faults and not cluster" -n 2 --dist loadfile
+	$(PY) -m pytest -m "not faults and not cluster and not scripts" -n 2 --dist loadfile
 
 test-faults: install
 	$(PY) -m pytest -m "faults or cluster"
+
+# the experiment scripts end to end on slices of real data (sentiment, pos, lm, long_range); CI runs them
+test-scripts: install
+	$(PY) -m pytest -m scripts -n 2 --dist loadfile
 
 # what tests/test_browser.py drives: Debian's chromium (apt-get: run it as root) and Playwright for
 # Python (its driver only: it uses that chromium, no browser download); without them the test skips

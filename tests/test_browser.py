@@ -49,6 +49,7 @@ def swept(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.setenv("MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL", "1")  # a few samples from runs of seconds
         assert main(["sweep", "--grid", "cell=vanilla,gru", "--grid", "seed=0,1", *TINY]) == 0
         yield folder, report.sweep_parent("adding")["run_id"]
 
@@ -152,6 +153,25 @@ def test_the_sweep_parent_nests_its_children_and_compare_shows_them_side_by_side
         page.wait_for_timeout(200)
     expect(val_loss).to_be_visible()
     page.screenshot(path=shots / "ui-compare.png", full_page=True)
+
+
+def test_each_run_shows_its_datasets_and_its_system_metrics(ui, browser, shots):
+    base, link = ui
+    page = new_page(browser)
+    page.goto(f"{base}/#/experiments/{experiment_of(link)}/runs?workflowType=machine_learning")
+    page.get_by_role("link", name="adding-sweep").wait_for()
+    close_assistant(page)
+    page.locator("[role=row]", has=page.get_by_role("link", name="adding-sweep")).get_by_role("button").first.click()
+    child = page.get_by_role("link", name="adding-gru-noclip").first
+    child.wait_for()
+    expect(page.get_by_role("columnheader", name=re.compile("Dataset")).first).to_be_visible()
+    expect(page.get_by_text("adding-train").first).to_be_visible()  # each child's datasets, per split
+    page.screenshot(path=shots / "ui-datasets.png")
+    child.click()
+    page.get_by_role("tab", name="System metrics").click()
+    expect(page.get_by_text(re.compile("cpu_utilization_percentage")).first).to_be_visible()
+    page.wait_for_timeout(1000)  # the charts draw
+    page.screenshot(path=shots / "ui-system-metrics.png")
 
 
 @pytest.mark.parametrize("artifact", ["comparison.png", "val_loss_curves.png"])

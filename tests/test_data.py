@@ -3,6 +3,9 @@
 import dataclasses
 import gzip
 import json
+import os
+import subprocess
+import sys
 
 import mlflow
 import numpy as np
@@ -183,6 +186,7 @@ def only_child(experiment):
     return children.iloc[0]
 
 
+@pytest.mark.scripts
 @needs_data
 def test_sentiment_script_on_a_slice_of_sst2(store):
     # 5e-3: at the quick preset's 2e-3 the first epoch has the lowest val_loss on this slice and, still
@@ -198,6 +202,7 @@ def test_sentiment_script_on_a_slice_of_sst2(store):
     assert 0.5 < float(run["tags.vocabulary.train_coverage"]) <= 1 and float(run["tags.vocabulary.test_oov_rate"]) > 0
 
 
+@pytest.mark.scripts
 @needs_data
 def test_pos_script_on_a_slice_of_ewt(store):
     assert experiment.main("pos", presets.POS_TAGGING, ["--set", "limit=1500", "--set", "epochs=1",
@@ -227,6 +232,7 @@ def test_language_model_batches_carry_each_row_on_from_the_last(tmp_path):
         np.testing.assert_array_equal(next_x[:, 0], y[:, -1])  # row i continues where it stopped
 
 
+@pytest.mark.scripts
 @needs_data
 def test_language_model_script_scores_and_generates(store, capsys):
     assert experiment.main("lm", presets.LANGUAGE_MODEL, ["--set", "limit=40", "--grid", "cell=gru"]) == 0
@@ -301,19 +307,22 @@ def test_tfds_examples_become_the_local_schema(monkeypatch):
     assert remote.sst2() == {"train": [("fine", "1")], "val": [("bad", "0")], "test": [("bad", "0")]}
 
 
-def test_examples_in_memory_train_each_task_without_a_registered_dataset(store):
+def test_examples_in_memory_train_each_task_their_models_load_without_the_zoo(store, tmp_path, monkeypatch):
     """zoo.datasets.in_memory: a notebook's own examples, no file and nothing registered; the run's
-    data_sha256 is theirs; a missing split is one line."""
+    data_sha256 is theirs; a missing split is one line. The runs log MLflow's system metrics (off
+    by a field), and their logged models load with MLflow alone where the zoo is not installed
+    (zoo.logged_model: the layer code inside the model)."""
     import dataclasses
 
     from zoo import datasets
     from zoo.errors import UserError
     from zoo.train import run
 
+    monkeypatch.setenv("MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL", "1")
     words = "good bad fine dull great awful".split()
     reviews = [(f"a {words[i % 6]} film {i}", (i % 6) % 2) for i in range(60)]
     base = Config(task="sentiment", dataset="memory", units=4, embedding_size=4, epochs=1, batch_size=16,
-                  sequence_length=8, flow_samples=1)
+                  sequence_length=8, flow_samples=1, pooling="mean")
     data = datasets.in_memory(base, train=reviews[:40], test=reviews[40:])
     assert sum(int(y.shape[0]) for _, y in data.train) == 36  # a tenth of train held out for validation
     result = run(base, data=data)
@@ -325,15 +334,55 @@ def test_examples_in_memory_train_each_task_without_a_registered_dataset(store):
     assert {split: json.loads(d.profile)["examples"] for split, d in inputs.items()} == {"train": 36, "val": 4, "test": 20}
     assert {d.name for d in inputs.values()} == {"memory-train", "memory-val", "memory-test"}
     assert inputs["train"].digest == data.fingerprint[:36]
+    assert {"system/cpu_utilization_percentage", "system/system_memory_usage_megabytes"} <= set(
+        tracking.get_run(result.run_id).data.metrics)
 
     sentences = [(["the", "dog", "runs"], ["DET", "NOUN", "VERB"]), (["a", "cat", "sleeps"], ["DET", "NOUN", "VERB"])] * 10
-    pos = dataclasses.replace(base, task="pos", sequence_length=50)
-    assert run(pos, data=datasets.in_memory(pos, train=sentences, val=sentences[:4], test=sentences[:4])).status == "FINISHED"
+    pos = dataclasses.replace(base, task="pos", sequence_length=50, char_features=2, system_metrics=False)
+    tagged = run(pos, data=datasets.in_memory(pos, train=sentences, val=sentences[:4], test=sentences[:4]))
+    assert tagged.status == "FINISHED"
+    assert not [key for key in tracking.get_run(tagged.run_id).data.metrics if key.startswith("system/")]
     lm = dataclasses.replace(base, task="lm", batch_size=2, sequence_length=5)
     text = "\n".join(f"the {w} film was {w}" for w in words * 20)
     assert run(lm, data=datasets.in_memory(lm, text=text)).status == "FINISHED"
+
+    # the classifier (MaskedMean, VanillaRNN) and the tagger (CharacterFeatures) in a Python without the zoo
+    loaded = [mlflow.artifacts.download_artifacts(f"runs:/{r.run_id}/model", dst_path=str(tmp_path / r.run_id))
+              for r in (result, tagged)]
+    expected = []
+    for path in loaded:
+        example = mlflow.models.Model.load(path).load_input_example(path)
+        expected.append(mlflow.pyfunc.load_model(path).predict(example).tolist())
+    probe = ("import importlib.util, json, sys, mlflow\n"
+             "assert importlib.util.find_spec('zoo') is None, 'the zoo is importable'\n"
+             "out = []\n"
+             "for path in sys.argv[1:]:\n"
+             "    example = mlflow.models.Model.load(path).load_input_example(path)\n"
+             "    out.append(mlflow.pyfunc.load_model(path).predict(example).tolist())\n"
+             "print(json.dumps([out, sys.modules['zoo'].__file__]))\n")
+    done = subprocess.run([str(python_without_the_zoo(tmp_path)), "-c", probe, *loaded], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path,
+                          env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    predictions, code = json.loads(done.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(np.asarray(predictions[0]), np.asarray(expected[0]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(predictions[1]), np.asarray(expected[1]), rtol=1e-5, atol=1e-6)
+    assert code.startswith(str(tmp_path)) and "code/zoo" in code  # the model's own copy of the layers
 
     with pytest.raises(UserError, match="Invalid data in memory: test missing"):
         datasets.in_memory(base, train=reviews)
     with pytest.raises(UserError, match="Dataset 'memory' has no files"):
         datasets.load(base)
+
+
+def python_without_the_zoo(folder):
+    """A Python with every package of this one's environment but the zoo: a venv whose one .pth
+    file names this environment's site-packages (the .pth files there, the zoo's editable install
+    among them, are not read from a path a .pth file adds)."""
+    import site
+
+    venv = folder / "without-zoo"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    (purelib,) = (venv / "lib").glob("python*/site-packages")
+    (purelib / "packages.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return venv / "bin" / "python"

@@ -59,7 +59,7 @@ def test_sigterm_between_epochs_ends_the_run_killed_and_resume_finishes_it_with_
     assert "already FINISHED" in capsys.readouterr().err
 
 
-MID_EPOCH_TOLERANCE = 0.25  # relative, on test_mse: README "Stopping, resuming"
+MID_EPOCH_TOLERANCE = 0.25  # relative, on test_mse: docs/faults.md
 
 
 @pytest.mark.faults

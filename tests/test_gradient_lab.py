@@ -117,6 +117,7 @@ def test_causal_stack_last_output_respects_right_padding():
     np.testing.assert_allclose(last(x, mask=tf.constant(mask)).numpy(), full[[0, 1, 2], [5, 9, 9]], rtol=1e-6)
 
 
+@pytest.mark.scripts
 def test_tiny_long_range_sweep_end_to_end(store, script, monkeypatch, capsys):
     tmp_path = store
     long_range = script("long_range")

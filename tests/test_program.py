@@ -52,3 +52,15 @@ def test_the_package_declares_its_dependencies_and_the_zoo_command():
     done = subprocess.run([str(command), "train", "--set", "units=lots"], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 2 and done.stderr == "error: Invalid value 'lots' for units; expected an integer.\n" and done.stdout == ""
+
+
+def test_every_configuration_field_is_documented_and_its_reference_page_is_current():
+    import dataclasses
+
+    from zoo.config import Config, field_meanings, reference
+
+    meanings = field_meanings()
+    undocumented = [field.name for field in dataclasses.fields(Config) if not meanings.get(field.name)]
+    assert not undocumented, f"Config fields without a comment in zoo/config.py: {undocumented}"
+    assert meanings["seed"].startswith("weights' initialisation") and "identity (IRNN)" in meanings["recurrent_initializer"]
+    assert (ROOT / "docs" / "configuration.md").read_text() == reference(), "out of date: run python -m zoo docs"

@@ -58,20 +58,24 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     block = report.report([TINY], store / "results", readme)
     assert reads and len(reads) == len(set(reads))  # each run's metric histories read from the store once
     text = readme.read_text()
-    assert "old text" not in text and block in text and text.endswith("kept\n")
+    page = (store / "results" / "tiny" / "README.md").read_text()  # the study's page; the README: its headline
+    assert "old text" not in text and page.strip() == block and text.endswith("kept\n")
+    (row,) = [line for line in text.splitlines() if "[tiny](results/tiny/README.md)" in line]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]  # the headline: metric, best cell, ...
+    assert cells[1] == "mse" and cells[2] in ("vanilla-tanh (noclip)", "vanilla-tanh (clip)") and "(2 seeds)" in cells[3]
     assert "0.001: " in block and "0.03: " in block  # the search's validation losses, one per rate
     rows = [line for line in block.splitlines() if line.startswith("| vanilla-tanh ")]
     assert len(rows) == 3 and all("| 2 of 2 " in row for row in rows[1:])  # the search row and the grid's two
     runs_md = (store / "results" / "tiny" / "runs.md").read_text()  # every grid run, linked from the block
     listed = [line for line in runs_md.splitlines() if line.startswith("| vanilla-tanh ")]
-    assert len(listed) == 4 and "results/tiny/runs.md" in block
+    assert len(listed) == 4 and "](../tiny/runs.md)" in block
     cells = [[value.strip() for value in line.strip("|").split("|")] for line in listed]
     grid = tracking.runs("adding").query("`params.learning_rate` == '0.01'")  # the search ran 1e-3 and 3e-2
     assert {row[3] for row in cells} == set(grid["run_id"]) and sorted(row[2] for row in cells) == ["0", "0", "1", "1"]
     assert all(float(row[-1]) > 0 for row in cells)  # each run's test metric
     for name in ("val_curves.png", "gradients.png", "gradient_flow.png"):
         assert (store / "results" / "tiny" / name).read_bytes()[:4] == b"\x89PNG"
-        assert f"results/tiny/{name}" in block
+        assert f"](../tiny/{name})" in block
     # the records alone give the same block and figures, byte for byte, without reading the store
     records_path = store / "results" / "tiny" / "records.jsonl"
     recorded = records.read(records_path)
@@ -83,7 +87,8 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     with monkeypatch.context() as patched:
         patched.setattr(tracking, "runs", lambda *a, **k: pytest.fail("read the store"))
         assert report.report([TINY], store / "results", again, store=False) == block
-    assert report.current_sections(again) == report.current_sections(readme)
+    assert again.read_text() == text.split(report.MARKERS[0])[1].split(report.MARKERS[1])[0].join(report.MARKERS) + "\n"
+    assert (store / "results" / "tiny" / "README.md").read_text() == page
     assert figures == {name: (store / "results" / "tiny" / name).read_bytes() for name in figures}
     # imported into a new store: the same runs, by their original ids, once however often imported
     here = tracking.tracking_uri()
@@ -101,11 +106,11 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
             sorted(records.json.dumps(r) for r in recorded)  # exported again: the same records
     monkeypatch.setenv("MLFLOW_TRACKING_URI", here)  # MLflow exports the last store it opened as this variable
     assert records.load_into_store(store / "results") == (0, 6)  # the store that wrote them has every run
-    # reporting another study (here: none of them) keeps this one's section in the README's block
+    # reporting another study (here: none of them) keeps this one's page and row in the README's table
     monkeypatch.setitem(STUDIES, TINY.name, TINY)
     assert report.report([], store / "results", readme) == "No study has runs in this store yet."
     assert readme.read_text() == text
-    # asking for a study this store has no run of (a new machine's store) keeps its section too
+    # asking for a study this store has no run of (a new machine's store) keeps its page and row too
     elsewhere = dataclasses.replace(TINY, base=dataclasses.replace(TINY.base, examples=64))
     assert report.report([elsewhere], store / "other", readme).startswith("No run of tiny in sqlite:")
     assert readme.read_text() == text
@@ -265,9 +270,9 @@ def test_the_experiment_scripts_run_the_study_comparison_each_cell_at_its_recipe
 
 
 def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path, monkeypatch):
-    """The README's study block regenerated from docs/results (records.jsonl, runs.md) alone, with
-    no store, is the committed one byte for byte, and so are the figures of every study it renders
-    from its own grid records."""
+    """The README's headline table and each study's page regenerated from docs/results
+    (records.jsonl, runs.md) alone, with no store, are the committed ones byte for byte, and so are
+    the figures of every study rendered from its own grid records."""
     import shutil
     from pathlib import Path
 

@@ -10,16 +10,17 @@
     python -m zoo ui [--port 5000]                       # the MLflow UI (make ui); prints each experiment's view
     python -m zoo compare [--experiment adding]
     python -m zoo baselines [--study sst2,ptb]         # tf-idf, NBSVM, perceptron, Kneser-Ney: a run each
-    python -m zoo report [--study sst2]                 # the studies' tables and figures, into README.md
+    python -m zoo report [--study sst2]                 # each study's page (docs/results/) + README.md's table
     python -m zoo report --experiment adding            # a sweep as one self-contained HTML file
-    python -m zoo report --records-only                 # the README block from docs/results/*/records.jsonl alone
+    python -m zoo report --records-only                 # the same from docs/results/*/records.jsonl alone
     python -m zoo records import docs/results           # the published study's runs, into this store
+    python -m zoo docs                                  # docs/configuration.md: every configuration field
     python -m zoo score --run RUN_ID "john is driving a car" "john is driving a cat"
     python -m zoo generate --run RUN_ID --prompt "the company said" --length 40 --temperature 0.8
     python -m zoo export --experiment sentiment          # or --run RUN_ID; writes exports/<experiment>/<run>/
     python -m zoo predict --model exports/sentiment/RUN_ID/saved_model "a fine film" "a dull film"
 
-Configuration fields and their defaults: zoo/config.py. A bad value is one line on stderr and
+Configuration fields and their defaults: docs/configuration.md (from zoo/config.py). A bad value is one line on stderr and
 exit code 2; a run that diverges is one line and exit code 1 (in a sweep the others go on); Ctrl-C and
 SIGTERM save the training state, end the run KILLED and say how to resume (exit codes 130, 143).
 """
@@ -64,8 +65,8 @@ def main(argv=None):
                                     "regression, NBSVM, averaged perceptron, Kneser-Ney), each an MLflow run")
     baselines.add_argument("--study", action="append", help="study or comma-separated studies of "
                            "zoo.presets.STUDIES (default: all)")
-    report = commands.add_parser("report", help="the studies' tables and figures from the store (docs/results/, "
-                                 "README.md's results block)")
+    report = commands.add_parser("report", help="the studies' pages, tables and figures from the store "
+                                 "(docs/results/<study>/, README.md's headline table)")
     report.add_argument("--study", action="append", help="study of zoo.presets.STUDIES (default: all)")
     report.add_argument("--experiment", help="instead: one sweep of this experiment as a self-contained HTML file "
                         "(tables, figures, configurations), also logged to the sweep's parent run")
@@ -74,10 +75,13 @@ def main(argv=None):
                         "interactive Plotly curves (their plotly.js is 4.8 MB of the page)")
     report.add_argument("--out", help="folder of the figures (default: docs/results), or of the HTML file "
                         "(default: reports)")
-    report.add_argument("--readme", default="README.md", help="README whose study-results block is replaced "
-                        "(default: README.md; '' leaves it)")
+    report.add_argument("--readme", default="README.md", help="README whose study-results block (the headline "
+                        "table) is replaced (default: README.md; '' leaves it)")
     report.add_argument("--records-only", action="store_true", help="render from the committed records "
                         "(docs/results/<study>/records.jsonl) alone, without reading the store")
+    docs = commands.add_parser("docs", help="write the generated reference pages: docs/configuration.md (every "
+                               "configuration field, from zoo/config.py)")
+    docs.add_argument("--out", default="docs", help="folder of the pages (default: docs)")
     recorded = commands.add_parser("records", help="the studies' committed run records: import them into the store")
     recorded.add_argument("action", choices=("import",))
     recorded.add_argument("folder", help="a folder with records.jsonl files below it, e.g. docs/results")
@@ -180,6 +184,16 @@ def main(argv=None):
 
         print(report([STUDIES[name] for name in args.study or STUDIES], args.out or "docs/results", args.readme,
                      store=not args.records_only))
+        return 0
+    if args.command == "docs":
+        from pathlib import Path
+
+        from zoo.config import reference
+
+        page = Path(args.out) / "configuration.md"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(reference())
+        print(f"written: {page}")
         return 0
     if args.command == "records":
         from zoo import records, tracking

@@ -39,8 +39,9 @@ class Workaround:
     where_used: str
 
 
-def log_keras_model(net, **log_model_kwargs):
-    """`mlflow.keras.log_model(net, **log_model_kwargs)`, working with an `input_example`.
+def log_keras_model(net, flavor=None, **log_model_kwargs):
+    """`mlflow.keras.log_model(net, **log_model_kwargs)`, working with an `input_example`; flavor:
+    a module whose `save_model` saves as mlflow.keras's does (zoo.logged_model; default mlflow.keras).
 
     mlflow/mlflow#16183 (https://github.com/mlflow/mlflow/issues/16183, open; the fix PR
     https://github.com/mlflow/mlflow/pull/16300 was closed unmerged; checked: mlflow 3.17.2):
@@ -53,6 +54,7 @@ def log_keras_model(net, **log_model_kwargs):
 
     import mlflow.keras
     import mlflow.keras.save as mlflow_keras_save
+    from mlflow.models import Model
 
     save_example = mlflow_keras_save._save_example
 
@@ -61,7 +63,9 @@ def log_keras_model(net, **log_model_kwargs):
         return save_example(model, input_example, path, *args, **kwargs)
 
     with mock.patch.object(mlflow_keras_save, "_save_example", save_example_into_new_dir):
-        return mlflow.keras.log_model(net, **log_model_kwargs)
+        # what mlflow.keras.log_model does, with the flavor's save_model
+        return Model.log(artifact_path=None, flavor=flavor or mlflow.keras, flavor_name="keras", model=net,
+                         **log_model_kwargs)
 
 
 def set_validation_steps_per_execution(model, steps_per_execution):
@@ -257,6 +261,6 @@ WORKAROUNDS = [
                  "closed unmerged; Keras 3.15.1 divides the same way)",
         why="GlobalAveragePooling1D gives 0/0 = nan for a sequence with no unmasked step (an "
             "SST-2 phrase of punctuation alone); MaskedMean gives zeros.",
-        where_used="zoo/models.py MaskedMean",
+        where_used="zoo/layers/features.py MaskedMean",
     ),
 ]

@@ -15,7 +15,7 @@ from zoo.errors import UserError
 ACTIVATIONS = ("tanh", "relu")  # of the vanilla cells; zoo.cells says which cell takes which
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # name -> class in keras.optimizers
 POOLINGS = ("last", "mean")
-CHARACTER_ENCODERS = ("cnn", "bilstm")  # zoo.models.CharacterFeatures
+CHARACTER_ENCODERS = ("cnn", "bilstm")  # zoo.layers.CharacterFeatures
 SOURCES = ("local", "download")
 
 
@@ -35,7 +35,7 @@ CLIPPING = {
 }
 # fields that do not change a run's results: a finished run counts as done for a configuration
 # that differs from it only in these (zoo.compare.matching)
-NOT_RESULTS = ("checkpoint_every",)
+NOT_RESULTS = ("checkpoint_every", "system_metrics")
 # the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
 # name, except the seed: runs that differ only in seed are the same variant
 VARIANT_FIELDS = ("cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
@@ -54,9 +54,9 @@ class Config:
     activation: str = "tanh"  # tanh | relu (vanilla cells; the others take tanh only: zoo.cells)
     recurrent_initializer: str = "orthogonal"  # orthogonal | identity (IRNN) | glorot_uniform
     spectral_radius: float = 1.0  # gain of the orthogonal or identity recurrent initializer
-    units: int = 64
+    units: int = 64  # the state size of each recurrent layer (tcn: channels)
     layers: int = 1  # stacked recurrent layers
-    bidirectional: bool = False
+    bidirectional: bool = False  # each sequence layer reads both ways, states joined (not for the language model)
     pooling: str = "last"  # many-to-one: last state or mean over the unmasked states
     embedding_size: int = 64  # token tasks
     char_features: int = 0  # tasks that read words (pos): per-word character features, this many
@@ -76,12 +76,12 @@ class Config:
     #                      to split: CSV/TSV (text, label), CoNLL-U, or text, by task (zoo.tasks)
     split_seed: int = 0  # draws the split of a single data file, IMDB's validation set and `limit`'s
     #                      slices: fixed, so that the seeds of a study see the same test set
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
+    optimizer: str = "adam"  # adam | sgd | rmsprop (keras.optimizers)
+    learning_rate: float = 1e-3  # the optimizer's step size
     lr_decay: float = 1.0  # after lr_decay_after epochs, the learning rate is multiplied by this each epoch
     lr_decay_after: int = 0  # epochs at the full learning rate (Zaremba et al.'s max_epoch)
-    batch_size: int = 64
-    epochs: int = 5
+    batch_size: int = 64  # examples per step (lm: parallel streams of windows)
+    epochs: int = 5  # passes over the training data (fewer with patience)
     patience: int = 0  # early stopping: epochs without a lower val_loss before stopping (0 = off); with or
     #                    without it, every run tests the weights of its lowest-val_loss epoch (kept_epoch)
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
@@ -101,11 +101,13 @@ class Config:
     #                           (tf.nn.sampled_softmax_loss, log-uniform over the frequency-ordered vocabulary;
     #                           Jean et al. 2015); evaluation keeps the full softmax; 0 = the full softmax
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
-    clip_threshold: float = 1.0
+    clip_threshold: float = 1.0  # the clipping's bound: a value, a norm or the global norm
     grad_norm_every: int = 10  # log grad_norm every N training steps
     checkpoint_every: int = 500  # save the training state (zoo.checkpoints) every N steps, and at
     #                              each epoch end; 0 = at epoch ends only
     flow_samples: int = 4  # gradient-flow snapshots per run (on one fixed batch)
+    system_metrics: bool = True  # MLflow's system metrics (CPU, memory, disk, network: system/* in the run's
+    #                              charts), sampled every 10 s (MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL); false = off
     init_from: str = ""  # token tasks: a FINISHED run whose embedding and sequence layers this run starts from,
     #                      its tokenizer's vocabulary kept; the head is new (zoo.transfer); "" = from scratch
     init_from_backward: str = ""  # bidirectional: the run (a language model with reverse=true) whose layers
@@ -114,7 +116,7 @@ class Config:
     pretrained_lr_scale: float = 1.0  # with init_from: the carried layers' updates are this share of the
     #                                   optimizer's (their learning rate, scaled)
     reverse: bool = False  # lm: read every text backwards (a backward language model, for init_from_backward)
-    seed: int = 0
+    seed: int = 0  # weights' initialisation, dropout and the order of the training examples
 
     def variant(self, extra_fields=()):
         """A short name for what is being compared, e.g. `vanilla-relu-identity-clip1`: the cell,
@@ -301,3 +303,40 @@ def parse_grid(assignments):
             raise UserError(f"Invalid grid {assignment!r}; expected field=v1,v2,..., e.g. cell=vanilla,gru.")
         grid[name.strip()] = [parse_assignment(f"{name}={value}")[1] for value in text.split(",")]
     return grid
+
+
+def field_meanings():
+    """{field: its meaning}, from the comment beside each Config field in this file (the lines of
+    a comment that goes on below it joined); "" for a field without one."""
+    import inspect
+    import re
+
+    meanings, current = {}, None
+    for line in inspect.getsource(Config).splitlines():
+        field = re.match(r"    (\w+): [^=#]+=[^#]*(?:#\s*(.*))?$", line)
+        more = re.match(r"    \s*#\s*(.*)$", line)
+        if field:
+            current = field[1]
+            meanings[current] = (field[2] or "").strip()
+        elif more and current:
+            meanings[current] = f"{meanings[current]} {more[1].strip()}".strip()
+        else:
+            current = None
+    return meanings
+
+
+def reference():
+    """docs/configuration.md: every Config field with its type, default and meaning (field_meanings);
+    `python -m zoo docs` writes it."""
+    meanings = field_meanings()
+    rows = ["| field | type | default | meaning |", "|---|---|---|---|"]
+    for field in dataclasses.fields(Config):
+        kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+        rows.append(f"| `{field.name}` | {kind} | `{field.default!r}` | "
+                    f"{meanings.get(field.name, '').replace('|', '&#124;')} |")
+    return "\n".join([
+        "# Configuration fields", "",
+        "Every run is one `zoo.config.Config`: `--set FIELD=VALUE` on the command line (`python -m zoo train`, "
+        "`sweep`, the experiment scripts), `Config(field=value)` in Python. A bad value is one line naming the "
+        "field and what it takes (exit code 2). Written by `python -m zoo docs` from the comments in "
+        "`zoo/config.py`; a test fails when a field has none.", "", *rows, ""])

@@ -69,7 +69,7 @@ LONG_RANGE = {
                  base=dict(examples=20000, epochs=20, units=128)),
 }
 
-# The study (experiments/study.py, README "Results"): per task, each cell at its own recipe
+# The study (experiments/study.py, docs/studies.md): per task, each cell at its own recipe
 # (optimizer and learning rate chosen on validation data, clipping on, by successive halving from
 # the `search` budget through `rungs` to the full size, on `search_seeds`), then cells x {no
 # clipping, global norm} x seeds at full size. The recipes below came from the earlier one-budget,
@@ -97,7 +97,7 @@ STUDIES = {study.name: study for study in (
           search=dict(limit=20000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
           search_seeds=(0, 1),
           # chosen by `python experiments/study.py sst2 --stage search` (2026-11-27, parents
-          # sst2-search-<cell> in the store; README "The study"): Adam for every cell
+          # sst2-search-<cell> in the store; docs/studies.md): Adam for every cell
           recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=1e-3),
                    "irnn": dict(optimizer="adam", learning_rate=3e-3),
                    "gru": dict(optimizer="adam", learning_rate=1e-2),
@@ -108,7 +108,7 @@ STUDIES = {study.name: study for study in (
           search=dict(limit=5000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
           rungs=(dict(limit=12500, epochs=2, patience=0),), search_seeds=(0, 1),
           # chosen by `python experiments/study.py imdb --stage search` (2026-11-28, parents
-          # imdb-search-<cell> in the store; README "The study"): Adam for every cell; under SGD
+          # imdb-search-<cell> in the store; docs/studies.md): Adam for every cell; under SGD
           # the vanilla cells stayed near chance (at most 55.3% on the search's test slice)
           recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=3e-3),
                    "irnn": dict(optimizer="adam", learning_rate=3e-3),
@@ -124,7 +124,7 @@ STUDIES = {study.name: study for study in (
           search=dict(limit=4000, epochs=3, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
           rungs=(dict(epochs=4, patience=0),), search_seeds=(0, 1),
           # chosen by `python experiments/study.py ewt --stage search` (2026-11-27, parents
-          # ewt-search-<cell> in the store; README "The study"): Adam for every cell
+          # ewt-search-<cell> in the store; docs/studies.md): Adam for every cell
           recipes={"vanilla-tanh": dict(optimizer="adam", learning_rate=3e-3),
                    "irnn": dict(optimizer="adam", learning_rate=3e-3),
                    "gru": dict(optimizer="adam", learning_rate=1e-2),
@@ -132,7 +132,7 @@ STUDIES = {study.name: study for study in (
                    "tcn": dict(optimizer="adam", learning_rate=1e-2)}),
     # Zaremba et al.'s small LM, 6 epochs (the learning rate halved after the 4th), clipping at 0.25;
     # the vanilla tanh network starts at spectral radius 0.5 (a search of the previous session:
-    # at 1 it does not train at any learning rate, README "PTB recipes")
+    # at 1 it does not train at any learning rate, docs/benchmarks.md "PTB recipes")
     Study("ptb", "Penn Treebank word language model (2 x 200, windows of 35, 6 epochs)",
           base=dataclasses.replace(LANGUAGE_MODEL["full"], epochs=6),
           search=dict(limit=400, epochs=1), seeds=(0, 1), rungs=(dict(limit=1300, epochs=2),), search_seeds=(0, 1),
@@ -140,7 +140,7 @@ STUDIES = {study.name: study for study in (
           searches={"irnn": {"sgd": (0.1, 0.3, 1.0, 3.0, 10.0), "adam": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)}},
           settings={"vanilla-tanh": dict(spectral_radius=0.5)},
           # chosen by `python experiments/study.py ptb --stage search` (parents ptb-search-<cell> in the
-          # store, the last on 2026-11-27; README "The study"): on this budget (400 windows, 1 epoch) the
+          # store, the last on 2026-11-27; docs/studies.md): on this budget (400 windows, 1 epoch) the
           # gated cells keep Zaremba's SGD 20, the vanilla tanh SGD 5, the IRNN and the tcn Adam
           recipes={"vanilla-tanh": dict(optimizer="sgd", learning_rate=5.0),
                    "irnn": dict(optimizer="adam", learning_rate=1e-2),
@@ -166,7 +166,7 @@ STUDIES = {study.name: study for study in (
                    "lstm": dict(optimizer="adam", learning_rate=1e-2),
                    "tcn": dict(optimizer="adam", learning_rate=3e-3)}),
 
-    # transfer studies (zoo.transfer, README "Pretraining"): a study's LSTM classifier, at its
+    # transfer studies (zoo.transfer, docs/pretraining.md): a study's LSTM classifier, at its
     # study recipe with clipping on, from scratch against the same network started from language
     # models of the same sizes on unlabelled text (a forward one for the forward halves, one
     # reading backwards for the backward halves); the pretrained arm trains its new head alone for

@@ -10,9 +10,11 @@ trial's worker) set for their whole process; importing `zoo` itself changes noth
 - MLflow: no progress bar per artifact read; a tracking server that does not answer is retried
   twice (backoff 1 s, 5 s timeout per request) instead of MLflow's about 4 minutes per call, then
   the zoo says so in one line (the training state stays in the run's checkpoint). Variables
-  already set win: set them to wait longer.
+  already set win: set them to wait longer. Its system-metrics monitor logs no notices (a run's
+  own store errors are the run's to report).
 """
 
+import logging
 import os
 
 SETTINGS = {"TF_CPP_MIN_LOG_LEVEL": "3", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
@@ -34,3 +36,4 @@ def _import_tensorflow_quietly():
 for _name, _value in SETTINGS.items():
     os.environ.setdefault(_name, _value)
 _import_tensorflow_quietly()
+logging.getLogger("mlflow.system_metrics").setLevel(logging.CRITICAL)

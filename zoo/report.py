@@ -1,6 +1,6 @@
 """A study's results as a person reads them, from the MLflow store alone.
 
-    python -m zoo report                   # every study with runs: docs/results/<study>/ + README.md
+    python -m zoo report                   # every study: docs/results/<study>/README.md + README.md's table
     python -m zoo report --study sst2 --readme ""      # one study, README untouched
     python -m zoo report --experiment adding           # a sweep as one self-contained HTML file
 
@@ -8,8 +8,10 @@ For each study of zoo.presets.STUDIES: the recipe search (validation loss of eve
 optimizer and learning rate, the choice marked) and the grid (cells x clipping over seeds: mean
 and std of the test metric, diverged seeds, training time, parameters), as Markdown; and the
 figures: validation curves per variant, gradient norm and clipped fraction over training, the
-gradient flow after training. The README's block between the `study-results` markers is
-replaced by the same Markdown, so that the README shows what the store holds and nothing typed.
+gradient flow after training. Each study's Markdown is its page, docs/results/<study>/README.md;
+the README's block between the `study-results` markers is the headline table (each study's best
+cell against its strongest baseline, linking to the pages), so that both show what the records
+hold and nothing typed.
 """
 
 import base64
@@ -405,7 +407,7 @@ def study_markdown(study, records, out, link_root):
     if searched.empty and ran.empty and baselines.empty:
         return None
     budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
-    lines = [f"### {study.description}", ""]
+    lines = [f"# {study.description}", ""]
     pretraining = pretraining_table(study, every) if study.pretrain is not None else pd.DataFrame()
     if not pretraining.empty:
         lines += [f"Pretraining (`python experiments/study.py {study.name}`, its first step): language models on "
@@ -521,13 +523,45 @@ def records_frame(rows):
     return records.frame(rows) if rows else pd.DataFrame(columns=["run_id", "status", "role", "start_time"])
 
 
-def current_sections(readme):
-    """{study description: its Markdown section} of the block `readme` (Path) has now."""
-    start, end = MARKERS
-    text = readme.read_text()
-    block = text[text.find(start) + len(start):text.find(end)] if start in text and end in text else ""
-    return {part.split("\n", 1)[0].strip(): "### " + part.strip("\n") + "\n"
-            for part in ("\n" + block).split("\n### ")[1:]}
+PAGE_NAME = "README.md"  # a study's page in its folder (GitHub shows it with the folder)
+
+
+def current_pages(out_dir):
+    """{study name: its page's Markdown} of the pages under `out_dir` now."""
+    return {name: (Path(out_dir) / name / PAGE_NAME).read_text() for name in STUDIES
+            if (Path(out_dir) / name / PAGE_NAME).exists()}
+
+
+def headline(study, grid, baselines):
+    """The study's row of the README's table: its best cell (highest mean test metric of the
+    finished seeds, or lowest perplexity) with mean ± std, its strongest baseline, and their
+    difference with its t interval (intervals_table); None without a grid."""
+    if grid.empty:
+        return None
+    task = tasks.get(study.base.task)
+    metric, percent = task.metric, task.metric == "accuracy"
+    column = f"metrics.test_{metric}"
+    finished = grid[~grid["diverged"]] if column in grid else grid.iloc[:0]
+    if finished.empty or finished[column].isna().all():
+        return None
+    means = finished.groupby(["cell", "clipping"])[column].mean()
+    best = means.idxmin() if task.lower_is_better else means.idxmax()
+    runs = finished[(finished["cell"] == best[0]) & (finished["clipping"] == best[1])]
+    row = {"study": f"[{study.name}]({study.name}/{PAGE_NAME})",
+           "test metric": f"{metric}" + (" %" if percent else ""),
+           "best cell": f"{best[0]} ({CLIPPING[best[1]].label})",
+           "its test metric": f"{_score(runs[column], percent)} ({len(runs)} seeds)",
+           "strongest baseline": "-", "best − baseline, 95% interval": "-"}
+    if not baselines.empty and column in baselines:
+        strongest = baselines.sort_values(column, ascending=task.lower_is_better).iloc[0]
+        row["strongest baseline"] = f"{strongest['tags.baseline']}: {_score(pd.Series([strongest[column]]), percent)}"
+        intervals = intervals_table(study, grid, baselines)
+        found = intervals[intervals["claim (a − b)"].str.startswith("best cell")] if not intervals.empty else intervals
+        if not found.empty:
+            claim = found.iloc[0]
+            row["best − baseline, 95% interval"] = (f"{claim['mean a − b']} {claim['95% interval']}: "
+                                                    f"{claim['verdict']}")
+    return row
 
 
 def replace_block(readme, block):
@@ -542,52 +576,83 @@ def replace_block(readme, block):
 
 @_reading_once
 def report(studies, out_dir="docs/results", readme="README.md", store=True):
-    """Writes the records, figures and runs.md of `studies` under out_dir and, if readme, the
-    README's block; returns the Markdown of `studies`. store: first bring each study's records
-    up to date from the store (zoo.records.export: the store's runs added to the committed ones);
-    False renders from the committed records alone, which gives the same bytes on any machine.
-    The block holds every study of zoo.presets.STUDIES: those asked for from their records; the
-    others as the block had them. A study without records keeps its section."""
+    """Writes the records, figures, runs.md and page (docs/results/<study>/README.md) of `studies`
+    under out_dir and, if readme, the README's block: the headline table of every study of
+    zoo.presets.STUDIES (and `studies`) from its committed records; returns the Markdown of `studies`. store: first
+    bring each study's records up to date from the store (zoo.records.export: the store's runs
+    added to the committed ones); False renders from the committed records alone, which gives the
+    same bytes on any machine. A study without records keeps its page."""
     out_dir = Path(out_dir)
     empty = "No study has runs in this store yet."
     asked = {}
-    earlier = current_sections(Path(readme)) if readme else {}
-    # links as the README reads them: relative to its folder
-    link_root = Path(os.path.relpath(out_dir.resolve(), Path(readme).resolve().parent)).as_posix() if readme \
-        else out_dir.as_posix()
+    earlier = current_pages(out_dir)
     try:
         for study in studies:
             rows = records.export(study, out_dir) if store else records.committed(study, out_dir)
-            if study.pretrain is not None:  # its pretrained arms, with the ids of the runs they started from
-                study = resolved(study, sources_of(study, records.frame(rows)) if rows else None)
-            before = earlier.get(study.description)
-            found, total = grid_progress(study, rows)
-            legacy = (legacy_grid(study, out_dir, {row["run_id"] for row in rows}) if rows and found < total
-                      else pd.DataFrame())
-            if not legacy.empty:
-                # the whole grid is only in an earlier store's section (and runs.md): never overwrite
-                # them with a part of a new grid; keep the section, add baselines and intervals
-                extra = addendum(study, rows, legacy)
-                if found:
-                    extra += (f"\nA new grid is under way: {found} of {total} runs in [records.jsonl]"
-                              f"({link_root}/{study.name}/records.jsonl); `python experiments/study.py "
-                              f"{study.name}` continues it (after `python -m zoo records import docs/results` on "
-                              "a new machine), and its tables replace the ones above once all its runs are in.\n")
-                asked[study.name] = None if not before else (
-                    before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra else before)
-            else:
-                asked[study.name] = study_markdown(study, rows, out_dir / study.name, link_root) if rows else None
+            page, _ = _page(study, rows, out_dir, earlier.get(study.name))
+            asked[study.name] = page
+            if page:
+                (out_dir / study.name / PAGE_NAME).write_text(page)
+        heads = []
+        for study in ({**STUDIES, **{study.name: study for study in studies}}.values() if readme else ()):
+            _, head = _page(study, records.committed(study, out_dir), out_dir, None, write=False)
+            heads += [head] if head else []
+        if heads:  # records of no study under out_dir: the README keeps its table
+            replace_block(Path(readme), _headline_block(out_dir, readme, heads))
     finally:
         _RECORDED.clear()
-    if readme:
-        every = {**STUDIES, **{study.name: study for study in studies}}
-        block = [asked.get(name) or earlier.get(study.description) for name, study in every.items()]
-        replace_block(Path(readme), "\n".join(section for section in block if section) or empty)
     missing = [name for name, section in asked.items() if not section]
     where = tracking.tracking_uri() + " or " if store else ""
     kept = f"No run of {', '.join(missing)} in {where}{out_dir}/<study>/records.jsonl: " + (
-        f"{readme} keeps what it had for them." if readme else "nothing written.") if missing else ""
+        "its page keeps what it had." if len(missing) == 1 else "their pages keep what they had.") if missing else ""
     return "\n".join([section for section in asked.values() if section] + [kept]).strip() or empty
+
+
+def _page(study, rows, out_dir, before, write=True):
+    """(the study's page from its records `rows`, its headline row): a grid that is only in an
+    earlier store's page (and runs.md) keeps that page (`before`), with the baselines and intervals
+    added; a part of a new grid never overwrites it. write=False: the headline alone."""
+    if not rows:
+        return before, None
+    if study.pretrain is not None:  # its pretrained arms, with the ids of the runs they started from
+        study = resolved(study, sources_of(study, records.frame(rows)))
+    found, total = grid_progress(study, rows)
+    legacy = legacy_grid(study, out_dir, {row["run_id"] for row in rows}) if found < total else pd.DataFrame()
+    every = records_frame(rows)
+    baselines = compare.newest_baselines(every)
+    if not legacy.empty:
+        head = headline(study, legacy, baselines)
+        if not write:
+            return None, head
+        extra = addendum(study, rows, legacy)
+        if found:
+            extra += (f"\nA new grid is under way: {found} of {total} runs in [records.jsonl](records.jsonl); "
+                      f"`python experiments/study.py {study.name}` continues it (after `python -m zoo records "
+                      "import docs/results` on a new machine), and its tables replace the ones above once all its "
+                      "runs are in.\n")
+        return (None if not before else before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra
+                else before), head
+    cells = [cell for cell in study.cells if cell in study.recipes]
+    grid = [] if not cells else grid_configs(study, cells)
+    ran = runs_of(every, [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
+                          for config in grid])
+    head = headline(study, ran, baselines)
+    return (study_markdown(study, rows, out_dir / study.name, "..") if write else None), head
+
+
+def _headline_block(out_dir, readme, rows):
+    """The README's block: the headline table, its links relative to the README's folder."""
+    if not rows:
+        return ""
+    root = Path(os.path.relpath(Path(out_dir).resolve(), Path(readme).resolve().parent)).as_posix()
+    table = pd.DataFrame(rows)
+    table["study"] = table["study"].str.replace("](", f"]({root}/", regex=False)
+    return "\n".join([
+        "Each study's best cell (of the grid, by mean test metric over its finished seeds) against the "
+        "strongest baseline fitted on the same data; the difference is paired with Student's t 95% interval "
+        "over the seeds (\"differs\" only where it excludes 0). Written by `python -m zoo report` from the "
+        f"committed records ({root}/<study>/records.jsonl); each study's page has its search, grid, baselines, "
+        "intervals and figures.", "", table.to_markdown(index=False)])
 
 
 def _embedded(figure):

@@ -36,7 +36,7 @@ import tensorflow as tf
 from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Metric
 from mlflow.tracking import MlflowClient
 
-from zoo import compat
+from zoo import compat, logged_model
 from zoo.errors import Terminated, UserError
 
 # The zoo reports a store that fails in one line of its own (StoreError); MLflow's SQL store would
@@ -246,8 +246,9 @@ class Recorder:
             example = {tensor.name: array for tensor, array in zip(net.inputs, example)}
         signature = mlflow.models.infer_signature(example, net.predict(example, verbose=0))
         requirements = [f"{name}=={version}" for name, version in PACKAGES.items() if name != "python"]
-        # mlflow.keras.log_model, with the workaround for mlflow/mlflow#16183 (zoo.compat)
-        compat.log_keras_model(net, name="model", signature=signature, input_example=example,
+        # mlflow.keras.log_model with the zoo's layer code inside (zoo.logged_model: it loads without
+        # the zoo), and the workaround for mlflow/mlflow#16183 (zoo.compat)
+        compat.log_keras_model(net, flavor=logged_model, name="model", signature=signature, input_example=example,
                                pip_requirements=requirements)
 
     def log_datasets(self, name, digest, source, profiles):
@@ -273,19 +274,21 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id=None, parent_run_id=None):
+def start_run(experiment, run_name, params=None, tags=None, nested=False, run_id=None, parent_run_id=None,
+              system_metrics=False):
     """An MLflow run as a context: `params` (a dict, also saved as config.json), standard tags,
     and a Recorder to log to. It ends FINISHED; KILLED if interrupted (Ctrl-C, SIGTERM); FAILED if
     the body raised otherwise (tag `error`) or called `fail`. run_id: reopen that run (a resume:
     it goes RUNNING again, its params are already there). parent_run_id: a child of that run, from
-    a process where it is not the active run (a Ray worker)."""
+    a process where it is not the active run (a Ray worker). system_metrics: MLflow's CPU, memory,
+    disk and network samples (system/*) while the run is active."""
     try:
         if run_id is not None:
             connect()
-            run = mlflow.start_run(run_id=run_id, nested=nested)
+            run = mlflow.start_run(run_id=run_id, nested=nested, log_system_metrics=system_metrics)
         else:
             run = mlflow.start_run(experiment_id=experiment_id(experiment), run_name=run_name, nested=nested,
-                                   parent_run_id=parent_run_id)
+                                   parent_run_id=parent_run_id, log_system_metrics=system_metrics)
     except STORE_ERRORS as error:
         raise StoreError(f"Cannot start an MLflow run in {tracking_uri()}: {first_line(error)}. Check that the "
                          "store is writable and has space (or that the tracking server is up).") from None

@@ -115,7 +115,8 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
     tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report, **lineage, **(tags or {})}
     baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": task.count_baseline(data)}
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags, nested=nested,
-                            run_id=resume, parent_run_id=parent_run_id) as recorder:
+                            run_id=resume, parent_run_id=parent_run_id,
+                            system_metrics=config.system_metrics) as recorder:
         if data.tokenizers and not resume:  # the training split's vocabularies (id i is entry i) and tokenizers
             vocabularies, settings = text.saved(data.tokenizers)
             recorder.log_dict(vocabularies, "vocabulary.json")
