@@ -3,6 +3,7 @@ the registered MLflow model, HTTP serving, bad input, and bad run ids."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -157,6 +158,20 @@ def test_registered_model_and_generation(exported):
     config, tokenizers, net = tracking.load_run(paths["lm"].name)
     assert frame["generated"][0] == generate.generate(net, tokenizers["tokens"], "the film", 8, 1.0, seed=3)
     assert len(frame["generated"][0].split()) == 10
+    # no request keeps it busy: too long, too hot or too many is refused with what to send instead
+    assert serving.MAX_LENGTH == generate.MAX_LENGTH
+    for params, needle in (({"length": generate.MAX_LENGTH + 1}, "length=10001 (0 to 10,000)"),
+                           ({"length": 5, "temperature": 0.0}, "temperature=0.0 (greater than 0)")):
+        with pytest.raises(mlflow.exceptions.MlflowException, match=re.escape(needle)):
+            model.predict(pd.DataFrame({"text": ["the film"]}), params=params)
+    with pytest.raises(mlflow.exceptions.MlflowException, match="1,001 texts"):
+        model.predict(pd.DataFrame({"text": ["the"] * (serving.MAX_TEXTS + 1)}))
+    signature = tf.saved_model.load(str(paths["lm"] / "saved_model")).signatures["generate"]
+    for length, temperature, needle in ((generate.MAX_LENGTH + 1, 1.0, "length must be from 0 to 10000"),
+                                        (3, 0.0, "temperature must be > 0")):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=needle):
+            signature(prompt=tf.constant("the"), length=tf.constant(length), temperature=tf.constant(temperature),
+                      seed=tf.constant(0))
     assert client.get_run(paths["lm"].name).info.status == "FINISHED"
     readme = (paths["lm"] / "README.md").read_text()
     assert "serving_default" in readme and "generate" in readme and "models:/zoo-lm/1" in readme
@@ -191,6 +206,11 @@ def test_served_over_http_gives_the_same_predictions(exported):
                                              [text] for text in texts]}}).encode(),
                                          headers={"Content-Type": "application/json"})
         answer = json.loads(urllib.request.urlopen(request, timeout=60).read())["predictions"]
+        too_many = urllib.request.Request(request.full_url, headers=request.headers, data=json.dumps(
+            {"dataframe_split": {"columns": ["text"], "data": [["a"]] * (serving.MAX_TEXTS + 1)}}).encode())
+        with pytest.raises(urllib.error.HTTPError) as refused:  # a request with no bound: 400, and why
+            urllib.request.urlopen(too_many, timeout=60)
+        assert refused.value.code == 400 and "1,001 texts" in refused.value.read().decode()
     finally:
         server.terminate()
         server.wait(timeout=30)

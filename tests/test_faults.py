@@ -321,3 +321,40 @@ def test_a_sweep_continues_stopped_runs_that_have_a_checkpoint(store):
         (checkpoints.folder(run_id) / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
     assert resumable(frame)["run_id"].tolist() == ["killed", "stale"]
     assert resumable(frame.drop(columns=["tags.host", "tags.pid"]))["run_id"].tolist() == ["killed"]
+
+
+@pytest.mark.faults
+def test_a_server_folder_with_spaces_and_shell_characters_starts_postgres_and_runs_nothing(monkeypatch):
+    """zoo.server hands PostgreSQL no shell text of its own: a folder named with spaces, a quote and
+    brackets starts the database (the socket in its folder, from a settings file); one with `$(...)`
+    (which pg_ctl's /bin/sh would run) is refused in one line and nothing runs; as root, only the
+    database folder and its log change owner (the artifacts beside them do not)."""
+    import shutil
+    import tempfile
+
+    from conftest import free_port
+    from zoo import server
+
+    if not (shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="zoo-server-"))
+    root.chmod(0o777)  # writable by user postgres too: an injected command could leave its file here
+    monkeypatch.chdir(root)
+    folder = root / "team's server (shared)"
+    (folder / "artifacts").mkdir(parents=True)
+    folder.chmod(0o755)
+    owner = (folder / "artifacts").stat().st_uid
+    try:
+        uri = server.start_database(folder, free_port())  # it creates database mlflow through the port
+        assert uri.startswith("postgresql://zoo@127.0.0.1:")
+        settings = (folder / "postgres" / server.SETTINGS).read_text()  # a configuration string: ' doubled
+        assert f"unix_socket_directories = '\"{root}/team''s server (shared)/postgres\"'" in settings
+        assert list((folder / "postgres").glob(".s.PGSQL.*")), "the socket is in the database folder"
+        assert (folder / "artifacts").stat().st_uid == owner and folder.stat().st_uid == owner
+        injected = root / "x $(touch INJECTED) `touch INJECTED`"
+        with pytest.raises(UserError, match=r"Invalid server folder .* would be read as shell; pass a --folder"):
+            server.start_database(injected, free_port())
+        assert not list(root.rglob("INJECTED")) and not injected.exists()
+    finally:
+        server.stop_database(folder)
+        shutil.rmtree(root, ignore_errors=True)

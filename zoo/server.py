@@ -9,6 +9,10 @@ first start (as user `postgres` when run as root: PostgreSQL refuses root), list
 127.0.0.1 only; the database `mlflow` is created if missing. MLflow serves the artifacts from
 <folder>/artifacts (--serve-artifacts; for S3 pass --artifacts-destination s3://bucket/path).
 <folder>/server.json records what runs; the logs are <folder>/postgres.log and mlflow.log.
+Where PostgreSQL listens is a settings file in its folder (zoo.conf), not shell text; pg_ctl still
+hands -D and -l to /bin/sh in double quotes, so a folder with $ ` " \ or a line break is refused in
+one line (spaces, quotes and brackets are fine). As root, only the database folder and its log
+change owner.
 """
 
 import json
@@ -37,8 +41,10 @@ def _postgres_tool(name):
     return str(found)
 
 
-def _as_database_owner(command, folder):
-    """`command` run as the owner of the database folder: user postgres when we are root."""
+def _as_database_owner(command, data, log=None):
+    """`command` run as the owner of the database: user postgres when we are root, who then owns
+    `data` (PostgreSQL's folder) and the `log` file; nothing else changes owner (the artifacts
+    beside them stay whose they are)."""
     if os.geteuid() != 0:
         return command
     try:
@@ -46,12 +52,31 @@ def _as_database_owner(command, folder):
     except KeyError:
         raise UserError("Running as root, the database needs an unprivileged user: create user postgres "
                         "(Debian's postgresql package does) or run as another user.") from None
-    subprocess.run(["chown", "-R", "postgres:", str(folder)], check=True)
+    subprocess.run(["chown", "-R", "postgres:", "--", str(data)], check=True)
+    if log is not None:
+        subprocess.run(["chown", "postgres:", "--", str(log)], check=True)
     as_postgres = ["runuser", "-u", "postgres", "--"]
-    if subprocess.run(as_postgres + ["test", "-w", str(folder)]).returncode != 0:
-        raise UserError(f"User postgres cannot reach {folder} (a folder above it is private); pass a --folder "
+    if subprocess.run(as_postgres + ["test", "-w", str(data)]).returncode != 0:
+        raise UserError(f"User postgres cannot reach {data} (a folder above it is private); pass a --folder "
                         "that other users can reach, or run as another user than root.")
     return as_postgres + command
+
+
+UNSAFE = set('$`"\\\n\0')  # characters a double-quoted /bin/sh word still reads (pg_ctl -D, -l)
+SETTINGS = "zoo.conf"  # in the data folder, included by its postgresql.conf: where the server listens
+
+
+def _setting(value):
+    """`value` as a PostgreSQL configuration string: single-quoted, a quote doubled, a backslash escaped."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _listening(data, port):
+    """The settings file's text: TCP on 127.0.0.1:`port` and the socket in the data folder (no
+    /run/postgresql needed), as configuration values, never shell text."""
+    socket_folder = '"' + str(data) + '"'  # double-quoted in the list: a path with spaces or commas
+    return (f"listen_addresses = '127.0.0.1'\nport = {int(port)}\n"
+            f"unix_socket_directories = {_setting(socket_folder)}\n")
 
 
 def wait_until_up(uri, process, timeout, log=None):
@@ -110,22 +135,29 @@ def start_database(folder, port):
     """PostgreSQL with its data in <folder>/postgres on 127.0.0.1:`port` (created on first use),
     and database `mlflow`; returns its SQLAlchemy URI."""
     data = folder / "postgres"
+    unsafe = sorted({character for character in str(data) if character in UNSAFE})
+    if unsafe:
+        raise UserError(f"Invalid server folder {str(folder)!r}: pg_ctl passes its paths through /bin/sh in double "
+                        f"quotes, where {' '.join(map(repr, unsafe))} would be read as shell; pass a --folder "
+                        "without $ ` \" \\ or a line break.")
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
         made = subprocess.run(_as_database_owner([_postgres_tool("initdb"), "-D", str(data), "-U", USER,
-                                                  "--auth=trust", "--encoding=UTF8", "--no-instructions"], folder),
+                                                  "--auth=trust", "--encoding=UTF8", "--no-instructions"], data),
                               capture_output=True, text=True)
         if made.returncode != 0:
             shutil.rmtree(data, ignore_errors=True)
             raise UserError(f"initdb could not create the database in {data}: "
                             f"{(made.stderr.strip().splitlines() or ['no message'])[0]}")
-    options = f"-h 127.0.0.1 -p {port} -k {data}"  # the socket in the data folder: no /run/postgresql needed
-    started = subprocess.run(_as_database_owner([_postgres_tool("pg_ctl"), "-D", str(data), "-l",
-                                                 str(folder / "postgres.log"), "-o", options, "-w", "-t", "60",
-                                                 "start"], folder), capture_output=True, text=True)
+        with open(data / "postgresql.conf", "a") as conf:
+            conf.write(f"include_if_exists = '{SETTINGS}'\n")
+    (data / SETTINGS).write_text(_listening(data, port))
+    log = folder / "postgres.log"
+    log.touch()
+    started = subprocess.run(_as_database_owner([_postgres_tool("pg_ctl"), "-D", str(data), "-l", str(log), "-w",
+                                                 "-t", "60", "start"], data, log), capture_output=True, text=True)
     if started.returncode != 0:
-        raise UserError(f"PostgreSQL did not start on 127.0.0.1:{port} (is the port taken?); see "
-                        f"{folder / 'postgres.log'}")
+        raise UserError(f"PostgreSQL did not start on 127.0.0.1:{port} (is the port taken?); see {log}")
     psql = [_postgres_tool("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", "postgres", "-tAc"]
     exists = subprocess.run(psql + [f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
                             capture_output=True, text=True, check=True).stdout.strip()
@@ -138,7 +170,7 @@ def stop_database(folder):
     data = folder / "postgres"
     if (data / "postmaster.pid").exists():
         subprocess.run(_as_database_owner([_postgres_tool("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                                          folder), capture_output=True)
+                                          data), capture_output=True)
 
 
 def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifacts=None):

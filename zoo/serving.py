@@ -10,6 +10,8 @@ import pandas as pd
 import tensorflow as tf
 
 TOP_K = 5  # next tokens shown by predict and the MLflow model (a signature with a `k` input)
+MAX_LENGTH = 10_000  # tokens one `generate` call may sample: zoo.generate.MAX_LENGTH (this file imports no zoo)
+MAX_TEXTS = 1_000  # texts one request may hold (each a network call, or `length` of them with generation)
 # the MLflow model's params, by the signature input they fill: `k`, and those of a `generate` signature
 PARAMS = {"k": TOP_K, "length": 0, "temperature": 1.0, "seed": 0}
 GENERATE_PARAMS = ("length", "temperature", "seed")
@@ -64,6 +66,7 @@ def predict(loaded, served, model_input, params=None):
     texts = model_input["text"] if isinstance(model_input, pd.DataFrame) else model_input
     texts = ["" if text is None else str(text) for text in texts]
     params = {**PARAMS, **(params or {})}
+    check(len(texts), params)
     frame = pd.DataFrame(call_saved_model(loaded, served, texts, int(params["k"])), columns=served["columns"])
     if served.get("generate") and int(params["length"]) > 0:
         generate = loaded.signatures[served["generate"]]
@@ -72,6 +75,26 @@ def predict(loaded, served, model_input, params=None):
                                        seed=tf.constant(int(params["seed"])))["text"].numpy().decode("utf-8")
                               for text in texts]
     return frame
+
+
+def check(texts, params):
+    """Refuses a request whose work has no bound (an MlflowException: `mlflow models serve` answers
+    400 with its message): more than MAX_TEXTS texts, k below 1, length outside 0..MAX_LENGTH, or a
+    temperature that is not positive."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+    problems = []
+    if texts > MAX_TEXTS:
+        problems.append(f"{texts:,} texts (at most {MAX_TEXTS:,} a request; send them in parts)")
+    if int(params["k"]) < 1:
+        problems.append(f"k={params['k']} (at least 1)")
+    if not 0 <= int(params["length"]) <= MAX_LENGTH:
+        problems.append(f"length={params['length']} (0 to {MAX_LENGTH:,})")
+    if not float(params["temperature"]) > 0:
+        problems.append(f"temperature={params['temperature']} (greater than 0)")
+    if problems:
+        raise MlflowException(f"Invalid request: {'; '.join(problems)}.", error_code=INVALID_PARAMETER_VALUE)
 
 
 class ServingModel(mlflow.pyfunc.PythonModel):

@@ -124,6 +124,15 @@ def endpoints(archive, net, config, tokenizers):
                 "probabilities": top.values}
 
     def sample(prompt, length, temperature, seed):
+        # no request keeps it busy: length from 0 to zoo.generate.MAX_LENGTH, temperature > 0
+        checks = [tf.debugging.assert_less_equal(length, generate.MAX_LENGTH, message=(
+                      f"generate: length must be from 0 to {generate.MAX_LENGTH}")),
+                  tf.debugging.assert_greater_equal(length, 0, message=(
+                      f"generate: length must be from 0 to {generate.MAX_LENGTH}")),
+                  tf.debugging.assert_positive(temperature, message="generate: temperature must be > 0")]
+        with tf.control_dependencies(checks):
+            length = tf.identity(length)
+
         def step(i, ids):
             logits = last_logits(ids)[None] / temperature
             sampled = tf.random.stateless_categorical(logits, 1, seed=tf.stack([seed, i]), dtype=tf.int32)
