@@ -28,6 +28,29 @@ RETRIES = 2  # tries after the first, per trial (a worker or node that died)
 SCHEDULERS = ("fifo", "asha")
 
 
+ANSWER_SECONDS = 5  # how long a cluster's address has to accept a connection (Ray's client retries for minutes)
+
+
+def check_address(address):
+    """Refuses, in one line, an --address that is not None, "auto" or HOST:PORT, or where nothing
+    accepts a TCP connection within ANSWER_SECONDS (Ray itself would retry for minutes, printing
+    its C++ log lines)."""
+    import socket
+
+    if address in (None, "auto"):
+        return
+    host, _, port = str(address).rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError(f"Invalid --address {address!r}; expected HOST:PORT (the head node's GCS, e.g. "
+                        "127.0.0.1:6379) or auto.")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=ANSWER_SECONDS).close()
+    except OSError as error:
+        raise UserError(f"Cannot join the Ray cluster at {address}: nothing accepts a connection there within "
+                        f"{ANSWER_SECONDS} s ({error.strerror or error}). Start one with ray start --head, or "
+                        "leave --address out to start Ray here.") from None
+
+
 def connect(address=None):
     """Joins the Ray cluster at `address` ("auto": the one started on this machine with `ray
     start`), or starts Ray on this machine (None); returns (ray, whether this call connected).
@@ -38,6 +61,7 @@ def connect(address=None):
         raise UserError("--executor ray needs Ray: run make install (requirements.txt has ray[tune]).") from None
     if ray.is_initialized():
         return ray, False
+    check_address(address)
     env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
            **{name: os.environ[name] for name in ("ZOO_DATA_DIR",) if os.environ.get(name)}}

@@ -271,6 +271,8 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
         raise UserError(f"Invalid executor {executor!r}; valid choices: {', '.join(EXECUTORS)}.")
     if scheduler not in cluster.SCHEDULERS or (scheduler != "fifo" and executor != "ray"):
         raise UserError(f"Invalid scheduler {scheduler!r}; valid choices: fifo, or asha with executor ray.")
+    if executor == "ray":
+        cluster.check_address(address)  # a cluster that is not there is one line before a parent run exists
     task = configs[0].task
     if any(config.task != task for config in configs):
         raise UserError("A sweep runs configurations of one task; got " +
