@@ -94,7 +94,7 @@ compare: install
 report: install
 	$(PY) -m zoo report $(ARGS)
 
-# the MLflow UI over the same store, on this machine only (set HOST=0.0.0.0 to share it); one web
+# the MLflow UI over the same store, on this machine only (it has no logins: make server shares runs); one web
 # worker and none of MLflow's GenAI job consumers (a store of training runs needs neither)
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -102,7 +102,8 @@ ui: install
 	$(PY) -m zoo ui --host $(HOST) --port $(PORT)
 
 # a team tracking server: mlflow server on PostgreSQL (data, artifacts and logs in mlruns/server),
-# on 127.0.0.1:5050 (HOST=0.0.0.0 to share it); then export MLFLOW_TRACKING_URI=http://127.0.0.1:5050
+# on 127.0.0.1:5050 (HOST=0.0.0.0 to share it), with MLflow's logins: the administrator's password is in
+# mlruns/server/secrets.json; python -m zoo server user add NAME --permission EDIT adds a person
 SERVER_PORT ?= 5050
 DATABASE_PORT ?= 5433
 server: install

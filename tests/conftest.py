@@ -76,7 +76,8 @@ def mlflow_server(tmp_path):
 
 @pytest.fixture
 def postgres_server():
-    """A team tracking server (zoo.server: mlflow server on PostgreSQL) on free ports; its URI.
+    """A team tracking server (zoo.server: mlflow server on PostgreSQL, with authentication) on free
+    ports, MLflow's login variables set to its administrator's; its URI.
     Skips, with the reason, where PostgreSQL or its Python driver is missing. Its folder is one
     that user postgres can reach (pytest's tmp_path is private to root)."""
     import shutil
@@ -98,7 +99,10 @@ def postgres_server():
         shutil.rmtree(folder, ignore_errors=True)
         pytest.skip(f"the tracking server did not start: {error}")
     try:
-        yield uri
+        with pytest.MonkeyPatch.context() as patch:  # the zoo's commands log in as MLflow's users do
+            for name, value in server.credentials(folder).items():
+                patch.setenv(name, value)
+            yield uri
     finally:
         server.stop(folder)
         shutil.rmtree(folder, ignore_errors=True)

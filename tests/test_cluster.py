@@ -1,6 +1,7 @@
 """Sweeps on a real Ray cluster of two nodes on 127.0.0.1 (zoo.cluster), logging to a real team
 tracking server (zoo.server: mlflow server on PostgreSQL); a node killed during a trial."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -155,3 +156,73 @@ def test_a_worker_without_the_data_ends_its_trial_with_the_data_error(tmp_path, 
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert done.stdout.count("could not run: Missing data file") >= 2
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsys):
+    """make server: MLflow's basic-auth app and PostgreSQL with passwords. Nobody gets in without a
+    login; the administrator's password is in a file only its owner reads (the command says where,
+    never what); `server user add` gives READ, EDIT or MANAGE on every experiment; no password in a
+    printed line, a log, server.json or a command line; no authentication off loopback."""
+    import json
+    import shutil
+    import tempfile
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    import mlflow
+
+    from conftest import free_port
+    from zoo import server
+
+    if importlib.util.find_spec("psycopg") is None or not (
+            shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
+        pytest.skip("PostgreSQL or psycopg is not installed (apt-get install postgresql; make install)")
+    folder = Path(tempfile.mkdtemp(prefix="zoo-server-"))
+    folder.chmod(0o755)
+    try:
+        port = free_port()
+        assert main(["server", "start", "--folder", str(folder), "--port", str(port),
+                     "--database-port", str(free_port())]) == 0
+        uri = f"http://127.0.0.1:{port}"
+        keys = json.loads((folder / server.SECRETS).read_text())
+        assert (folder / server.SECRETS).stat().st_mode & 0o777 == 0o600
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            urllib.request.urlopen(f"{uri}/api/2.0/mlflow/experiments/search?max_results=1", timeout=30)
+        assert anonymous.value.code == 401
+        with server._as_admin(folder):
+            shared = mlflow.MlflowClient(uri).create_experiment("shared")
+        for name, permission in (("alice", "EDIT"), ("bob", "READ")):
+            assert main(["server", "user", "add", name, "--permission", permission, "--folder", str(folder)]) == 0
+        assert (folder / "users" / "alice").stat().st_mode & 0o777 == 0o600
+        printed = capsys.readouterr()
+        logins = {name: json.loads((folder / "users" / name).read_text()) for name in ("alice", "bob")}
+        for name, login in logins.items():
+            client = mlflow.MlflowClient(uri)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("MLFLOW_TRACKING_USERNAME", name)
+                patch.setenv("MLFLOW_TRACKING_PASSWORD", login["MLFLOW_TRACKING_PASSWORD"])
+                if name == "alice":  # EDIT: she logs runs into an experiment the administrator made
+                    run = client.create_run(shared)
+                    client.log_param(run.info.run_id, "x", "1")
+                else:  # READ: he sees it, and cannot write to it
+                    assert client.get_experiment(shared).name == "shared"
+                    with pytest.raises(mlflow.exceptions.MlflowException, match="403|PERMISSION_DENIED"):
+                        client.create_run(shared)
+        secrets_seen = [*keys.values(), *(login["MLFLOW_TRACKING_PASSWORD"] for login in logins.values())]
+        pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+        command_lines = " ".join((Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace")
+                                 for pid in pids if (Path("/proc") / str(pid) / "cmdline").exists())
+        written = " ".join(path.read_text(errors="replace") for path in (folder / "server.json", folder / "mlflow.log",
+                                                                         folder / "postgres.log"))
+        for secret in secrets_seen:
+            assert secret not in printed.out + printed.err + written + command_lines
+        assert f"{folder / server.SECRETS}" in printed.out or "secrets.json" in printed.out
+        hba = (folder / "postgres" / "pg_hba.conf").read_text()
+        assert "scram-sha-256" in hba and not [line for line in hba.splitlines()
+                                               if line.strip() and not line.startswith("#") and "trust" in line]
+    finally:
+        server.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+    assert main(["server", "start", "--no-auth", "--host", "0.0.0.0", "--folder", str(folder)]) == 2
+    assert "without authentication" in capsys.readouterr().err

@@ -121,6 +121,12 @@ def test_a_ray_address_where_nothing_answers_is_one_line_in_seconds_before_any_r
     assert tracking.runs("adding").empty  # nothing logged
 
 
+def test_the_local_ui_is_refused_off_loopback(store, capsys):
+    """`make ui HOST=0.0.0.0`: the MLflow UI over the local store has no logins; one line, exit 2."""
+    assert main(["ui", "--host", "0.0.0.0"]) == 2
+    assert "Refusing to serve the local store on 0.0.0.0" in capsys.readouterr().err
+
+
 def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
     configs = grid(dataclasses.replace(TINY, epochs=1, flow_samples=1), {"cell": ["vanilla", "gru"], "seed": [0, 1]})
     done = sweep(configs)

@@ -28,6 +28,7 @@ SIGTERM save the training state, end the run KILLED and say how to resume (exit 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
 
@@ -90,7 +91,13 @@ def main(argv=None):
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=5000)
     server = commands.add_parser("server", help="a team tracking server: mlflow server on PostgreSQL (start, stop)")
-    server.add_argument("action", choices=("start", "stop"))
+    server.add_argument("action", choices=("start", "stop", "user"))
+    server.add_argument("user", nargs="*", metavar="add NAME", help="with action user: add NAME, a login with "
+                        "--permission on every experiment and registered model (its password goes to "
+                        "<folder>/users/NAME, readable by its owner only)")
+    server.add_argument("--permission", default="READ", help="with user add: READ (default), EDIT or MANAGE")
+    server.add_argument("--no-auth", action="store_true", help="start without MLflow's authentication "
+                        "(loopback hosts only)")
     server.add_argument("--folder", default="mlruns/server", help="database, artifacts and logs "
                         "(default: mlruns/server)")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
@@ -148,10 +155,24 @@ def main(argv=None):
             tracking_server.stop(args.folder)
             print(f"stopped the tracking server of {args.folder}")
             return 0
+        if args.action == "user":
+            if len(args.user) != 2 or args.user[0] != "add":
+                raise UserError("Use: python -m zoo server user add NAME --permission READ|EDIT|MANAGE.")
+            path = tracking_server.add_user(args.folder, args.user[1], args.permission.upper())
+            print(f"user {args.user[1]} added with {args.permission.upper()} on every experiment and registered "
+                  f"model; the login (MLFLOW_TRACKING_URI, _USERNAME, _PASSWORD) is in {path}, readable by its "
+                  "owner only: hand it to that person")
+            return 0
         uri = tracking_server.start(args.folder, args.host, args.port, args.database_port,
-                                    args.artifacts_destination)
+                                    args.artifacts_destination, auth=not args.no_auth)
         print(f"MLflow tracking server at {uri} (PostgreSQL on 127.0.0.1:{args.database_port}, data in "
               f"{args.folder}); use it with: export MLFLOW_TRACKING_URI={uri}; stop it with: make server-stop")
+        if not args.no_auth:
+            secrets_file = Path(args.folder).resolve() / tracking_server.SECRETS
+            print(f"authentication on: the administrator is {tracking_server.ADMIN}, with the password in "
+                  f"{secrets_file} (\"admin\", readable by its owner only); log in with MLFLOW_TRACKING_USERNAME "
+                  "and MLFLOW_TRACKING_PASSWORD; add people with: python -m zoo server user add NAME --permission "
+                  "READ|EDIT|MANAGE")
         return 0
     if args.command == "runs":
         from zoo import checkpoints, tracking
@@ -186,8 +207,6 @@ def main(argv=None):
                      store=not args.records_only))
         return 0
     if args.command == "docs":
-        from pathlib import Path
-
         from zoo.config import reference
 
         page = Path(args.out) / "configuration.md"

@@ -15,9 +15,11 @@ one line (spaces, quotes and brackets are fine). As root, only the database fold
 change owner.
 """
 
+import contextlib
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -29,8 +31,45 @@ from pathlib import Path
 from zoo.errors import UserError
 
 FOLDER = Path("mlruns/server")
-USER = "zoo"  # the database role MLflow connects as (trust authentication on 127.0.0.1)
+USER = "zoo"  # the database role MLflow connects as (its password in SECRETS, scram-sha-256)
 DATABASE = "mlflow"
+ADMIN = "admin"  # MLflow's administrator account (basic-auth), its password in SECRETS
+SECRETS = "secrets.json"  # in the server folder, mode 0600: the generated passwords and Flask's key
+PERMISSIONS = ("READ", "EDIT", "MANAGE")  # what `server user add` grants, on every experiment and model
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _private(path, text):
+    """Writes `text` to `path`, readable and writable by its owner only (created so: never a
+    moment with wider permissions)."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    return path
+
+
+def server_secrets(folder):
+    """{admin, database, flask}: the server folder's generated secrets (SECRETS, created on first
+    use, mode 0600). Never printed, logged or put on a command line."""
+    path = Path(folder) / SECRETS
+    if not path.exists():
+        _private(path, json.dumps({name: secrets.token_urlsafe(24) for name in ("admin", "database", "flask")}))
+    return json.loads(path.read_text())
+
+
+def credentials(folder):
+    """The environment that makes MLflow's client the server's administrator (MLflow's standard
+    MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD), from the server folder's SECRETS."""
+    return {"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": server_secrets(folder)["admin"]}
+
+
+def _database_environment(folder):
+    """libpq's password file for the database role (PGPASSFILE, mode 0600): no password in a URI,
+    a command line or server.json."""
+    password_file = _private(Path(folder) / "pgpass", f"127.0.0.1:*:*:{USER}:{server_secrets(folder)['database']}\n")
+    return {**os.environ, "PGPASSFILE": str(password_file)}
 
 
 def _postgres_tool(name):
@@ -96,17 +135,18 @@ def wait_until_up(uri, process, timeout, log=None):
     raise UserError(f"mlflow server did not answer at {uri} within {timeout} s" + (f" (log: {log})" if log else ""))
 
 
-def launch_mlflow(backend_uri, artifacts, host, port, log, timeout=120):
-    """Starts `mlflow server` (one web worker) in its own process group and waits until it answers;
-    returns the Popen."""
+def launch_mlflow(backend_uri, artifacts, host, port, log, timeout=120, environment=None, auth=False):
+    """Starts `mlflow server` (one web worker; auth: MLflow's basic-auth app) in its own process
+    group with `environment` (default: this process's) and waits until it answers; returns the Popen."""
     mlflow = Path(sys.executable).with_name("mlflow")
     with open(log, "ab") as output:
         process = subprocess.Popen(
             [str(mlflow), "server", "--backend-store-uri", backend_uri, "--artifacts-destination", str(artifacts),
-             "--serve-artifacts", "--host", host, "--port", str(port), "--workers", "1"],
+             "--serve-artifacts", "--host", host, "--port", str(port), "--workers", "1",
+             *(["--app-name", "basic-auth"] if auth else [])],
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             # none of MLflow's GenAI job consumers: a store of training runs does not use them
-            env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ})
+            env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(environment or os.environ)})
     try:
         wait_until_up(f"http://{host}:{port}", process, timeout, log)
     except BaseException:
@@ -142,9 +182,15 @@ def start_database(folder, port):
                         "without $ ` \" \\ or a line break.")
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
-        made = subprocess.run(_as_database_owner([_postgres_tool("initdb"), "-D", str(data), "-U", USER,
-                                                  "--auth=trust", "--encoding=UTF8", "--no-instructions"], data),
-                              capture_output=True, text=True)
+        password_file = data.with_name("initdb-password")  # read once by initdb (as its user), then gone
+        _private(password_file, server_secrets(folder)["database"] + "\n")
+        try:
+            made = subprocess.run(_as_database_owner([_postgres_tool("initdb"), "-D", str(data), "-U", USER,
+                                                      "--auth=scram-sha-256", f"--pwfile={password_file}",
+                                                      "--encoding=UTF8", "--no-instructions"], data, password_file),
+                                  capture_output=True, text=True)
+        finally:
+            password_file.unlink(missing_ok=True)
         if made.returncode != 0:
             shutil.rmtree(data, ignore_errors=True)
             raise UserError(f"initdb could not create the database in {data}: "
@@ -159,10 +205,11 @@ def start_database(folder, port):
     if started.returncode != 0:
         raise UserError(f"PostgreSQL did not start on 127.0.0.1:{port} (is the port taken?); see {log}")
     psql = [_postgres_tool("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", "postgres", "-tAc"]
+    environment = _database_environment(folder)
     exists = subprocess.run(psql + [f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
-                            capture_output=True, text=True, check=True).stdout.strip()
+                            capture_output=True, text=True, check=True, env=environment).stdout.strip()
     if not exists:
-        subprocess.run(psql + [f"CREATE DATABASE {DATABASE}"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(psql + [f"CREATE DATABASE {DATABASE}"], check=True, stdout=subprocess.DEVNULL, env=environment)
     return f"postgresql://{USER}@127.0.0.1:{port}/{DATABASE}"
 
 
@@ -173,8 +220,23 @@ def stop_database(folder):
                                           data), capture_output=True)
 
 
-def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifacts=None):
-    """PostgreSQL, then `mlflow server` on it; returns the tracking URI. Recorded in server.json."""
+AUTH_CONFIG = """[mlflow]
+default_permission = READ
+database_uri = sqlite:///{database}
+admin_username = {admin}
+authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+auth_cache_ttl_seconds = 60
+"""  # the cache: a login's PBKDF2 check once a minute, not on every request (one web worker: never stale)
+ROLES = {permission: f"zoo-{permission.lower()}" for permission in PERMISSIONS}
+
+
+def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifacts=None, auth=True):
+    """PostgreSQL (password authentication), then `mlflow server` on it with MLflow's basic-auth
+    app (auth=False: none, on a loopback host only); returns the tracking URI. Recorded in
+    server.json. The administrator's password is in <folder>/secrets.json (mode 0600)."""
+    if not auth and host not in LOOPBACK:
+        raise UserError(f"Refusing to serve on {host} without authentication: anyone who reaches it would own "
+                        "the runs; leave authentication on, or listen on 127.0.0.1.")
     folder = Path(folder).resolve()
     record = folder / "server.json"
     if record.exists():
@@ -187,14 +249,91 @@ def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifa
             record.unlink()  # left by a server that was killed
     folder.mkdir(parents=True, exist_ok=True)
     backend = start_database(folder, database_port)
+    environment = _database_environment(folder)
+    if auth:
+        keys = server_secrets(folder)
+        config = _private(folder / "auth.ini", AUTH_CONFIG.format(database=folder / "auth.db", admin=ADMIN))
+        environment.update(MLFLOW_AUTH_CONFIG_PATH=str(config), MLFLOW_AUTH_ADMIN_PASSWORD=keys["admin"],
+                           MLFLOW_FLASK_SERVER_SECRET_KEY=keys["flask"])
     try:
-        process = launch_mlflow(backend, artifacts or folder / "artifacts", host, port, folder / "mlflow.log")
+        process = launch_mlflow(backend, artifacts or folder / "artifacts", host, port, folder / "mlflow.log",
+                                environment=environment, auth=auth)
     except BaseException:
         stop_database(folder)
         raise
-    uri = f"http://{host}:{port}"
-    record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend}))
+    uri = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend, "auth": auth}))
+    if auth:
+        _roles(uri, folder)
     return uri
+
+
+def _auth_client(uri):
+    """MLflow's basic-auth client at `uri` (it authenticates as MLFLOW_TRACKING_USERNAME says)."""
+    from mlflow.server import get_app_client
+
+    return get_app_client("basic-auth", tracking_uri=uri)
+
+
+@contextlib.contextmanager
+def _as_admin(folder):
+    """MLflow's client authenticates as the server's administrator (credentials(folder)) inside."""
+    saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")}
+    os.environ.update(credentials(folder))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _roles(uri, folder):
+    """The roles `server user add` assigns (ROLES: READ, EDIT or MANAGE on every experiment and
+    registered model, those made later too); made once."""
+    with _as_admin(folder):
+        client = _auth_client(uri)
+        have = {role.name for role in client.list_roles("default")}
+        for permission, name in ROLES.items():
+            if name in have:
+                continue
+            role = client.create_role("default", name, f"{permission} on every experiment and registered model")
+            for kind in ("experiment", "registered_model"):
+                client.add_role_permission(role.id, kind, "*", permission)
+
+
+def add_user(folder, name, permission):
+    """A new user of the server recorded in `folder`, with `permission` (PERMISSIONS) on every
+    experiment and registered model; the generated password goes to <folder>/users/<name>
+    (mode 0600), never to the terminal. Returns that file's path."""
+    import re
+
+    if permission not in PERMISSIONS:
+        raise UserError(f"Invalid --permission {permission!r}; valid choices: {', '.join(PERMISSIONS)}.")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise UserError(f"Invalid user name {name!r}; use 1 to 64 letters, digits, '.', '_' or '-'.")
+    folder = Path(folder).resolve()
+    record = folder / "server.json"
+    running = json.loads(record.read_text()) if record.exists() else {}
+    if not running.get("auth"):
+        raise UserError(f"No tracking server with authentication runs from {folder}; start one with make server.")
+    password = secrets.token_urlsafe(18)
+    from mlflow.exceptions import MlflowException
+
+    with _as_admin(folder):
+        client = _auth_client(running["uri"])
+        try:
+            client.create_user(name, password)
+        except MlflowException as error:
+            raise UserError(f"Cannot add user {name!r}: {str(error).splitlines()[0][:200]}") from None
+        role = next(role for role in client.list_roles("default") if role.name == ROLES[permission])
+        client.assign_role(name, role.id)
+    (folder / "users").mkdir(mode=0o700, exist_ok=True)
+    return _private(folder / "users" / name, json.dumps({"MLFLOW_TRACKING_URI": running["uri"],
+                                                         "MLFLOW_TRACKING_USERNAME": name,
+                                                         "MLFLOW_TRACKING_PASSWORD": password}))
 
 
 def stop(folder=FOLDER):
@@ -236,6 +375,9 @@ def ui(host="127.0.0.1", port=5000):
 
     uri = tracking.tracking_uri()
     remote = uri.startswith(("http://", "https://"))
+    if not remote and host not in LOOPBACK:
+        raise UserError(f"Refusing to serve the local store on {host}: the MLflow UI has no logins, so anyone who "
+                        "reaches it would own the runs; share runs through make server (with logins) instead.")
     address = uri.rstrip("/") if remote else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     listed = views(address)
     for name, url in listed:
