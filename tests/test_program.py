@@ -64,3 +64,11 @@ def test_every_configuration_field_is_documented_and_its_reference_page_is_curre
     assert not undocumented, f"Config fields without a comment in zoo/config.py: {undocumented}"
     assert meanings["seed"].startswith("weights' initialisation") and "identity (IRNN)" in meanings["recurrent_initializer"]
     assert (ROOT / "docs" / "configuration.md").read_text() == reference(), "out of date: run python -m zoo docs"
+
+
+def test_the_cluster_module_does_not_import_training():
+    """zoo.cluster gets zoo.train.run as an argument; the two modules do not import each other."""
+    code = "import sys, zoo.cluster; print('zoo.train' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -23,6 +23,7 @@ import pandas as pd
 
 from zoo import checkpoints, tracking
 from zoo.errors import Terminated, UserError
+from zoo.results import RunResult
 
 RETRIES = 2  # tries after the first, per trial (a worker or node that died)
 SCHEDULERS = ("fifo", "asha")
@@ -106,13 +107,13 @@ def earlier_attempt(task, parent_run_id, trial_id):
     return None if found.empty else found.iloc[0]
 
 
-def _trial(params, configs, parent_run_id, extra, cwd, stopped):
-    """One configuration, in a Ray worker: train (or continue) it, then report its outcome."""
+def _trial(params, configs, parent_run_id, run, extra, cwd, stopped):
+    """One configuration, in a Ray worker: train (or continue) it with `run` (zoo.train.run), then
+    report its outcome."""
     import ray
     from ray import tune
 
     import zoo.program  # noqa: F401  (a worker is a program: its process settings)
-    from zoo import train
 
     if os.path.isdir(cwd):  # data paths and checkpoints are relative to the project folder
         os.chdir(cwd)
@@ -124,8 +125,8 @@ def _trial(params, configs, parent_run_id, extra, cwd, stopped):
     earlier = earlier_attempt(config.task, parent_run_id, trial_id)
     diverged = earlier is not None and pd.notna(earlier.get("tags.nan_step"))
     if earlier is not None and (earlier["status"] == "FINISHED" or diverged):  # it ended before its worker did
-        tune.report({"status": earlier["status"], "run_id": earlier["run_id"], "summary": f"run {name}: "
-                     f"{earlier['status']} in an earlier attempt; MLflow run {earlier['run_id']}",
+        tune.report({"status": earlier["status"], "run_id": earlier["run_id"],
+                     "reason": str(earlier.get("tags.nan_cause")) if diverged else "",
                      "val_loss": float("nan"), "epoch": config.epochs})
         return
     if earlier is not None and checkpoints.exists(earlier["run_id"]):
@@ -134,32 +135,32 @@ def _trial(params, configs, parent_run_id, extra, cwd, stopped):
     elif earlier is not None:  # it died (or failed) before its first checkpoint: nothing trained to keep
         tracking.delete_run(earlier["run_id"])
     try:
-        result = train.run(config, nested=False, parent_run_id=parent_run_id, extra_variant_fields=extra,
+        result = run(config, nested=False, parent_run_id=parent_run_id, extra_variant_fields=extra,
                            resume=resume, tags={"ray_trial_id": trial_id}, callbacks=[epoch_reporter(node, config.epochs)])
     except UserError as error:  # the data or the store, on this node: the trial's result, not a traceback
-        result = train.RunResult("", name, "ERROR", {}, nan_cause=str(error).splitlines()[0])
+        result = RunResult("", name, "ERROR", {}, error=str(error).splitlines()[0])
     final = {key: value for key, value in result.metrics.items() if isinstance(value, (int, float))}
-    tune.report({**final, "status": result.status, "run_id": result.run_id, "summary": result.summary(),
+    tune.report({**final, "status": result.status, "run_id": result.run_id,
+                 "reason": result.error or result.nan_cause or "",
                  "val_loss": min(result.history.get("val_loss") or [float("nan")]),
                  "epoch": len(result.history.get("loss", []))})
 
 
-def run_trials(pending, parent_run_id, extra=(), stopped=None, address=None, cpus=1, gpus=0, scheduler="fifo"):
-    """Runs `pending` ([(index, Config)]) as Ray Tune trials, each a child of `parent_run_id`;
-    stopped: {index: run id} to continue from their checkpoints. Returns a zoo.train.RunResult
-    each (status ERROR, with the reason, for a trial that failed RETRIES + 1 times)."""
+def run_trials(pending, parent_run_id, run, extra=(), stopped=None, address=None, cpus=1, gpus=0, scheduler="fifo"):
+    """Runs `pending` ([(index, Config)]) as Ray Tune trials, each a child of `parent_run_id`
+    trained by `run` (zoo.train.run, in the worker); stopped: {index: run id} to continue from
+    their checkpoints. Returns a zoo.results.RunResult each (status ERROR, with the reason, for a
+    trial that failed RETRIES + 1 times)."""
     if scheduler not in SCHEDULERS:
         raise UserError(f"Invalid scheduler {scheduler!r}; valid choices: {', '.join(SCHEDULERS)}.")
     ray, joined = connect(address)
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-    from zoo.train import RunResult
-
     configs = dict(pending)
     epochs = max(config.epochs for config in configs.values())
     trainable = tune.with_resources(tune.with_parameters(
-        _trial, configs=configs, parent_run_id=parent_run_id, extra=tuple(extra), cwd=os.getcwd(),
+        _trial, configs=configs, parent_run_id=parent_run_id, run=run, extra=tuple(extra), cwd=os.getcwd(),
         stopped=dict(stopped or {})), {"cpu": cpus, "gpu": gpus})
     chosen = ASHAScheduler(time_attr="epoch", max_t=epochs, grace_period=1, reduction_factor=2) \
         if scheduler == "asha" else FIFOScheduler()
@@ -177,14 +178,16 @@ def run_trials(pending, parent_run_id, extra=(), stopped=None, address=None, cpu
         metrics = outcome.metrics or {}
         if outcome.error is not None:
             cause = str(outcome.error).strip().splitlines()[-1][:300]  # the exception, after Ray's traceback
-            results.append(RunResult("", name, "ERROR", {}, nan_cause=f"its trial failed {RETRIES + 1} times: {cause}"))
+            results.append(RunResult("", name, "ERROR", {}, error=f"its trial failed {RETRIES + 1} times: {cause}"))
         elif "status" not in metrics:  # stopped by the scheduler after an epoch
             run_id = early_stopped(config.task, parent_run_id, metrics.get("trial_id"), metrics.get("epoch"))
             results.append(RunResult(run_id or "", name, "FINISHED", {"val_loss": metrics.get("val_loss")}))
         else:
             kept = {key: value for key, value in metrics.items() if key.startswith(("test_", "train_seconds"))}
+            reason = metrics.get("reason") or None
             results.append(RunResult(metrics["run_id"], name, metrics["status"], kept,
-                                     nan_cause=metrics["summary"] if metrics["status"] != "FINISHED" else None))
+                                     nan_cause=reason if metrics["status"] == "FAILED" else None,
+                                     error=reason if metrics["status"] == "ERROR" else None))
     if joined:
         ray.shutdown()
     return results

@@ -10,7 +10,6 @@ import dataclasses
 import itertools
 import json
 import sys
-from dataclasses import dataclass
 
 import keras
 import pandas as pd
@@ -19,6 +18,7 @@ from tqdm import tqdm
 from zoo import checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking, transfer
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
 from zoo.errors import Terminated, UserError
+from zoo.results import RunResult, SweepResult
 
 
 class ResetStates(keras.callbacks.Callback):
@@ -34,41 +34,6 @@ class ResetStates(keras.callbacks.Callback):
                 layer.reset_state()
 
     on_epoch_begin = on_test_begin = reset
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    name: str
-    status: str  # FINISHED, FAILED (diverged), or ERROR (a sweep's child that could not run: nan_cause says why)
-    metrics: dict
-    nan_step: int | None = None
-    nan_cause: str | None = None
-    history: dict = dataclasses.field(default_factory=dict)  # Keras History.history
-    flow: list = dataclasses.field(default_factory=list)  # [(epochs trained, {layer: ||dL/dh_t||})]
-    steps_per_epoch: int = 0
-    model: object = dataclasses.field(default=None, repr=False)  # the trained keras.Model (run in this process)
-
-    def load_model(self):
-        """The trained keras.Model: the one this process trained, else the run's logged model."""
-        if self.model is not None:
-            return self.model
-        if self.status != "FINISHED":
-            raise UserError(f"Run {self.name} is {self.status}: it logged no model to load.")
-        import mlflow
-
-        import zoo.layers  # noqa: F401  (registers the zoo's layers for loading)
-
-        return mlflow.keras.load_model(f"runs:/{self.run_id}/model")
-
-    def summary(self):
-        """One line for the command line."""
-        if self.status == "FAILED":
-            return f"run {self.name} diverged: {self.nan_cause}; MLflow run {self.run_id} is FAILED"
-        if self.status == "ERROR":
-            return f"run {self.name} could not run: {self.nan_cause}"
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items() if k.startswith("test_"))
-        return f"run {self.name} finished: {shown}; MLflow run {self.run_id}"
 
 
 def compiled_monitor(config, net, jit_compile="auto", carried=()):
@@ -235,13 +200,6 @@ def resume(run_id):
 EXECUTORS = ("local", "ray")
 
 
-@dataclass
-class SweepResult:
-    run_id: str  # the parent run
-    results: list  # a RunResult per configuration
-    table: object  # the comparison (pandas DataFrame), also logged to the parent
-
-
 def grid(base, values):
     """Every combination of `values` ({field: [values]}) over `base`, each validated."""
     return [validate(dataclasses.replace(base, **dict(zip(values, combination))))
@@ -303,7 +261,8 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
         pending = [(i, config) for i, config in enumerate(configs) if i not in done]
         if executor == "ray" and pending:
             stopped_runs = {i: row["run_id"] for i, row in stopped.items()}
-            results = cluster.run_trials(pending, parent.run_id, extra, stopped_runs, address, cpus, gpus, scheduler)
+            results = cluster.run_trials(pending, parent.run_id, run, extra, stopped_runs, address, cpus, gpus,
+                                            scheduler)
         elif executor == "local":
             progress = tqdm(total=len(configs), initial=len(done), desc=f"sweep {name or task}", unit="run",
                             file=sys.stderr, dynamic_ncols=True)  # above each run's Keras bars: runs done, time left
@@ -317,7 +276,7 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
                         results.append(dataclasses.replace(
                             run(config, data=data, nested=True, extra_variant_fields=extra), model=None))
                 except UserError as error:  # this child's data or store: the others go on
-                    results.append(RunResult("", f"{task}-{config.variant(extra)}", "ERROR", {}, nan_cause=str(error)))
+                    results.append(RunResult("", f"{task}-{config.variant(extra)}", "ERROR", {}, error=str(error)))
                 print(results[-1].summary(), flush=True)
                 progress.set_postfix(diverged=sum(r.status == "FAILED" for r in results),
                                      errors=sum(r.status == "ERROR" for r in results), refresh=False)
