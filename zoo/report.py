@@ -526,10 +526,10 @@ def records_frame(rows):
 PAGE_NAME = "README.md"  # a study's page in its folder (GitHub shows it with the folder)
 
 
-def current_pages(out_dir):
-    """{study name: its page's Markdown} of the pages under `out_dir` now."""
-    return {name: (Path(out_dir) / name / PAGE_NAME).read_text() for name in STUDIES
-            if (Path(out_dir) / name / PAGE_NAME).exists()}
+def current_page(out_dir, study):
+    """The study's page under `out_dir` as it is now, or None."""
+    path = Path(out_dir) / study.name / PAGE_NAME
+    return path.read_text() if path.exists() else None
 
 
 def headline(study, grid, baselines):
@@ -584,19 +584,20 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
     same bytes on any machine. A study without records keeps its page."""
     out_dir = Path(out_dir)
     empty = "No study has runs in this store yet."
-    asked = {}
-    earlier = current_pages(out_dir)
+    asked, heads = {}, {}
     try:
         for study in studies:
             rows = records.export(study, out_dir) if store else records.committed(study, out_dir)
-            page, _ = _page(study, rows, out_dir, earlier.get(study.name))
+            page, heads[study.name] = _page(study, rows, out_dir, current_page(out_dir, study))
             asked[study.name] = page
             if page:
                 (out_dir / study.name / PAGE_NAME).write_text(page)
-        heads = []
-        for study in ({**STUDIES, **{study.name: study for study in studies}}.values() if readme else ()):
-            _, head = _page(study, records.committed(study, out_dir), out_dir, None, write=False)
-            heads += [head] if head else []
+        # the other studies' rows from their committed records; the asked ones' from the pass above
+        every = {**STUDIES, **{study.name: study for study in studies}} if readme else {}
+        heads = [heads[name] if name in heads else
+                 _page(study, records.committed(study, out_dir), out_dir, None, write=False)[1]
+                 for name, study in every.items()]
+        heads = [head for head in heads if head]
         if heads:  # records of no study under out_dir: the README keeps its table
             replace_block(Path(readme), _headline_block(out_dir, readme, heads))
     finally:
@@ -641,9 +642,7 @@ def _page(study, rows, out_dir, before, write=True):
 
 
 def _headline_block(out_dir, readme, rows):
-    """The README's block: the headline table, its links relative to the README's folder."""
-    if not rows:
-        return ""
+    """The README's block: the headline table (rows: headline), its links relative to the README's folder."""
     root = Path(os.path.relpath(Path(out_dir).resolve(), Path(readme).resolve().parent)).as_posix()
     table = pd.DataFrame(rows)
     table["study"] = table["study"].str.replace("](", f"]({root}/", regex=False)

@@ -15,7 +15,6 @@ one line (spaces, quotes and brackets are fine). As root, only the database fold
 change owner.
 """
 
-import contextlib
 import json
 import os
 import pwd
@@ -37,6 +36,11 @@ ADMIN = "admin"  # MLflow's administrator account (basic-auth), its password in 
 SECRETS = "secrets.json"  # in the server folder, mode 0600: the generated passwords and Flask's key
 PERMISSIONS = ("READ", "EDIT", "MANAGE")  # what `server user add` grants, on every experiment and model
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _address_for_clients(host):
+    """The host a client on this machine uses to reach a server listening on `host` (every interface: 127.0.0.1)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
 
 
 def _private(path, text):
@@ -66,9 +70,11 @@ def credentials(folder):
 
 
 def _database_environment(folder):
-    """libpq's password file for the database role (PGPASSFILE, mode 0600): no password in a URI,
-    a command line or server.json."""
-    password_file = _private(Path(folder) / "pgpass", f"127.0.0.1:*:*:{USER}:{server_secrets(folder)['database']}\n")
+    """This process's environment with libpq's password file for the database role (PGPASSFILE,
+    mode 0600, written once beside SECRETS): no password in a URI, a command line or server.json."""
+    password_file = Path(folder) / "pgpass"
+    if not password_file.exists():
+        _private(password_file, f"127.0.0.1:*:*:{USER}:{server_secrets(folder)['database']}\n")
     return {**os.environ, "PGPASSFILE": str(password_file)}
 
 
@@ -261,7 +267,7 @@ def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifa
     except BaseException:
         stop_database(folder)
         raise
-    uri = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    uri = f"http://{_address_for_clients(host)}:{port}"
     record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend, "auth": auth}))
     if auth:
         _roles(uri, folder)
@@ -275,19 +281,11 @@ def _auth_client(uri):
     return get_app_client("basic-auth", tracking_uri=uri)
 
 
-@contextlib.contextmanager
 def _as_admin(folder):
-    """MLflow's client authenticates as the server's administrator (credentials(folder)) inside."""
-    saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")}
-    os.environ.update(credentials(folder))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    """A context in which MLflow's client authenticates as the server's administrator (credentials(folder))."""
+    from unittest import mock
+
+    return mock.patch.dict(os.environ, credentials(folder))
 
 
 def _roles(uri, folder):
@@ -378,7 +376,7 @@ def ui(host="127.0.0.1", port=5000):
     if not remote and host not in LOOPBACK:
         raise UserError(f"Refusing to serve the local store on {host}: the MLflow UI has no logins, so anyone who "
                         "reaches it would own the runs; share runs through make server (with logins) instead.")
-    address = uri.rstrip("/") if remote else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    address = uri.rstrip("/") if remote else f"http://{_address_for_clients(host)}:{port}"
     listed = views(address)
     for name, url in listed:
         print(f"{name}: {url}")

@@ -125,10 +125,9 @@ def endpoints(archive, net, config, tokenizers):
 
     def sample(prompt, length, temperature, seed):
         # no request keeps it busy: length from 0 to zoo.generate.MAX_LENGTH, temperature > 0
-        checks = [tf.debugging.assert_less_equal(length, generate.MAX_LENGTH, message=(
-                      f"generate: length must be from 0 to {generate.MAX_LENGTH}")),
-                  tf.debugging.assert_greater_equal(length, 0, message=(
-                      f"generate: length must be from 0 to {generate.MAX_LENGTH}")),
+        bound = f"generate: length must be from 0 to {generate.MAX_LENGTH}"
+        checks = [tf.debugging.assert_less_equal(length, generate.MAX_LENGTH, message=bound),
+                  tf.debugging.assert_greater_equal(length, 0, message=bound),
                   tf.debugging.assert_positive(temperature, message="generate: temperature must be > 0")]
         with tf.control_dependencies(checks):
             length = tf.identity(length)
