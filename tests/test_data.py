@@ -41,8 +41,9 @@ def test_counts_on_the_full_files_match_the_dataset_table_and_readmes(capsys):
     assert [len(s) for s in splits.values()] == list(datasets.DATASETS["ud_english_ewt"].counts.values())
     assert [sum(len(w) for w, _ in s) for s in splits.values()] == [204_577, 25_147, 25_094]
     assert len({tag for _, tags in splits["train"] for tag in tags}) == 17
-    full_splits("ptb")
-    assert "ptb: train 929,589 tokens / val 73,760 tokens / test 82,430 tokens" in capsys.readouterr().out
+    ptb = load(Config(task="lm", dataset="ptb", batch_size=20, sequence_length=35))
+    assert ptb.counts == {split: {"tokens": n} for split, n in datasets.DATASETS["ptb"].counts.items()}
+    assert "token ids: train 929,589 / val 73,760 / test 82,430" in capsys.readouterr().out
     text = read_text(data_dir() / "tinyshakespeare" / "input.txt")
     assert len(text) == 1_115_394 and len(set(text)) == 65
 
@@ -141,8 +142,9 @@ def test_a_single_files_split_does_not_move_with_the_seed(tmp_path):
     assert datasets.splits(dataclasses.replace(config, split_seed=3))[0]["test"] != first["test"]
     text = corpus.read_text()
     splits, _ = datasets.splits(Config(task="lm", dataset="user", data_path=str(corpus)))
-    assert "".join(splits.values()) == text and len(splits["train"]) >= 0.9 * len(text)  # in order
-    assert splits["val"][0].isspace() and splits["test"][0].isspace()  # cut at whitespace, no word split
+    read = {split: part.read() for split, part in splits.items()}  # a file's parts are read when used
+    assert "".join(read.values()) == text and len(read["train"]) >= 0.9 * len(text)  # in order
+    assert read["val"][0].isspace() and read["test"][0].isspace()  # cut at whitespace, no word split
 
 
 def test_separate_split_files_are_used_as_given(tmp_path):
@@ -154,7 +156,7 @@ def test_separate_split_files_are_used_as_given(tmp_path):
     for split, text in lines.items():
         (wiki / f"wiki.{split}.tokens").write_text("\n".join(text) + "\n")
     splits, _ = datasets.splits(Config(task="lm", dataset="user", data_path=str(wiki)))
-    assert splits["val"].startswith("valid words") and splits["test"].startswith("test words")
+    assert splits["val"].read().startswith("valid words") and splits["test"].read().startswith("test words")
     data = load(Config(task="lm", dataset="user", data_path=str(wiki), sequence_length=5, batch_size=4))
     assert data.vocabularies["tokens"][0] == "[UNK]" and "<eos>" in data.vocabularies["tokens"]
     _, treebank, _ = user_files(tmp_path)

@@ -155,6 +155,49 @@ def test_a_read_only_store_is_one_line_and_leaves_nothing(store):
     assert tracking.runs("adding").empty
 
 
+@pytest.fixture
+def corpus_cache(store, monkeypatch):
+    """An empty ZOO_CACHE_DIR in the store's folder."""
+    cache = Path(store, "cache")
+    cache.mkdir()
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(cache))
+    return cache
+
+
+def lm_options(store):
+    """A word language model on a user's copy of PTB's validation text (74k tokens)."""
+    from zoo.data.files import data_dir
+
+    corpus = Path(store, "corpus.txt")
+    corpus.write_bytes((data_dir() / "ptb" / "ptb.valid.txt").read_bytes())
+    return ["--set=task=lm", "--set=dataset=user", f"--set=data_path={corpus}", "--set=limit=2", "--set=epochs=1",
+            "--set=units=8", "--set=sequence_length=10", "--set=batch_size=4", "--set=flow_samples=2"]
+
+
+@pytest.mark.faults
+@needs_mounts
+def test_a_read_only_corpus_cache_prepares_in_a_temporary_folder_and_trains(store, corpus_cache):
+    cache = corpus_cache
+    done = train_with_mounts(f"mount --bind {cache} {cache} && mount -o remount,ro,bind {cache}", store,
+                             *lm_options(store))
+    assert done.returncode == 0, done.stderr
+    assert f"corpus cache {cache}/corpus cannot be written (Read-only file system); the ids go to a" in done.stdout
+    assert list(cache.iterdir()) == [] and tracking.runs("lm")["status"].tolist() == ["FINISHED"]
+
+
+@pytest.mark.faults
+@needs_mounts
+def test_a_full_corpus_cache_is_one_line_and_starts_no_run(store, corpus_cache):
+    cache = corpus_cache
+    done = train_with_mounts(f"mount -t tmpfs -o size=64k tmpfs {cache}", store, *lm_options(store))
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.replace("\r", "\n").splitlines() if line.strip()]
+    assert lines[-1] == (f"error: Cannot write the corpus cache in {cache}/corpus (No space left on device); free "
+                         "space there or set ZOO_CACHE_DIR to a folder with room.")
+    assert all(line.startswith("counting tokens") or line.startswith("token ids") for line in lines[:-1])
+    assert tracking.runs("lm").empty
+
+
 @pytest.mark.faults
 @needs_mounts
 def test_a_full_artifact_store_keeps_the_trained_state_and_resume_completes_the_run(store, capsys):

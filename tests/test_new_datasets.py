@@ -96,7 +96,7 @@ def test_a_new_text_corpus_in_a_new_format_trains_a_character_language_model(sto
                         learning_rate=0.01, **TINY))
     assert result.status == "FINISHED" and result.metrics["test_perplexity"] < 6  # 6 symbols: a b c d, space, \n
     out = capsys.readouterr().out
-    assert "toy_corpus: train 7,199 tokens" in out  # characters: 300 lines of 23, and 299 line breaks
+    assert "token ids: train 7,199 / val" in out  # characters: 300 lines of 23, and 299 line breaks
     client = mlflow.MlflowClient(tracking.tracking_uri())
     vocabulary = json.loads(open(client.download_artifacts(result.run_id, "vocabulary.json")).read())["tokens"]
     assert vocabulary[0] == "[UNK]" and set(vocabulary[1:]) == set("abcd \n")  # characters, no <eos>

@@ -196,12 +196,14 @@ def lm_streams(config, found, level, standardize="none"):
     own Tokenizer (zoo.tasks.language, built on training text, config.max_vocab): the whole stream of
     each split with limit 0; else the tokens of the first `limit` windows of each of the zoo's
     batch_size rows (inputs and the targets one token on), a segment per row."""
+    from zoo.data import corpus
     from zoo.tasks import language
 
-    tokenizer = language.tokenizer_of(level, standardize).adapt([found["train"]], max_tokens=config.max_vocab)
+    tokenizer = language.tokenizer_of(level, standardize)
+    tokenizer = tokenizer.adapt(counts=corpus.count(found["train"], tokenizer), max_tokens=config.max_vocab)
     streams = {}
-    for split, text in found.items():
-        ids = tokenizer.stream(text).numpy().astype("int64")
+    for split, ids in corpus.token_ids(found, tokenizer).ids.items():  # the runs' own cache of ids
+        ids = np.asarray(ids, "int64")
         if not config.limit:
             streams[split] = [ids]
             continue

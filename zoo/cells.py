@@ -29,11 +29,22 @@ def _vanilla(config, unroll, **common):  # its loop is compiled (zoo.layers.bptt
     return VanillaRNN(config.units, activation=config.activation, bptt_steps=config.bptt_steps, **common)
 
 
-def _keras(kind, with_activation=False):
+def gpu_present():
+    """True where TensorFlow sees a GPU. There Keras runs GRU and LSTM with cuDNN's kernel under its
+    conditions (tanh, sigmoid gates, biases, reset_after, no recurrent dropout, not unrolled;
+    tests/test_cudnn.py checks every preset's network against them), so config.unroll, a CPU
+    speed-up, does not apply to them."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def _keras(kind, with_activation=False, cudnn=False):
     def build(config, unroll, **common):
         import keras
 
         extra = {"activation": config.activation} if with_activation else {}
+        unroll = unroll and not (cudnn and gpu_present())
         return getattr(keras.layers, kind)(config.units, unroll=unroll, **extra, **common)
 
     return build
@@ -79,8 +90,8 @@ CELLS = {cell.name: cell for cell in (
          truncated_bptt=True),
     Cell("vanilla_keras", "keras.layers.SimpleRNN", _keras("SimpleRNN", with_activation=True),
          activations=("tanh", "relu")),
-    Cell("gru", "keras.layers.GRU", _keras("GRU")),
-    Cell("lstm", "keras.layers.LSTM", _keras("LSTM")),
+    Cell("gru", "keras.layers.GRU", _keras("GRU", cudnn=True)),
+    Cell("lstm", "keras.layers.LSTM", _keras("LSTM", cudnn=True)),
     Cell("tcn", "zoo.layers.CausalConvStack: causal dilated convolutions, not recurrent", _causal_conv,
          initializers=("orthogonal",), recurrent=False),
 )}

@@ -73,6 +73,7 @@ class Config:
     max_vocab: int = 20000  # token tasks: the most frequent training tokens kept (ids beyond: unknown)
     source: str = "local"  # local: files in the data directory | download: TFDS catalog, PTB's URL + sha256
     data_path: str = ""  # dataset=user: a folder with train, valid (or dev) and test files, or one file
+    level: str = ""  # dataset=user: word | character: what one token of the user's text is ("": word)
     #                      to split: CSV/TSV (text, label), CoNLL-U, or text, by task (zoo.tasks)
     split_seed: int = 0  # draws the split of a single data file, IMDB's validation set and `limit`'s
     #                      slices: fixed, so that the seeds of a study see the same test set
@@ -93,6 +94,7 @@ class Config:
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)
     unroll: bool = False  # gru, lstm, vanilla_keras over fixed-length windows (the language model's):
     #                       Keras's unroll, the steps as graph ops instead of a loop; faster for short windows
+    #                       on a CPU (on a GPU the GRU and LSTM run cuDNN's kernel instead, never unrolled)
     xla_evaluation: bool = False  # evaluate (validation, test) with XLA; for fixed-shape batches only
     #                               (the language model's): every new batch shape compiles again
     evaluation_steps_per_execution: int = 1  # batches per call of the compiled evaluation (Keras's
@@ -166,6 +168,10 @@ def validate(config):
                "clipping": tuple(CLIPPING), "pooling": POOLINGS, "source": SOURCES}
     for name, valid in choices.items():
         _one_of(name, getattr(config, name), valid)
+    if config.level:
+        from zoo.text import LEVELS
+
+        _one_of("level", config.level, LEVELS)
     for name in FIELDS:  # nan and inf are not numbers a run can use
         value = getattr(config, name)
         if isinstance(value, float) and not math.isfinite(value):

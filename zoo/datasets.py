@@ -22,7 +22,8 @@ from pathlib import Path
 
 from zoo import tasks
 from zoo.data import remote
-from zoo.data.files import data_dir, read_conllu, read_table, read_text, require
+from zoo.data.corpus import Text
+from zoo.data.files import data_dir, read_conllu, read_table, require
 from zoo.data.pipelines import sample, sha256_texts
 from zoo.errors import UserError
 
@@ -113,7 +114,7 @@ for _dataset in (
     Dataset("ptb", task="lm", folder="ptb",
             files={"train": "ptb.train.txt", "val": "ptb.valid.txt", "test": "ptb.test.txt"},
             sha256=dict(zip(remote.PTB_SHA256, remote.PTB_SHA256.values())),
-            counts={"train": 929_589, "val": 73_760, "test": 82_430}, read=read_text, remote=remote.ptb,
+            counts={"train": 929_589, "val": 73_760, "test": 82_430}, read=Text.file, remote=remote.ptb,
             prompts=("the company said", "in the"), source=remote.PTB_URL),
     Dataset("tinyshakespeare", task="lm", level="character", folder="tinyshakespeare",
             files={"train": "input.txt"},
@@ -137,15 +138,17 @@ for _dataset in (
     register(_dataset)
 
 
-def user_dataset(task, data_path):
-    """The dataset of a user's `data_path` for `task`: a folder of split files, or one file."""
+def user_dataset(task, data_path, level=""):
+    """The dataset of a user's `data_path` for `task`: a folder of split files, or one file, read
+    at `level` (word or character; "": word)."""
     if not data_path:
         raise UserError(f"dataset=user needs --set data_path=PATH: {tasks.get(task).user_format}, "
                         "or a folder with train, valid (or dev) and test files of that format.")
     path = Path(data_path)
     if not path.is_dir():
         require(path)
-        return Dataset("user", task=task, folder=str(path.parent.resolve()), files={"all": path.name})
+        return Dataset("user", task=task, folder=str(path.parent.resolve()), files={"all": path.name},
+                       level=level or "word")
     found = {}
     for split, names in SPLIT_NAMES.items():
         matches = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
@@ -157,13 +160,16 @@ def user_dataset(task, data_path):
     if "train" not in found or "test" not in found:
         raise UserError(f"No {'train' if 'train' not in found else 'test'} file in {path}: name the files "
                         "*train*, *valid* (or *dev*) and *test*, or pass one file to split.")
-    return Dataset("user", task=task, folder=str(path.resolve()), files=found)
+    return Dataset("user", task=task, folder=str(path.resolve()), files=found, level=level or "word")
 
 
 def get(config):
     """The Dataset of config.dataset (a user dataset from config.data_path), for config.task."""
     if config.dataset == "user":
-        return user_dataset(config.task, config.data_path)
+        return user_dataset(config.task, config.data_path, config.level)
+    if config.level:
+        raise UserError(f"Invalid level {config.level!r} for dataset {config.dataset!r}: level applies to "
+                        "dataset=user only; leave it empty.")
     if config.dataset == MEMORY:  # given to run() as data (in_memory): nothing to read
         return Dataset(MEMORY, task=config.task)
     dataset = DATASETS.get(config.dataset)
@@ -235,7 +241,7 @@ def _sliced(config, dataset, task, found):
     print(f"{dataset.name}: " + " / ".join(f"{split} {task.describe(examples, dataset.level)}"
                                            for split, examples in found.items()), flush=True)
     if config.limit:  # a random slice of every split (a language model's limit counts windows)
-        found = {split: examples if isinstance(examples, str) else sample(examples, config.limit, config.split_seed)
+        found = {split: examples if task.language_model else sample(examples, config.limit, config.split_seed)
                  for split, examples in found.items()}
     if "val" not in found:
         found["train"], found["val"] = task.hold_out(found["train"], config.split_seed)
@@ -271,13 +277,12 @@ def in_memory(config, train=None, test=None, val=None, text=None):
     dataset = get(config)
     found = _sliced(config, dataset, task, found)
     data = task.data(config, dataset, found, sha256_texts(text for split in SPLITS for text in _texts(found[split])))
-    return dataclasses.replace(data, counts=counts(found))
+    return dataclasses.replace(data, counts=data.counts or counts(found))
 
 
 def counts(found):
-    """{split: {"examples": n}} of examples read, or {"characters": n} of a language model's text."""
-    return {split: {"characters" if isinstance(examples, str) else "examples": len(examples)}
-            for split, examples in found.items()}
+    """{split: {"examples": n}} of examples read (a language model's data counts its tokens itself)."""
+    return {split: {"examples": len(examples)} for split, examples in found.items()}
 
 
 def described(dataset):
@@ -306,4 +311,5 @@ def load(config):
     if dataset.generated:
         return dataclasses.replace(task.data(config, dataset, None, None), counts={"train": {"examples": config.examples}})
     found, sha256 = splits(config, dataset)
-    return dataclasses.replace(task.data(config, dataset, found, sha256), counts=counts(found))
+    data = task.data(config, dataset, found, sha256)
+    return dataclasses.replace(data, counts=data.counts or counts(found))

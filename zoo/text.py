@@ -154,18 +154,23 @@ class Tokenizer:
         return text
 
     # --- vocabulary --------------------------------------------------------------------------
-    def adapt(self, texts=None, max_tokens=None, tokens=None):
-        """A copy with the vocabulary of `texts` (strings) or `tokens` (token lists): the reserved
-        tokens, then the most frequent tokens (at most `max_tokens` ids in all, reserved included),
-        ties in order of first appearance; as keras.layers.StringLookup.adapt orders them."""
-        if tokens is None:
-            tokens = self.split(tf.constant(list(texts), tf.string))
-        elif not isinstance(tokens, tf.RaggedTensor):
-            tokens = ragged_strings(tokens)
-        layer = keras.layers.StringLookup(max_tokens=max_tokens, mask_token=PADDING if self.padding else None,
-                                          oov_token=UNKNOWN)
-        layer.adapt(tokens.flat_values if isinstance(tokens, tf.RaggedTensor) else tokens)
-        return replace(self, vocabulary=tuple(str(token) for token in layer.get_vocabulary()))
+    def adapt(self, texts=None, max_tokens=None, tokens=None, counts=None):
+        """A copy with the vocabulary of `texts` (strings), `tokens` (token lists) or `counts`
+        ({token: count}, zoo.data.corpus.count): the reserved tokens, then the most frequent tokens
+        (at most `max_tokens` ids in all, reserved included), ties by token, last first: the order
+        of keras.layers.StringLookup.adapt (tests/test_text.py checks it against that layer)."""
+        if counts is None:
+            if tokens is None:
+                tokens = self.split(tf.constant(list(texts), tf.string))
+            elif not isinstance(tokens, tf.RaggedTensor):
+                tokens = ragged_strings(tokens)
+            counts = collections.Counter(tokens.flat_values.numpy().tolist())
+            counts = {token.decode("utf-8"): n for token, n in counts.items()}
+        reserved = (PADDING,) * self.padding + (UNKNOWN,)  # what StringLookup reserves, as adapt builds it
+        learned = sorted(((n, token) for token, n in counts.items() if token not in reserved), reverse=True)
+        if max_tokens:
+            learned = learned[:max(max_tokens - len(reserved), 0)]
+        return replace(self, vocabulary=reserved + tuple(token for _, token in learned))
 
     def adopt(self, other):
         """A copy whose vocabulary is this one's reserved tokens, then `other`'s learned tokens in
@@ -214,15 +219,17 @@ def ragged_strings(lists):
     return tf.RaggedTensor.from_row_lengths(flat, tf.constant([len(tokens) for tokens in lists], tf.int64))
 
 
-def vocabulary_report(tokenizer, splits, max_vocab):
-    """Prints one line and returns tags: the vocabulary kept, the share of training tokens it
-    covers, and the out-of-vocabulary rate of validation and test.
+def token_shares(tokenizer, splits):
+    """(distinct training tokens, {split: share of its tokens the vocabulary knows}) of splits
+    {"train" | "val" | "test": a flat list of tokens (strings)}: what vocabulary_report takes."""
+    return len(set(splits["train"])), {split: tokenizer.coverage(tokens)[0] for split, tokens in splits.items()}
 
-    splits: {"train" | "val" | "test": flat list of tokens (strings)}.
-    """
-    distinct = len(set(splits["train"]))
+
+def vocabulary_report(tokenizer, max_vocab, distinct, shares):
+    """Prints one line and returns tags: the vocabulary kept (of `distinct` training tokens), the
+    share of training tokens it covers, and the out-of-vocabulary rate of validation and test
+    (shares: {split: share known}, token_shares)."""
     kept = len(tokenizer.vocabulary) - len(tokenizer.reserved)
-    shares = {split: tokenizer.coverage(tokens)[0] for split, tokens in splits.items()}
     dropped = f" (max_vocab={max_vocab} dropped {distinct - kept:,})" if kept < distinct else ""
     kept_text = (f"{kept:,} of {distinct:,} distinct training tokens kept{dropped}" if kept <= distinct else
                  f"{kept:,} tokens (a vocabulary larger than the {distinct:,} distinct training tokens)")

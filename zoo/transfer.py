@@ -104,11 +104,12 @@ def check(config):
                             f"pick a run of a {level}-level dataset")
 
 
-def vocabulary(config, tokenizer, texts=None, tokens=None):
+def vocabulary(config, tokenizer, texts=None, tokens=None, counts=None):
     """`tokenizer` (a task's, without vocabulary) with its vocabulary: adapted to the training
-    `texts` or `tokens`, or, with init_from, the source run's tokens (zoo.text.Tokenizer.adopt)."""
+    `texts`, `tokens` or token `counts`, or, with init_from, the source run's tokens
+    (zoo.text.Tokenizer.adopt)."""
     if not config.init_from:
-        return tokenizer.adapt(texts, max_tokens=config.max_vocab, tokens=tokens)
+        return tokenizer.adapt(texts, max_tokens=config.max_vocab, tokens=tokens, counts=counts)
     forward = source(config.init_from)
     for field in ("level", "standardize"):
         if getattr(forward.tokenizer, field) != getattr(tokenizer, field):

@@ -6,21 +6,26 @@ characters, per the dataset's level; id 0 = unknown) turns it into one stream of
 follow Zaremba et al. (2014): the stream is cut into batch_size contiguous rows, and batch k holds
 the k-th window of sequence_length steps of every row (targets: the same window shifted by one),
 so a stateful model carries its state from window to window; never shuffled; the last partial
-window of each row is dropped; `limit` keeps the first windows; `reverse` reads the stream backwards. A run logs samples.txt; `score`
+window of each row is dropped; `limit` keeps the first windows; `reverse` reads the stream backwards.
+The text is never held whole: it is tokenized in blocks into a cache of ids on disk, once per text
+and vocabulary (zoo.data.corpus), and the windows are read from there. A run logs samples.txt; `score`
 and `generate` use the run. Export: `serving_default(prompts, k)` and `generate(prompt, length,
 temperature, seed)`.
 """
+
+import time
 
 import numpy as np
 import tensorflow as tf
 
 from zoo import generate, transfer
-from zoo.data.files import read_text
+from zoo.data import corpus
+from zoo.data.corpus import Text
 from zoo.data.pipelines import Data, prefetched
 from zoo.errors import UserError
 from zoo.losses import SparseCrossEntropy
 from zoo.tasks.spec import Export, Report, TaskSpec
-from zoo.text import Tokenizer, flat_tokens, vocabulary_report
+from zoo.text import Tokenizer, vocabulary_report
 
 CONTEXT = 200  # tokens of a prompt read (the last ones)
 
@@ -30,9 +35,11 @@ def tokenizer_of(level, standardize="none"):
                      line_end=generate.EOS if level == "word" else None, length=CONTEXT, keep="last")
 
 
-def cut_text(text, share):
-    """The index where the first `share` of `text` ends, moved on to the next whitespace (so that
-    no word is cut in two)."""
+def cut(text, share):
+    """The index where the first `share` of `text` (a str, or a zoo.data.corpus.Text of a file:
+    bytes) ends, moved on to the next whitespace (so that no word is cut in two)."""
+    if isinstance(text, Text):
+        return text.cut(share)
     at = int(len(text) * share)
     while at < len(text) and not text[at].isspace():
         at += 1
@@ -42,44 +49,65 @@ def cut_text(text, share):
 def split(text, seed):
     """One text -> the first 90% for training, the next 5% for validation, the last 5% for test,
     in order (cut at whitespace); `seed` is not used: the split of a stream never moves."""
-    first, second = cut_text(text, 0.9), cut_text(text, 0.95)
+    first, second = cut(text, 0.9), cut(text, 0.95)
     return {"train": text[:first], "val": text[first:second], "test": text[second:]}
 
 
 def hold_out(text, seed):
     """(the first 90% of a training text, its last 10%): validation when there is no val file."""
-    at = cut_text(text, 0.9)
+    at = cut(text, 0.9)
     return text[:at], text[at:]
 
 
 def describe(text, level):
-    return f"{int(tokenizer_of(level).split([text]).flat_values.shape[0]):,} tokens"
+    """What loading prints of a split before reading it (the tokens come after: data)."""
+    return f"{len(text):,} {'bytes' if isinstance(text, Text) else 'characters'}"
 
 
 def data(config, dataset, splits, sha256):
-    tokenizer = transfer.vocabulary(config, tokenizer_of(dataset.level, dataset.standardize), [splits["train"]])
-    tokens = {split: flat_tokens(tokenizer.split([text])) for split, text in splits.items()}
-    report = vocabulary_report(tokenizer, tokens, config.max_vocab)
+    """Data of {split: text (a str, or a zoo.data.corpus.Text not read yet)}: the training text's
+    tokens counted and every split's ids written once to the corpus cache (zoo.data.corpus), the
+    windows read from those memory-mapped ids batch by batch."""
+    start = time.perf_counter()
+    tokenizer = tokenizer_of(dataset.level, dataset.standardize)
+    counts = corpus.count(splits["train"], tokenizer)
+    tokenizer = transfer.vocabulary(config, tokenizer, counts=counts)
+    prepared = corpus.token_ids(splits, tokenizer)
+    print("token ids: " + " / ".join(f"{split} {len(ids):,}" for split, ids in prepared.ids.items()) +
+          (" (from the cache)" if prepared.cached else
+           f" (counted and written to the cache in {time.perf_counter() - start:.1f} s)"), flush=True)
+    report = vocabulary_report(tokenizer, config.max_vocab, len(counts),
+                               {split: prepared.coverage(split) for split in prepared.ids})
+    (train, train_tokens), (val, _), (test, _) = (windows(prepared.ids[s], config) for s in ("train", "val", "test"))
+    return Data(train=train, val=val, test=test, input_shape=(config.sequence_length,),
+                vocab_size=len(tokenizer.vocabulary), num_outputs=len(tokenizer.vocabulary), train_tokens=train_tokens,
+                fingerprint=sha256, tokenizers={"tokens": tokenizer}, report=report,
+                counts={split: {"tokens": len(ids)} for split, ids in prepared.ids.items()})
+
+
+def windows(ids, config):
+    """ids [tokens] (a memory map) -> (tf.data of (inputs, targets) int32 [batch_size,
+    sequence_length], the tokens of one pass): the stream in batch_size contiguous rows, batch k
+    the k-th window of every row, targets one token on; read from `ids` a batch at a time."""
     length, rows = config.sequence_length, config.batch_size
+    if config.reverse:  # a backward language model: the same windows over the reversed stream
+        ids = ids[::-1]
+    per_row = len(ids) // rows
+    if per_row <= length:
+        raise UserError(f"Too little text for batch_size={rows} and sequence_length={length} "
+                        f"({len(ids):,} tokens); lower them or give more text.")
+    count = min((per_row - 1) // length, config.limit or per_row)
+    starts = np.arange(rows) * per_row
 
-    def pipeline(text):
-        ids = tokenizer.stream(text).numpy()
-        if config.reverse:  # a backward language model: the same windows over the reversed stream
-            ids = ids[::-1].copy()
-        per_row = len(ids) // rows
-        if per_row <= length:
-            raise UserError(f"Too little text for batch_size={rows} and sequence_length={length} "
-                            f"({len(ids):,} tokens); lower them or give more text.")
-        streams = ids[: rows * per_row].reshape(rows, per_row)
-        windows = min((per_row - 1) // length, config.limit or per_row)
-        x = np.stack([streams[:, k * length:(k + 1) * length] for k in range(windows)])
-        y = np.stack([streams[:, k * length + 1:(k + 1) * length + 1] for k in range(windows)])
-        return prefetched(tf.data.Dataset.from_tensor_slices((x, y))), x.size
+    def window(k):
+        block = np.stack([ids[at:at + length + 1] for at in starts + k * length]).astype("int32")
+        return block[:, :-1], block[:, 1:]
 
-    (train, train_tokens), (val, _), (test, _) = (pipeline(splits[s]) for s in ("train", "val", "test"))
-    return Data(train=train, val=val, test=test, input_shape=(length,), vocab_size=len(tokenizer.vocabulary),
-                num_outputs=len(tokenizer.vocabulary), train_tokens=train_tokens, fingerprint=sha256,
-                tokenizers={"tokens": tokenizer}, report=report)
+    def read(k):
+        x, y = tf.numpy_function(window, [k], (tf.int32, tf.int32), stateful=False)
+        return tf.ensure_shape(x, [rows, length]), tf.ensure_shape(y, [rows, length])
+
+    return prefetched(tf.data.Dataset.range(count).map(read)), count * rows * length
 
 
 def unigram(data):
@@ -166,7 +194,7 @@ SPEC = TaskSpec(
     description="language model: token ids [batch, time] -> next-token logits [batch, time, vocabulary]",
     metric="perplexity", inputs="tokens", many_to_one=False, data=data,
     loss_and_metrics=lambda config, outputs=None: (SparseCrossEntropy(), []),  # perplexity: GradientMonitor
-    stateful=True, causal=True, perplexity=True, read=read_text, user_format="a UTF-8 text file",
+    stateful=True, causal=True, perplexity=True, read=Text.file, user_format="a UTF-8 text file",
     split=split, hold_out=hold_out, describe=describe, report=report, language_model=True,
     count_baseline=unigram, count_baseline_name="an add-one unigram model of the training tokens",
     export=Export(

@@ -21,7 +21,7 @@ from zoo.data.pipelines import from_arrays, hold_out, split_80_10_10
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
-from zoo.text import Tokenizer, flat_tokens, vocabulary_report
+from zoo.text import Tokenizer, flat_tokens, token_shares, vocabulary_report
 
 
 def tokenizer_of(config, dataset):
@@ -51,8 +51,8 @@ def data(config, dataset, splits, sha256):
     texts = {split: [text for text, _ in examples] for split, examples in splits.items()}
     tokenizer = transfer.vocabulary(config, tokenizer_of(config, dataset), texts["train"])
     labels = label_vocabulary(splits)
-    report = vocabulary_report(tokenizer, {split: flat_tokens(tokenizer.split(t)) for split, t in texts.items()},
-                               config.max_vocab)
+    report = vocabulary_report(tokenizer, config.max_vocab, *token_shares(
+        tokenizer, {split: flat_tokens(tokenizer.split(t)) for split, t in texts.items()}))
     arrays = {split: (tokenizer.padded(texts[split]).numpy(),
                       np.asarray([labels.id_of(str(y)) for _, y in examples], "int32"))
               for split, examples in splits.items()}

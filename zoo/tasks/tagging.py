@@ -14,7 +14,7 @@ from zoo import plots, transfer
 from zoo.data.files import read_conllu
 from zoo.data.pipelines import Data, hold_out, prefetched, split_80_10_10
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
-from zoo.text import Tokenizer, ragged_strings, vocabulary_report
+from zoo.text import Tokenizer, ragged_strings, token_shares, vocabulary_report
 
 MAX_TOKENS = 512  # words read per sentence (EWT's longest has 159)
 MAX_CHARACTERS = 20  # characters read per word, for character features (the first ones)
@@ -31,8 +31,8 @@ def data(config, dataset, splits, sha256):
     words = transfer.vocabulary(config, Tokenizer(level=dataset.level, padding=True, length=MAX_TOKENS),
                                 tokens=[w for w, _ in splits["train"]])
     tags = Tokenizer(padding=True, length=MAX_TOKENS).adapt(tokens=[t for _, t in splits["train"]])
-    report = vocabulary_report(words, {split: [w for ws, _ in sentences for w in ws]
-                                       for split, sentences in splits.items()}, config.max_vocab)
+    report = vocabulary_report(words, config.max_vocab, *token_shares(
+        words, {split: [w for ws, _ in sentences for w in ws] for split, sentences in splits.items()}))
     tokenizers = {"tokens": words, "tags": tags}
     if config.char_features:  # every character seen in training words (0 pads, 1 unknown)
         tokenizers["characters"] = Tokenizer(level="character", padding=True, length=MAX_CHARACTERS).adapt(
