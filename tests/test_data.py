@@ -58,6 +58,47 @@ def test_tagging_pipeline_pads_with_zero_and_keeps_whole_sentences():
     assert data.num_outputs == 19 and data.vocabularies["tags"][:2] == ["", "[UNK]"]
 
 
+@needs_data
+@pytest.mark.parametrize("task, dataset", [("sentiment", "imdb"), ("pos", "ud_english_ewt")])
+def test_length_buckets_batch_similar_lengths_and_keep_every_example_once(task, dataset):
+    config = Config(task=task, dataset=dataset, limit=1500, batch_size=32, sequence_length=400, char_features=8)
+    bucketed = load(config)
+    plain = load(dataclasses.replace(config, bucketing=False))
+
+    def epoch(data):
+        batches = [(x[0] if isinstance(x, tuple) else x).numpy() for x, _ in data.train]
+        lengths = [(x > 0).sum(axis=1) for x in batches]
+        assert all(x.shape[1] == n.max() for x, n in zip(batches, lengths))  # padded to its longest only
+        return batches, lengths
+
+    batches, lengths = epoch(bucketed)
+    assert len(batches) == int(bucketed.train.cardinality())  # the count Keras's progress bar shows
+    assert sorted(np.concatenate(lengths)) == sorted(np.concatenate(epoch(plain)[1]))  # every example once
+    from zoo.data.pipelines import bucket_boundaries
+
+    edges = bucket_boundaries(np.concatenate(lengths))
+    assert all(len(set(np.searchsorted(edges, n, side="right"))) == 1 for n in lengths)  # one bucket a batch
+    steps = {name: sum(x.size for x in epoch(data)[0]) for name, data in (("bucketed", bucketed), ("plain", plain))}
+    assert steps["bucketed"] < 0.8 * steps["plain"]
+    words = lambda data: [(x[0] if isinstance(x, tuple) else x).numpy() for x, _ in data.val.take(2)]  # noqa: E731
+    for a, b in zip(words(plain), words(bucketed)):  # validation and test keep the files' order
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_run_from_before_bucketing_matches_the_configurations_it_ran_as():
+    import pandas as pd
+
+    from zoo import compare
+
+    old = pd.DataFrame([{"run_id": "s", "start_time": 1, "params.task": "sentiment", "params.cell": "gru"},
+                        {"run_id": "l", "start_time": 2, "params.task": "lm", "params.cell": "gru"}])
+    configs = [dataclasses.asdict(Config(task=task, cell="gru", bucketing=bucketing))
+               for task in ("sentiment", "lm") for bucketing in (False, True)]
+    found = compare.matching(old, configs)
+    assert {i: row["run_id"] for i, row in found.items()} == {0: "s", 2: "l", 3: "l"}  # sentiment: ran without it
+    assert compare.logged(old, "bucketing").tolist() == ["False", "-"]
+
+
 def test_missing_data_directory_is_one_line_naming_the_fix(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "nowhere"))
     monkeypatch.chdir(tmp_path)
@@ -122,7 +163,8 @@ def test_a_users_own_files_in_the_standard_formats(tmp_path):
     reviews, treebank, corpus = user_files(tmp_path)
     data = load(Config(task="sentiment", dataset="user", data_path=str(reviews), sequence_length=6, batch_size=8))
     x, y = next(iter(data.train))
-    assert x.shape == (8, 6) and set(y.numpy()) <= {0, 1} and data.num_outputs == 2
+    assert x.shape[0] == 8 and x.shape[1] == (x.numpy() > 0).sum(1).max() <= 6  # padded to its longest review
+    assert set(y.numpy()) <= {0, 1} and data.num_outputs == 2
     data = load(Config(task="pos", dataset="user", data_path=str(treebank), batch_size=4))
     x, y = next(iter(data.train))
     assert x.shape == y.shape == (4, 3) and data.vocabularies["tags"][2:] and data.num_outputs == 5

@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 import zoo.layers  # noqa: F401  (registers the layers for loading logged models)
+from test_data import needs_data
 from zoo import diagnostics, generate, models, tracking
 from zoo.__main__ import main
 from zoo.config import FIELDS, Config, apply_overrides, parse_grid
@@ -508,7 +509,7 @@ def test_tagging_with_character_features_leaves_padding_out_of_the_metrics(tmp_p
 
 def test_word_dropout_zeroes_whole_word_vectors_in_training_only(tmp_path):
     config = Config(task="pos", dataset="user", data_path=str(varied_treebank(tmp_path)), batch_size=40, units=8,
-                    embedding_size=8, epochs=1, char_features=4, word_dropout=0.5)
+                    embedding_size=8, epochs=1, char_features=4, word_dropout=0.5, bucketing=False)  # one batch
     data = load(config)
     net = models.build(config, data)
     words = next(iter(data.train))[0][0]
@@ -548,3 +549,25 @@ def test_compare_pools_seeds_only_and_leaves_out_runs_that_did_not_finish(store)
     table = compare("adding")
     assert sorted(table["variant"]) == ["vanilla-tanh-noclip-units4", "vanilla-tanh-noclip-units8"]
     assert table["runs"].tolist() == [2, 2]  # two seeds each; the killed run is not counted
+
+
+@needs_data
+def test_mixed_precision_computes_in_float16_and_reports_the_unscaled_gradient(store):
+    """Keras's mixed_float16 policy (float32 weights and logits), the loss scaled by a
+    LossScaleOptimizer; grad_norm is the unscaled one: the first step's is the float32 run's, not
+    2**15 times it."""
+    config = Config(task="sentiment", dataset="sst2", limit=200, sequence_length=30, embedding_size=16, units=16,
+                    epochs=1, cell="lstm", batch_size=32, clipping="global_norm", grad_norm_every=1, flow_samples=2)
+    norms = {}
+    for mixed in (False, True):
+        result = run(dataclasses.replace(config, mixed_precision=mixed))
+        assert result.status == "FINISHED"
+        history = mlflow.MlflowClient(tracking.tracking_uri()).get_metric_history(result.run_id, "grad_norm")
+        norms[mixed] = sorted(history, key=lambda m: m.step)[0].value
+    net = result.load_model()
+    assert (net.get_layer("lstm_0").compute_dtype, net.get_layer("lstm_0").variable_dtype) == ("float16", "float32")
+    assert net.get_layer("head").compute_dtype == "float32" and net.output.dtype == "float32"
+    assert norms[True] == pytest.approx(norms[False], rel=0.05)
+    with pytest.raises(UserError, match="Invalid mixed_precision=true with cell 'vanilla' .* it needs cell "
+                                        "vanilla_keras, gru, lstm and the full softmax"):
+        run(dataclasses.replace(config, cell="vanilla", mixed_precision=True))

@@ -70,28 +70,31 @@ class Cell:
     initializers: tuple = INITIALIZERS  # allowed values of config.recurrent_initializer
     recurrent: bool = True
     truncated_bptt: bool = False  # honours config.bptt_steps
+    mixed_precision: bool = False  # follows a mixed_float16 dtype policy (config.mixed_precision)
 
-    def build(self, config, return_sequences, name, length, stateful=False, unroll=False):
+    def build(self, config, return_sequences, name, length, stateful=False, unroll=False, dtype=None):
         """The sequence layer, bidirectional if config.bidirectional. length: the input's steps
         (None if they vary); stateful: carry each row's last state into the next batch; unroll:
-        Keras's unroll for fixed-length inputs (ignored where the cell has its own loop)."""
+        Keras's unroll for fixed-length inputs (ignored where the cell has its own loop); dtype:
+        a Keras dtype policy ("mixed_float16"), None for the default."""
         if not self.recurrent:
             return self.make(config, return_sequences, name, length)
         import keras
 
+        policy = {} if dtype is None else {"dtype": dtype}
         layer = self.make(config, unroll, return_sequences=return_sequences, dropout=config.dropout,
                           seed=config.seed, recurrent_initializer=recurrent_initializer(config),
-                          stateful=stateful, name=name)
-        return keras.layers.Bidirectional(layer, name=f"bi_{name}") if config.bidirectional else layer
+                          stateful=stateful, name=name, **policy)
+        return keras.layers.Bidirectional(layer, name=f"bi_{name}", **policy) if config.bidirectional else layer
 
 
 CELLS = {cell.name: cell for cell in (
     Cell("vanilla", "zoo.layers.VanillaRNN: hand-written BPTT", _vanilla, activations=("tanh", "relu"),
          truncated_bptt=True),
-    Cell("vanilla_keras", "keras.layers.SimpleRNN", _keras("SimpleRNN", with_activation=True),
+    Cell("vanilla_keras", "keras.layers.SimpleRNN", _keras("SimpleRNN", with_activation=True), mixed_precision=True,
          activations=("tanh", "relu")),
-    Cell("gru", "keras.layers.GRU", _keras("GRU", cudnn=True)),
-    Cell("lstm", "keras.layers.LSTM", _keras("LSTM", cudnn=True)),
+    Cell("gru", "keras.layers.GRU", _keras("GRU", cudnn=True), mixed_precision=True),
+    Cell("lstm", "keras.layers.LSTM", _keras("LSTM", cudnn=True), mixed_precision=True),
     Cell("tcn", "zoo.layers.CausalConvStack: causal dilated convolutions, not recurrent", _causal_conv,
          initializers=("orthogonal",), recurrent=False),
 )}

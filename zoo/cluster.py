@@ -55,7 +55,8 @@ def check_address(address):
 def connect(address=None):
     """Joins the Ray cluster at `address` ("auto": the one started on this machine with `ray
     start`), or starts Ray on this machine (None); returns (ray, whether this call connected).
-    Workers get the tracking store's URI (and ZOO_DATA_DIR and MLflow's login where they are set). A caller that has called ray.init keeps its cluster."""
+    Workers get the tracking store's URI (and ZOO_DATA_DIR, ZOO_CACHE_DIR and MLflow's login where
+    they are set). A caller that has called ray.init keeps its cluster."""
     try:
         import ray
     except ImportError:
@@ -65,7 +66,8 @@ def connect(address=None):
     check_address(address)
     env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
-           **{name: os.environ[name] for name in ("ZOO_DATA_DIR", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+           **{name: os.environ[name] for name in ("ZOO_DATA_DIR", "ZOO_CACHE_DIR", "MLFLOW_TRACKING_USERNAME",
+                                                "MLFLOW_TRACKING_PASSWORD")
               if os.environ.get(name)}}  # a tracking server with authentication: the workers log in as the driver
     try:
         ray.init(address=address, runtime_env={"env_vars": env}, include_dashboard=False,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from zoo import plots, tasks, tracking
-from zoo.config import FIELDS, NOT_RESULTS, VARIANT_FIELDS
+from zoo.config import BEFORE, FIELDS, NOT_RESULTS, ONLY_FOR, VARIANT_FIELDS
 
 
 def comparable(frame):
@@ -23,8 +23,9 @@ def comparable(frame):
 
 def matching(frame, configs):
     """{index in configs: the newest run of `frame` whose params are that configuration} (configs:
-    dicts of every Config field). Fields in NOT_RESULTS are not compared; a run logged before a
-    field existed matches where the configuration has that field's default."""
+    dicts of every Config field). Fields in NOT_RESULTS are not compared, nor those of ONLY_FOR
+    for other tasks; a run logged before a field existed matches where the configuration has the
+    value it ran with (BEFORE, else the field's default)."""
     found = {}
     if frame.empty:
         return found
@@ -33,7 +34,7 @@ def matching(frame, configs):
     for i, config in enumerate(configs):
         same = pd.Series(True, index=newest_first.index)
         for name, value in config.items():
-            if name in NOT_RESULTS:
+            if name in NOT_RESULTS or config.get("task") not in ONLY_FOR.get(name, (config.get("task"),)):
                 continue
             if name not in columns:
                 columns[name] = logged(newest_first, name)
@@ -45,10 +46,14 @@ def matching(frame, configs):
 
 def logged(frame, name):
     """The logged values of configuration field `name` as strings; a run logged before the field
-    existed (no such param) ran with its default, as `matching` reads it."""
+    existed (no such param) ran with the value BEFORE names, else its default, as `matching`
+    reads it; "-" where the field does not apply to the run's task (ONLY_FOR)."""
     values = frame.get(f"params.{name}", pd.Series(None, index=frame.index, dtype=object)).astype(object)
-    missing = str(FIELDS[name].default) if name in FIELDS else "-"
-    return values.where(values.notna(), missing).astype(str)
+    missing = str(BEFORE.get(name, FIELDS[name].default)) if name in FIELDS else "-"
+    values = values.where(values.notna(), missing).astype(str)
+    if name in ONLY_FOR and "params.task" in frame:
+        values = values.where(frame["params.task"].isin(ONLY_FOR[name]), "-")
+    return values
 
 
 def labelled(frame):

@@ -36,6 +36,10 @@ CLIPPING = {
 # fields that do not change a run's results: a finished run counts as done for a configuration
 # that differs from it only in these (zoo.compare.matching)
 NOT_RESULTS = ("checkpoint_every", "system_metrics")
+# fields that apply to some tasks only: not compared for the others (zoo.compare.matching)
+ONLY_FOR = {"bucketing": ("sentiment", "pos")}
+# a field's value in runs logged before it existed, where that was not its default
+BEFORE = {"bucketing": False}
 # the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
 # name, except the seed: runs that differ only in seed are the same variant
 VARIANT_FIELDS = ("cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
@@ -82,6 +86,8 @@ class Config:
     lr_decay: float = 1.0  # after lr_decay_after epochs, the learning rate is multiplied by this each epoch
     lr_decay_after: int = 0  # epochs at the full learning rate (Zaremba et al.'s max_epoch)
     batch_size: int = 64  # examples per step (lm: parallel streams of windows)
+    bucketing: bool = True  # sentiment, pos: each training batch from a tenth of the examples of similar length
+    #                         (less padding); every batch is padded to its longest example either way
     epochs: int = 5  # passes over the training data (fewer with patience)
     patience: int = 0  # early stopping: epochs without a lower val_loss before stopping (0 = off); with or
     #                    without it, every run tests the weights of its lowest-val_loss epoch (kept_epoch)
@@ -102,6 +108,8 @@ class Config:
     sampled_softmax: int = 0  # lm: train the softmax on the target and this many sampled ids per step
     #                           (tf.nn.sampled_softmax_loss, log-uniform over the frequency-ordered vocabulary;
     #                           Jean et al. 2015); evaluation keeps the full softmax; 0 = the full softmax
+    mixed_precision: bool = False  # float16 compute with float32 weights (Keras's mixed_float16 policy), the loss
+    #                                scaled by Keras's LossScaleOptimizer; for a GPU (gru, lstm, vanilla_keras)
     clipping: str = "none"  # none | value (clipvalue) | norm (clipnorm) | global_norm (global_clipnorm)
     clip_threshold: float = 1.0  # the clipping's bound: a value, a norm or the global norm
     grad_norm_every: int = 10  # log grad_norm every N training steps
@@ -243,6 +251,11 @@ def validate(config):
     if config.sampled_softmax < 0 or (config.sampled_softmax and not task.language_model):
         raise UserError(f"Invalid sampled_softmax {config.sampled_softmax!r} with task {config.task!r}; expected 0, "
                         "or with task=lm a number of sampled ids >= 1.")
+    if config.mixed_precision and (not cell.mixed_precision or config.sampled_softmax):
+        valid = [name for name, c in CELLS.items() if c.mixed_precision]
+        raise UserError(f"Invalid mixed_precision=true with cell {config.cell!r} and sampled_softmax="
+                        f"{config.sampled_softmax}: it needs cell {', '.join(valid)} and the full softmax; use "
+                        "mixed_precision=false.")
     if config.reverse and not task.causal:
         raise UserError(f"Invalid reverse=true with task {config.task!r}: only a language model reads its text "
                         "backwards; use reverse=false.")

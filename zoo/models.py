@@ -37,11 +37,15 @@ def build(config, data, stateful=None):
         shape = (None,) if task.stateful else data.input_shape  # a language model reads prompts of any length
         inputs = keras.Input(shape, dtype="int32", name="tokens")
     x, fixed_length = inputs, inputs.shape[1] is not None
+    # mixed precision: float16 compute, float32 weights, float32 logits (the head)
+    dtype = "mixed_float16" if config.mixed_precision else None
+    policy = {} if dtype is None else {"dtype": dtype}
     if task.inputs == "tokens":
         x = keras.layers.Embedding(data.vocab_size, config.embedding_size, mask_zero=task.padding,
-                                   name="embedding")(inputs)
+                                   name="embedding", **policy)(inputs)
         if config.word_dropout:  # whole word vectors: one mask value per [batch, time]
-            x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, None, 1), name="word_dropout")(x)
+            x = keras.layers.Dropout(config.word_dropout, noise_shape=(None, None, 1), name="word_dropout",
+                                     **policy)(x)
     if task.characters and config.char_features:  # a second input: each word's characters
         characters = keras.Input((None, None), dtype="int32", name="characters")
         x = CharacterFeatures(len(data.tokenizers["characters"].vocabulary), config.char_features,
@@ -51,10 +55,10 @@ def build(config, data, stateful=None):
         last = i == config.layers - 1
         keep_sequence = not (last and task.many_to_one and config.pooling == "last")
         x = cell.build(config, keep_sequence, f"{config.cell}_{i}", data.input_shape[0], stateful,
-                       unroll=config.unroll and fixed_length)(x)
+                       unroll=config.unroll and fixed_length, dtype=dtype)(x)
     if task.many_to_one and config.pooling == "mean":
         x = MaskedMean(name="mean_over_time")(x)  # skips masked steps
-    outputs = keras.layers.Dense(data.num_outputs, name="head")(x)
+    outputs = keras.layers.Dense(data.num_outputs, name="head", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"{config.task}_{config.cell}")
 
 

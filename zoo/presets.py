@@ -77,9 +77,11 @@ LONG_RANGE = {
 ADAM = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 SGD = (0.03, 0.1, 0.3, 1.0, 3.0)
 GATED_ADAM = {cell: {"adam": ADAM} for cell in ("gru", "lstm", "tcn")}  # SGD: only the vanilla cells search it
+# bucketing=False in the studies that ran before length bucketing existed (2026-12-06): their
+# records are those runs (benchmarks/bucketing.py compares the two on one study cell)
 SST2_BASE = Config(task="sentiment", dataset="sst2", sequence_length=64, max_vocab=20000, pooling="mean",
                    bidirectional=True, embedding_size=128, units=128, dropout=0.3, epochs=5, patience=1,
-                   batch_size=64, clip_threshold=1.0)
+                   batch_size=64, clip_threshold=1.0, bucketing=False)
 # the language model the transfer studies pretrain: the classifiers' LSTM sizes (one layer of 128,
 # embedding 128), 20,000 words read as the classifier reads them (lowercase, no punctuation), on
 # the IMDB training reviews and the SST-2 training phrases (imdb_sst2_text; the IMDB study's on
@@ -104,7 +106,8 @@ STUDIES = {study.name: study for study in (
                    "lstm": dict(optimizer="adam", learning_rate=3e-3),
                    "tcn": dict(optimizer="adam", learning_rate=1e-3)}),
     Study("imdb", "IMDB sentiment (25,000 reviews, a tenth held out for validation, 25,000 test reviews)",
-          base=dataclasses.replace(SENTIMENT["full"], bidirectional=True, dropout=0.3, clip_threshold=1.0),
+          base=dataclasses.replace(SENTIMENT["full"], bidirectional=True, dropout=0.3, clip_threshold=1.0,
+                                   bucketing=False),
           search=dict(limit=5000, epochs=2, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
           rungs=(dict(limit=12500, epochs=2, patience=0),), search_seeds=(0, 1),
           # chosen by `python experiments/study.py imdb --stage search` (2026-11-28, parents
@@ -120,7 +123,7 @@ STUDIES = {study.name: study for study in (
           # earlier grid, whose base was 1 layer, 50 filters, 8,000 words, patience 2): 2 layers, 100
           # character filters, every training word with word dropout 0.25, up to 20 epochs, patience 3
           base=dataclasses.replace(POS_TAGGING["full"], char_features=100, dropout=0.5, max_vocab=20000, layers=2,
-                                   word_dropout=0.25, epochs=20, patience=3, clip_threshold=1.0),
+                                   word_dropout=0.25, epochs=20, patience=3, clip_threshold=1.0, bucketing=False),
           search=dict(limit=4000, epochs=3, patience=0), rates={"adam": ADAM, "sgd": SGD}, searches=GATED_ADAM,
           rungs=(dict(epochs=4, patience=0),), search_seeds=(0, 1),
           # chosen by `python experiments/study.py ewt --stage search` (2026-11-27, parents

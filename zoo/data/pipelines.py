@@ -49,6 +49,39 @@ def prefetched(dataset):
     return compat.untuned_prefetch(dataset)
 
 
+BUCKETS = 10  # length buckets of a training set (config.bucketing): each a tenth of its examples
+
+
+def bucket_boundaries(lengths, buckets=BUCKETS):
+    """The lengths that cut the training examples' `lengths` into `buckets` groups of about equal size."""
+    return np.unique(np.quantile(np.asarray(lengths), np.linspace(0, 1, buckets + 1)[1:-1]).astype("int64"))
+
+
+def batches(examples, batch_size, shuffle=False, seed=0, boundaries=(), lengths=None):
+    """A tf.data of (inputs, targets) examples of varying length (ragged or dense components) ->
+    batches padded with 0 to their longest example. shuffle: reshuffled every epoch (with `seed`).
+    boundaries (bucket_boundaries of the examples' `lengths`): each batch is drawn from one bucket
+    of similar lengths (tf.data's group_by_window), so that little of it is padding; the number
+    of batches stays known (each bucket's last batch may be short)."""
+    if shuffle:
+        examples = examples.shuffle(examples.cardinality(), seed=seed, reshuffle_each_iteration=True)
+    if len(boundaries):
+        edges = tf.constant(boundaries, tf.int64)
+
+        def bucket(inputs, targets):
+            length = tf.cast(tf.shape(tf.nest.flatten(inputs)[0])[0], tf.int64)
+            return tf.reduce_sum(tf.cast(length >= edges, tf.int64))
+
+        sizes = np.bincount(np.searchsorted(boundaries, np.asarray(lengths), side="right"), minlength=len(edges) + 1)
+        examples = examples.group_by_window(bucket, lambda _, window: window.ragged_batch(batch_size),
+                                            window_size=batch_size)
+        examples = examples.apply(tf.data.experimental.assert_cardinality(int(np.ceil(sizes / batch_size).sum())))
+    else:
+        examples = examples.ragged_batch(batch_size)
+    dense = lambda part: part.to_tensor() if isinstance(part, tf.RaggedTensor) else part  # noqa: E731
+    return prefetched(examples.map(lambda x, y: (tf.nest.map_structure(dense, x), tf.nest.map_structure(dense, y))))
+
+
 def fingerprint(*arrays):
     """sha256 over the bytes of numpy arrays."""
     digest = hashlib.sha256()

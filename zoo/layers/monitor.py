@@ -42,12 +42,22 @@ class Sampled:
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+def _divided(gradient, scale):
+    """A gradient (dense, or IndexedSlices from an embedding) divided by the loss scale."""
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.IndexedSlices(gradient.values / tf.cast(scale, gradient.dtype), gradient.indices, gradient.dense_shape)
+    return gradient / tf.cast(scale, gradient.dtype)
+
+
 class GradientMonitor(keras.Model):
     """Wraps `net` for training: same forward, loss, metrics and optimizer step as Keras's
     train step, plus `grad_norm` (this step's global norm, before clipping) and
     `clipped_fraction` (this epoch's share of steps that the optimizer's clipping changed) in
     the logs. The optimizer clips (Keras's clipvalue, clipnorm or global_clipnorm, as compiled);
-    this only detects it, from the same option.
+    this only detects it, from the same option. Compiled with a keras.optimizers.LossScaleOptimizer
+    (mixed precision), the loss is scaled before the gradients as Keras's own train step does, and
+    `grad_norm` and clipping are read from the unscaled gradients (0 on a step the optimizer skips
+    because its scaled gradients overflowed).
 
     Args:
         net: the model to train (its weights are shared, not copied).
@@ -112,7 +122,7 @@ class GradientMonitor(keras.Model):
     def clipping_changes(self, gradients, global_norm):
         """1.0 where the optimizer's own clipping option (Keras's global_clipnorm, clipnorm or
         clipvalue: the one it was built with) changes these gradients, else 0.0."""
-        optimizer = self.optimizer
+        optimizer = getattr(self.optimizer, "inner_optimizer", self.optimizer)  # inside a LossScaleOptimizer
         changed = tf.constant(False)
         if optimizer.global_clipnorm is not None:
             changed = global_norm > optimizer.global_clipnorm
@@ -135,10 +145,15 @@ class GradientMonitor(keras.Model):
             else:
                 y_pred = self(x, training=True)
                 loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            scaled = self.optimizer.scale_loss(loss)  # mixed precision: times the loss scale, else the loss
         variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
-        grad_norm = tf.linalg.global_norm(gradients)
-        self.clipped.update_state(self.clipping_changes(gradients, grad_norm))
+        gradients = tape.gradient(scaled, variables)
+        scale = getattr(self.optimizer, "dynamic_scale", None)  # a LossScaleOptimizer's
+        unscaled = gradients if scale is None else [_divided(g, scale) for g in gradients]
+        grad_norm = tf.linalg.global_norm(unscaled)
+        if scale is not None:  # a step whose scaled gradients overflow is skipped (and the scale halved): 0
+            grad_norm = tf.where(tf.math.is_finite(grad_norm), grad_norm, 0.0)
+        self.clipped.update_state(self.clipping_changes(unscaled, grad_norm))
         carried = self._carried
         before = None if carried is None else [tf.identity(tf.convert_to_tensor(v)) for v in carried.variables]
         self.optimizer.apply_gradients(zip(gradients, variables))

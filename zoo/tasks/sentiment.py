@@ -8,7 +8,6 @@ of the training labels sorted (as numbers when all are integers), saved with the
 per-class and macro F1 at the end. Export: `serving_default(texts)` -> probability, label.
 """
 
-import dataclasses
 import re
 
 import keras
@@ -17,7 +16,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_table
-from zoo.data.pipelines import from_arrays, hold_out, split_80_10_10
+from zoo.data.pipelines import Data, batches, bucket_boundaries, hold_out, split_80_10_10
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -53,13 +52,19 @@ def data(config, dataset, splits, sha256):
     labels = label_vocabulary(splits)
     report = vocabulary_report(tokenizer, config.max_vocab, *token_shares(
         tokenizer, {split: flat_tokens(tokenizer.split(t)) for split, t in texts.items()}))
-    arrays = {split: (tokenizer.padded(texts[split]).numpy(),
-                      np.asarray([labels.id_of(str(y)) for _, y in examples], "int32"))
-              for split, examples in splits.items()}
-    built = from_arrays(arrays["train"], arrays["val"], arrays["test"], config.batch_size, config.seed,
-                        input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary))
-    return dataclasses.replace(built, fingerprint=sha256, tokenizers={"tokens": tokenizer, "labels": labels},
-                               report=report)
+    ids = {split: tokenizer.ids(texts[split]) for split in splits}  # ragged, cut to sequence_length
+    lengths = ids["train"].row_lengths().numpy()
+    boundaries = bucket_boundaries(lengths) if config.bucketing else ()
+
+    def pipeline(split, shuffle):
+        targets = np.asarray([labels.id_of(str(y)) for _, y in splits[split]], "int32")
+        return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets)), config.batch_size, shuffle,
+                       config.seed, boundaries if shuffle else (), lengths)
+
+    return Data(train=pipeline("train", True), val=pipeline("val", False), test=pipeline("test", False),
+                input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),
+                train_tokens=int(lengths.sum()), fingerprint=sha256, tokenizers={"tokens": tokenizer, "labels": labels},
+                report=report)
 
 
 def majority_class(data):

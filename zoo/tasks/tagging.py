@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_conllu
-from zoo.data.pipelines import Data, hold_out, prefetched, split_80_10_10
+from zoo.data.pipelines import Data, batches, bucket_boundaries, hold_out, split_80_10_10
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, ragged_strings, token_shares, vocabulary_report
 
@@ -44,11 +44,11 @@ def data(config, dataset, splits, sha256):
         if config.char_features:
             inputs = (inputs, character_ids(tokenizers["characters"], strings))
         labels = tags.ids_of_tokens([t for _, t in sentences])
-        ds = tf.data.Dataset.from_tensor_slices((inputs, labels))
-        if shuffle:
-            ds = ds.shuffle(len(sentences), seed=config.seed, reshuffle_each_iteration=True)
-        pad = lambda ragged: tf.nest.map_structure(lambda r: r.to_tensor(), ragged)  # noqa: E731  (0 = padding)
-        return prefetched(ds.ragged_batch(config.batch_size).map(lambda x, t: (pad(x), pad(t))))
+        return batches(tf.data.Dataset.from_tensor_slices((inputs, labels)), config.batch_size, shuffle, config.seed,
+                       boundaries if shuffle else (), lengths)
+
+    lengths = np.array([min(len(w), MAX_TOKENS) for w, _ in splits["train"]])
+    boundaries = bucket_boundaries(lengths) if config.bucketing else ()
 
     return Data(train=pipeline(splits["train"], True), val=pipeline(splits["val"], False),
                 test=pipeline(splits["test"], False), input_shape=(None,), vocab_size=len(words.vocabulary),
