@@ -68,7 +68,10 @@ def loss_and_metrics(config, outputs=None):
 
 
 def optimizer(config):
-    """The configured optimizer with Keras's own clipping option for config.clipping (zoo.config.CLIPPING)."""
+    """The configured optimizer with Keras's own clipping option for config.clipping (zoo.config.CLIPPING),
+    inside a LossScaleOptimizer with config.mixed_precision."""
     kind = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])
     option = CLIPPING[config.clipping].option
-    return kind(learning_rate=config.learning_rate, **({option: config.clip_threshold} if option else {}))
+    built = kind(learning_rate=config.learning_rate, **({option: config.clip_threshold} if option else {}))
+    # mixed precision: the loss scaled, the gradients unscaled, overflowing steps skipped
+    return keras.optimizers.LossScaleOptimizer(built) if config.mixed_precision else built

@@ -188,6 +188,10 @@ class Tokenizer:
     def to_dict(self):
         return asdict(self) | {"vocabulary": list(self.vocabulary)}
 
+    def settings(self):
+        """to_dict() without the vocabulary: how this tokenizer reads text (tokenizer.json's entry)."""
+        return {key: value for key, value in self.to_dict().items() if key != "vocabulary"}
+
     @classmethod
     def from_dict(cls, values):
         try:
@@ -200,8 +204,7 @@ def saved(tokenizers):
     """{name: Tokenizer} -> (vocabularies, settings): what a run or an export writes as
     vocabulary.json ({name: [token per id]}) and tokenizer.json ({name: settings})."""
     vocabularies = {name: list(tokenizer.vocabulary) for name, tokenizer in tokenizers.items()}
-    settings = {name: {key: value for key, value in tokenizer.to_dict().items() if key != "vocabulary"}
-                for name, tokenizer in tokenizers.items()}
+    settings = {name: tokenizer.settings() for name, tokenizer in tokenizers.items()}
     return vocabularies, settings
 
 

@@ -45,10 +45,7 @@ def compiled_monitor(config, net, jit_compile="auto", carried=()):
                                           xla_evaluation=config.xla_evaluation,
                                           evaluation_steps_per_execution=config.evaluation_steps_per_execution,
                                           carried=carried, sampled_softmax=config.sampled_softmax)
-    optimizer = models.optimizer(config)
-    if config.mixed_precision:  # the loss scaled, the gradients unscaled, overflowing steps skipped
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    monitor.compile(optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile)
+    monitor.compile(models.optimizer(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
     return monitor
 
 

@@ -45,23 +45,23 @@ class Text:
     """Bytes [start, end) of a UTF-8 text file (gzip-compressed too), read only when asked."""
 
     path: str
-    start: int = 0
-    end: int | None = None  # None: to the end of the file
+    start: int
+    end: int
 
     @classmethod
     def file(cls, path):
-        return cls(str(require(path)))
+        """The whole file; its (uncompressed) size read once, here."""
+        path = str(require(path))
+        if not path.endswith(".gz"):
+            return cls(path, 0, os.path.getsize(path))
+        whole = cls(path, 0, 1 << 62)  # a .gz: one pass to count its bytes
+        return cls(path, 0, sum(len(block) for block in whole.raw_blocks()))
 
     def _open(self):
         return gzip.open(self.path, "rb") if self.path.endswith(".gz") else open(self.path, "rb")
 
     def __len__(self):
-        if self.end is not None:
-            return self.end - self.start
-        if not self.path.endswith(".gz"):
-            return os.path.getsize(self.path) - self.start
-        with self._open() as f:  # the uncompressed size: one pass, in blocks
-            return sum(len(block) for block in iter(lambda: f.read(BLOCK), b"")) - self.start
+        return self.end - self.start
 
     def __getitem__(self, where):
         """text[a:b]: the bytes a..b of this text (offsets relative to it), as a Text."""
@@ -173,10 +173,6 @@ def cache_dir():
     return remote.cache_dir() / "corpus"
 
 
-def _settings(tokenizer):
-    return {key: value for key, value in tokenizer.to_dict().items() if key != "vocabulary"}
-
-
 def _key(kind, **parts):
     return f"{kind}-" + hashlib.sha256(json.dumps({"version": VERSION, **parts}, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -249,7 +245,7 @@ def count(text, tokenizer):
         (folder / "counts.json").write_text(json.dumps(ordered, ensure_ascii=False))
         (folder / "meta.json").write_text(json.dumps({"distinct": len(ordered)}))
 
-    entry = _cached(_key("counts", text=digest(text), tokenizer=_settings(tokenizer)), build)
+    entry = _cached(_key("counts", text=digest(text), tokenizer=tokenizer.settings()), build)
     return dict(json.loads((entry / "counts.json").read_text()))
 
 
@@ -305,7 +301,7 @@ def token_ids(texts, tokenizer):
 
     vocabulary = hashlib.sha256("\n".join(tokenizer.vocabulary).encode("utf-8")).hexdigest()
     entry = _cached(_key("ids", texts={split: digest(text) for split, text in texts.items()},
-                         tokenizer=_settings(tokenizer), vocabulary=vocabulary), build)
+                         tokenizer=tokenizer.settings(), vocabulary=vocabulary), build)
     meta = json.loads((entry / "meta.json").read_text())
     ids = {split: np.memmap(entry / f"{split}.ids", dtype=meta["dtype"], mode="r") if n else
            np.zeros(0, meta["dtype"]) for split, n in meta["tokens"].items()}
