@@ -29,10 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def padded_steps(config):
-    """Recurrent steps of one training epoch: the sum over batches of batch size x its width."""
+    """(recurrent steps of one training epoch: the sum over batches of batch size x its width,
+    the training examples)."""
     from zoo import datasets
 
-    return sum(int(np.prod(np.shape(x[0] if isinstance(x, tuple) else x))) for x, _ in datasets.load(config).train)
+    shapes = [np.shape(x[0] if isinstance(x, tuple) else x) for x, _ in datasets.load(config).train]
+    return sum(int(np.prod(shape)) for shape in shapes), sum(shape[0] for shape in shapes)
 
 
 def main(argv=None):
@@ -65,12 +67,9 @@ def main(argv=None):
     if args.one_epoch:
         return one_epoch(args, configs[0], train, tracking)
     rows, differences = [], []
-    examples = None
     for config in configs:
-        if examples is None:  # training examples, for the steps of the recorded runs' fixed width
-            from zoo import datasets
-
-            examples = datasets.load(config).counts["train"]["examples"]
+        (padded, examples), (bucketed_steps, _) = padded_steps(config), padded_steps(
+            dataclasses.replace(config, bucketing=True))
         before = recorded[(config.cell, config.activation, config.clipping, str(config.seed))]
         bucketed = dataclasses.replace(config, bucketing=True)
         done = compare.matching(compare.comparable(tracking.runs(config.task)), [dataclasses.asdict(bucketed)])
@@ -87,8 +86,7 @@ def main(argv=None):
                      "epochs without": f"{before['metrics'].get('epochs_run', float('nan')):.0f}",
                      "epochs with": f"{run.get('metrics.epochs_run', float('nan')):.0f}",
                      "steps per epoch: recorded": f"{examples * config.sequence_length:,}",
-                     "each batch to its longest": f"{padded_steps(config):,}",
-                     "bucketed": f"{padded_steps(bucketed):,}"})
+                     "each batch to its longest": f"{padded:,}", "bucketed": f"{bucketed_steps:,}"})
     mean, low, high = t_interval(differences)
     verdict = "-" if low != low else "differs" if low > 0 or high < 0 else "no difference shown"
     table = pd.DataFrame(rows).to_markdown(index=False)
@@ -107,7 +105,7 @@ def one_epoch(args, config, train, tracking):
         timed = dataclasses.replace(config, seed=0, epochs=1, patience=0, bucketing=bucketing)
         result = train.run(timed)
         rows.append({"bucketing": bucketing, "train s (1 epoch)": f"{result.metrics['train_seconds']:.0f}",
-                     "recurrent steps": f"{padded_steps(timed):,}"})
+                     "recurrent steps": f"{padded_steps(timed)[0]:,}"})
     table = pd.DataFrame(rows).to_markdown(index=False)
     print(table)
     out = ROOT / "benchmarks" / "results" / f"bucketing-{args.study}-one-epoch.md"

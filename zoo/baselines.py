@@ -196,13 +196,11 @@ def lm_streams(config, found, level, standardize="none"):
     own Tokenizer (zoo.tasks.language, built on training text, config.max_vocab): the whole stream of
     each split with limit 0; else the tokens of the first `limit` windows of each of the zoo's
     batch_size rows (inputs and the targets one token on), a segment per row."""
-    from zoo.data import corpus
     from zoo.tasks import language
 
-    tokenizer = language.tokenizer_of(level, standardize)
-    tokenizer = tokenizer.adapt(counts=corpus.count(found["train"], tokenizer), max_tokens=config.max_vocab)
+    tokenizer, _, prepared = language.prepare(config, found, level, standardize)
     streams = {}
-    for split, ids in corpus.token_ids(found, tokenizer).ids.items():  # the runs' own cache of ids
+    for split, ids in prepared.ids.items():  # the runs' own cache of ids
         ids = np.asarray(ids, "int64")
         if not config.limit:
             streams[split] = [ids]

@@ -23,7 +23,7 @@ from pathlib import Path
 from zoo import tasks
 from zoo.data import remote
 from zoo.data.corpus import Text
-from zoo.data.files import data_dir, read_conllu, read_table, require
+from zoo.data.files import data_dir, read_conllu, read_table, require, sha256
 from zoo.data.pipelines import sample, sha256_texts
 from zoo.errors import UserError
 
@@ -185,14 +185,10 @@ def _digest(paths, expected):
     checked against it."""
     whole = hashlib.sha256()
     for path in paths:
-        own = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                whole.update(block)
-                own.update(block)
+        own = sha256(path, also=whole)  # remembered: the corpus cache names its entries by it
         want = expected.get(Path(path).name)
-        if want is not None and own.hexdigest() != want:
-            raise UserError(f"Checksum mismatch for {path}: sha256 {own.hexdigest()[:16]}..., expected "
+        if want is not None and own != want:
+            raise UserError(f"Checksum mismatch for {path}: sha256 {own[:16]}..., expected "
                             f"{want[:16]}...; replace it with an intact copy (see SHA256SUMS beside the data).")
     return whole.hexdigest()
 

@@ -18,7 +18,6 @@ never read half an entry. Deleting the folder is always safe.
 
 import atexit
 import collections
-import functools
 import gzip
 import hashlib
 import json
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from zoo.data import files
 from zoo.data.files import require
 from zoo.errors import UserError
 
@@ -104,6 +104,11 @@ def blocks(text, size=BLOCK):
     a line break (else a space; a stretch with neither is carried on whole): joined, they are the
     text. A file's byte-order mark is dropped; bytes that are not UTF-8 are a UserError naming the
     offset."""
+    return (piece for piece, _ in _pieces(text, size))
+
+
+def _pieces(text, size=BLOCK):
+    """blocks(text, size) as (piece, its length in the text: bytes of a Text, characters of a str)."""
     if isinstance(text, str):
         start = 0
         while start < len(text):
@@ -111,7 +116,7 @@ def blocks(text, size=BLOCK):
             while end is None:  # no break in this stretch: on to the next one
                 size *= 2
                 end = _after_break(text, start, min(start + size, len(text)))
-            yield text[start:end]
+            yield text[start:end], end - start
             start = end
         return
     carried, offset = b"", text.start
@@ -122,10 +127,10 @@ def blocks(text, size=BLOCK):
             carried = block
             continue
         carried, block = block[end:], block[:end]
-        yield _decoded(block, offset, text)
+        yield _decoded(block, offset, text), len(block)
         offset += len(block)
     if carried:
-        yield _decoded(carried, offset, text)
+        yield _decoded(carried, offset, text), len(carried)
 
 
 def _after_break(text, start, end):
@@ -151,19 +156,11 @@ def _decoded(block, offset, text):
 
 
 def digest(text):
-    """sha256 of a Text's bytes or a str's UTF-8 (what names its cache entries)."""
+    """sha256 naming a text's cache entries: of a str's UTF-8; of a Text, of its file's sha256
+    (zoo.data.files.sha256: each file hashed once per process) and its byte range."""
     if isinstance(text, str):
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
-    stat = os.stat(text.path)
-    return _file_digest(text, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=64)
-def _file_digest(text, size, modified):  # once per file version and process: a run reads it twice
-    whole = hashlib.sha256()
-    for block in text.raw_blocks():
-        whole.update(block)
-    return whole.hexdigest()
+    return hashlib.sha256(f"{files.sha256(text.path)} {text.start} {text.end}".encode()).hexdigest()
 
 
 def cache_dir():
@@ -217,9 +214,9 @@ def _build(build, folder, where):
 def _read(text, desc):
     """The blocks of `text`, with a progress bar (bytes)."""
     bar = tqdm(total=len(text), unit="B", unit_scale=True, desc=desc, leave=False)
-    for block in blocks(text):
+    for block, length in _pieces(text):
         yield block
-        bar.update(len(block.encode("utf-8")) if isinstance(text, Text) else len(block))
+        bar.update(length)
     bar.close()
 
 

@@ -11,6 +11,7 @@ It holds `imdb/`, `sst2/`, `ud_english_ewt/`, `ptb/` and `tinyshakespeare/`, eac
 
 import csv
 import gzip
+import hashlib
 import io
 import os
 import zlib
@@ -37,6 +38,25 @@ def require(path):
                         f"(default {data_dir()}), fetch it with --set source=download, or pass your own "
                         "file with --set data_path=...")
     return path
+
+
+_SHA256 = {}  # (path, size, modification time) -> the file's sha256
+
+
+def sha256(path, also=None):
+    """The sha256 of a file's bytes, read once per version of the file (size, modification time)
+    and process. also: a hashlib object fed the same bytes (the file is then read even if known)."""
+    stat = os.stat(path)
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256 or also is not None:
+        own = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                own.update(block)
+                if also is not None:
+                    also.update(block)
+        _SHA256[key] = own.hexdigest()
+    return _SHA256[key]
 
 
 def read_text(path):

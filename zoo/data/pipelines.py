@@ -57,14 +57,17 @@ def bucket_boundaries(lengths, buckets=BUCKETS):
     return np.unique(np.quantile(np.asarray(lengths), np.linspace(0, 1, buckets + 1)[1:-1]).astype("int64"))
 
 
-def batches(examples, batch_size, shuffle=False, seed=0, boundaries=(), lengths=None):
+def batches(examples, config, train_lengths=None):
     """A tf.data of (inputs, targets) examples of varying length (ragged or dense components) ->
-    batches padded with 0 to their longest example. shuffle: reshuffled every epoch (with `seed`).
-    boundaries (bucket_boundaries of the examples' `lengths`): each batch is drawn from one bucket
-    of similar lengths (tf.data's group_by_window), so that little of it is padding; the number
-    of batches stays known (each bucket's last batch may be short)."""
-    if shuffle:
-        examples = examples.shuffle(examples.cardinality(), seed=seed, reshuffle_each_iteration=True)
+    batches of config.batch_size padded with 0 to their longest example. train_lengths (the
+    training set's example lengths, given for the training set only): reshuffled every epoch
+    (config.seed), and with config.bucketing each batch drawn from one of BUCKETS buckets of
+    similar lengths (tf.data's group_by_window), so that little of it is padding; the number of
+    batches stays known (each bucket's last batch may be short). Without: the examples' order."""
+    batch_size, boundaries = config.batch_size, ()
+    if train_lengths is not None:
+        examples = examples.shuffle(examples.cardinality(), seed=config.seed, reshuffle_each_iteration=True)
+        boundaries = bucket_boundaries(train_lengths) if config.bucketing else ()
     if len(boundaries):
         edges = tf.constant(boundaries, tf.int64)
 
@@ -72,7 +75,7 @@ def batches(examples, batch_size, shuffle=False, seed=0, boundaries=(), lengths=
             length = tf.cast(tf.shape(tf.nest.flatten(inputs)[0])[0], tf.int64)
             return tf.reduce_sum(tf.cast(length >= edges, tf.int64))
 
-        sizes = np.bincount(np.searchsorted(boundaries, np.asarray(lengths), side="right"), minlength=len(edges) + 1)
+        sizes = np.bincount(np.searchsorted(boundaries, np.asarray(train_lengths), side="right"), minlength=len(edges) + 1)
         examples = examples.group_by_window(bucket, lambda _, window: window.ragged_batch(batch_size),
                                             window_size=batch_size)
         examples = examples.apply(tf.data.experimental.assert_cardinality(int(np.ceil(sizes / batch_size).sum())))

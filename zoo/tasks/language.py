@@ -64,15 +64,22 @@ def describe(text, level):
     return f"{len(text):,} {'bytes' if isinstance(text, Text) else 'characters'}"
 
 
+def prepare(config, splits, level, standardize="none"):
+    """(tokenizer with its vocabulary, the training text's token counts, corpus.Prepared) of
+    {split: text}: the training tokens counted, the vocabulary adapted to them (or init_from's),
+    every split's ids from the corpus cache. The runs and the count baselines read the same ids."""
+    tokenizer = tokenizer_of(level, standardize)
+    counts = corpus.count(splits["train"], tokenizer)
+    tokenizer = transfer.vocabulary(config, tokenizer, counts=counts)
+    return tokenizer, counts, corpus.token_ids(splits, tokenizer)
+
+
 def data(config, dataset, splits, sha256):
     """Data of {split: text (a str, or a zoo.data.corpus.Text not read yet)}: the training text's
     tokens counted and every split's ids written once to the corpus cache (zoo.data.corpus), the
     windows read from those memory-mapped ids batch by batch."""
     start = time.perf_counter()
-    tokenizer = tokenizer_of(dataset.level, dataset.standardize)
-    counts = corpus.count(splits["train"], tokenizer)
-    tokenizer = transfer.vocabulary(config, tokenizer, counts=counts)
-    prepared = corpus.token_ids(splits, tokenizer)
+    tokenizer, counts, prepared = prepare(config, splits, dataset.level, dataset.standardize)
     print("token ids: " + " / ".join(f"{split} {len(ids):,}" for split, ids in prepared.ids.items()) +
           (" (from the cache)" if prepared.cached else
            f" (counted and written to the cache in {time.perf_counter() - start:.1f} s)"), flush=True)

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_table
-from zoo.data.pipelines import Data, batches, bucket_boundaries, hold_out, split_80_10_10
+from zoo.data.pipelines import Data, batches, hold_out, split_80_10_10
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -54,14 +54,12 @@ def data(config, dataset, splits, sha256):
         tokenizer, {split: flat_tokens(tokenizer.split(t)) for split, t in texts.items()}))
     ids = {split: tokenizer.ids(texts[split]) for split in splits}  # ragged, cut to sequence_length
     lengths = ids["train"].row_lengths().numpy()
-    boundaries = bucket_boundaries(lengths) if config.bucketing else ()
 
-    def pipeline(split, shuffle):
+    def pipeline(split, train_lengths=None):
         targets = np.asarray([labels.id_of(str(y)) for _, y in splits[split]], "int32")
-        return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets)), config.batch_size, shuffle,
-                       config.seed, boundaries if shuffle else (), lengths)
+        return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets)), config, train_lengths)
 
-    return Data(train=pipeline("train", True), val=pipeline("val", False), test=pipeline("test", False),
+    return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"),
                 input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),
                 train_tokens=int(lengths.sum()), fingerprint=sha256, tokenizers={"tokens": tokenizer, "labels": labels},
                 report=report)

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_conllu
-from zoo.data.pipelines import Data, batches, bucket_boundaries, hold_out, split_80_10_10
+from zoo.data.pipelines import Data, batches, hold_out, split_80_10_10
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, ragged_strings, token_shares, vocabulary_report
 
@@ -38,20 +38,17 @@ def data(config, dataset, splits, sha256):
         tokenizers["characters"] = Tokenizer(level="character", padding=True, length=MAX_CHARACTERS).adapt(
             [w for ws, _ in splits["train"] for w in ws])
 
-    def pipeline(sentences, shuffle):
+    def pipeline(sentences, train_lengths=None):
         strings = ragged_strings([w for w, _ in sentences])
         inputs = words.ids_of_tokens(strings)
         if config.char_features:
             inputs = (inputs, character_ids(tokenizers["characters"], strings))
         labels = tags.ids_of_tokens([t for _, t in sentences])
-        return batches(tf.data.Dataset.from_tensor_slices((inputs, labels)), config.batch_size, shuffle, config.seed,
-                       boundaries if shuffle else (), lengths)
+        return batches(tf.data.Dataset.from_tensor_slices((inputs, labels)), config, train_lengths)
 
     lengths = np.array([min(len(w), MAX_TOKENS) for w, _ in splits["train"]])
-    boundaries = bucket_boundaries(lengths) if config.bucketing else ()
-
-    return Data(train=pipeline(splits["train"], True), val=pipeline(splits["val"], False),
-                test=pipeline(splits["test"], False), input_shape=(None,), vocab_size=len(words.vocabulary),
+    return Data(train=pipeline(splits["train"], lengths), val=pipeline(splits["val"]),
+                test=pipeline(splits["test"]), input_shape=(None,), vocab_size=len(words.vocabulary),
                 num_outputs=len(tags.vocabulary), train_tokens=sum(len(w) for w, _ in splits["train"]),
                 fingerprint=sha256, tokenizers=tokenizers, report=report)
 
