@@ -50,7 +50,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     SWEEP.extend([item for value in args.set for item in ("--set", value)] +
                  [item for value in args.grid for item in ("--grid", value)])
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every node on 127.0.0.1 (as zoo.cluster and the tests)
     from ray.cluster_utils import Cluster
+
+    node = {"node_ip_address": "127.0.0.1", "include_dashboard": False}
 
     cpus = os.cpu_count()
     setups = [("local executor", 1, None), ("Ray, 1 node", cpus, [cpus]),
@@ -61,10 +64,10 @@ def main(argv=None):
             if nodes is None:
                 wall, trained, runs = timed_sweep(folder, [])
             else:
-                cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": nodes[0], "include_dashboard": False})
+                cluster = Cluster(initialize_head=True, head_node_args={**node, "num_cpus": nodes[0]})
                 try:
                     for more in nodes[1:]:
-                        cluster.add_node(num_cpus=more)
+                        cluster.add_node(**node, num_cpus=more)
                     cluster.wait_for_nodes(timeout=60)
                     wall, trained, runs = timed_sweep(folder, ["--executor", "ray", "--address", cluster.address])
                 finally:

@@ -1,9 +1,15 @@
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 
 import zoo.program  # noqa: E402, F401  (the test process is a program: zoo.program's settings)
+
+# Every Ray node of the tests, and every driver, on 127.0.0.1 (Ray reads this when first imported;
+# zoo.cluster.connect sets it for a loopback --address too): no test traffic off loopback.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+LOOPBACK_NODE = {"node_ip_address": "127.0.0.1", "num_cpus": 1, "include_dashboard": False}
 
 
 @pytest.fixture

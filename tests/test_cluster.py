@@ -2,6 +2,7 @@
 tracking server (zoo.server: mlflow server on PostgreSQL); a node killed during a trial."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 import pandas as pd
 import pytest
 
+from conftest import LOOPBACK_NODE
 from zoo.__main__ import main
 
 pytestmark = pytest.mark.cluster
@@ -18,19 +20,22 @@ TINY = ["--set", "task=adding", "--set", "sequence_length=20", "--set", "units=8
 
 
 @pytest.fixture
-def ray_cluster():
-    """A head node and a second node, 1 CPU each: (cluster, second node). Skips where Ray cannot start."""
+def ray_cluster(tmp_path):
+    """A head node and a second node on 127.0.0.1, 1 CPU each, each with its own checkpoint folder
+    (ZOO_CHECKPOINT_DIR: tmp_path/head and tmp_path/second; no shared disk for checkpoints):
+    (cluster, second node). Skips where Ray cannot start."""
     cluster_utils = pytest.importorskip("ray.cluster_utils", reason="Ray is not installed: make install")
     fast_failure = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 1000,
                     "health_check_failure_threshold": 3}
     try:
         cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={
-            "num_cpus": 1, "include_dashboard": False, "_system_config": fast_failure})
+            **LOOPBACK_NODE, "_system_config": fast_failure, "env_vars": {"ZOO_CHECKPOINT_DIR": str(tmp_path / "head")}})
     except Exception as error:  # noqa: BLE001  (Ray's start fails in many ways; the reason is printed)
         pytest.skip(f"Ray could not start a head node: {error}")
     try:
-        second = cluster.add_node(num_cpus=1)
+        second = cluster.add_node(**LOOPBACK_NODE, env_vars={"ZOO_CHECKPOINT_DIR": str(tmp_path / "second")})
         cluster.wait_for_nodes(timeout=60)
+        assert cluster.address.startswith("127.0.0.1:") and second.node_ip_address == "127.0.0.1"
         yield cluster, second
     finally:
         cluster.shutdown()
@@ -70,11 +75,13 @@ def test_sweep_runs_trials_on_both_nodes_and_logs_to_the_postgres_server(ray_clu
 
 
 @pytest.mark.faults
-def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster, tmp_path, monkeypatch):
-    """The second node dies while it trains; Tune retries its trial on the head node, which
-    continues the same MLflow run from its checkpoint: four children, each FINISHED once."""
+def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster, mlflow_server, tmp_path,
+                                                                     monkeypatch):
+    """The second node dies while it trains; Tune retries its trial on the head node, which has
+    its own checkpoint folder: it downloads the checkpoint from the tracking server's artifacts and
+    continues the same MLflow run (its epochs go on): four children, each FINISHED once."""
     cluster, second = ray_cluster
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
     sweep = subprocess.Popen(
         [sys.executable, "-m", "zoo", "sweep", "--executor", "ray", "--address", cluster.address,
          "--grid", "cell=vanilla,gru", "--grid", "seed=0,1", "--set", "examples=3000", "--set", "epochs=4",
@@ -84,18 +91,17 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
         victim, deadline = None, time.monotonic() + 420
         while victim is None and time.monotonic() < deadline and sweep.poll() is None:
             time.sleep(1)
-            if not (tmp_path / "mlruns" / "mlflow.db").exists():
-                continue
             try:
                 runs = children("adding")
-            except Exception:  # noqa: BLE001  (the store is being created)
+            except Exception:  # noqa: BLE001  (the experiment is being created)
                 continue
             for _, run in runs.iterrows() if "tags.ray_nodes" in runs else ():
-                checkpoint = tmp_path / "mlruns" / "checkpoints" / run["run_id"] / "training_metadata.json"
+                progress = tmp_path / "second" / run["run_id"] / "progress.json"  # an epoch end, uploaded
                 if run["status"] == "RUNNING" and second.node_id[:12] in str(run["tags.ray_nodes"]) \
-                        and checkpoint.exists():
+                        and progress.exists() and json.loads(progress.read_text())["epoch"] < 4:
                     victim = run["run_id"]
-        assert victim is not None, "no trial reached a checkpoint on the second node"
+        assert victim is not None, "no trial reached an epoch end on the second node"
+        time.sleep(1)  # its upload to the server
         cluster.remove_node(second, allow_graceful=False)  # its raylet and workers die at once
         output, _ = sweep.communicate(timeout=600)
         assert sweep.returncode == 0, output[-3000:]
@@ -104,10 +110,40 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
         assert runs.groupby(["params.cell", "params.seed"]).size().eq(1).all()  # no duplicate children
         moved = runs[runs["run_id"] == victim].iloc[0]
         assert len(moved["tags.ray_nodes"].split(",")) == 2  # the same run went on on the head node
+        assert f"checkpoint of run {victim} downloaded from the tracking server" in output
         assert f"continuing MLflow run {victim} from its checkpoint" in output
+        from zoo import tracking
+
+        steps, _ = tracking.metric_keys_and_steps(victim, ["val_loss"])["val_loss"]
+        assert len(steps) == 4 and len(set(steps)) == 4  # epochs 1-4 once each: it went on, not over
+        assert not (tmp_path / "head" / victim).exists()  # finished: its checkpoint is gone
+        assert "checkpoint" not in {a.path for a in mlflow_server_artifacts(victim)}
     finally:
         if sweep.poll() is None:
             sweep.kill()
+
+
+def mlflow_server_artifacts(run_id):
+    from mlflow import MlflowClient
+
+    from zoo import tracking
+
+    return MlflowClient(tracking.tracking_uri()).list_artifacts(run_id)
+
+
+def test_a_worker_refuses_a_sqlite_store_that_is_not_on_its_node(tmp_path, monkeypatch):
+    """A Ray worker on a machine without the driver's sqlite file would start a private database:
+    one line that names the fix instead, and no database made."""
+    from zoo import cluster
+    from zoo.errors import UserError
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/elsewhere/mlflow.db")
+    with pytest.raises(UserError, match=r"is not on node n1: a sqlite store is one machine's file\. .*make server"):
+        cluster.local_store_here("n1")
+    assert not (tmp_path / "elsewhere").exists()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "mlflow.db").touch()
+    cluster.local_store_here("n1")  # there: no objection
 
 
 def test_asha_search_stops_trials_that_fall_behind(store):
@@ -142,7 +178,7 @@ def test_a_worker_without_the_data_ends_its_trial_with_the_data_error(tmp_path, 
     if not (data_dir() / "sst2").exists():
         pytest.skip("no SST-2 in the data directory (../shared/data)")
     monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "nowhere"))  # what the node inherits
-    cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    cluster = cluster_utils.Cluster(initialize_head=True, head_node_args=LOOPBACK_NODE)
     try:
         monkeypatch.delenv("ZOO_DATA_DIR")
         done = subprocess.run(

@@ -1,6 +1,7 @@
-"""Resumable training: what a run needs to continue where it stopped, on local disk.
+"""Resumable training: what a run needs to continue where it stopped.
 
-Per run, the folder `mlruns/checkpoints/<run id>/`:
+Per run, the folder `<run id>/` in the node's checkpoint folder (ZOO_CHECKPOINT_DIR, default
+mlruns/checkpoints):
 - Keras's BackupAndRestore files: the weights with the optimizer's state (its step counter and
   moments) and the epoch, every `checkpoint_every` training steps and at each epoch end;
 - progress.json, at each epoch end: the epochs' logs so far (the learning curves), the training
@@ -13,11 +14,20 @@ iterators. A run stopped at an epoch end resumes to the same numbers as one neve
 stopped mid-epoch restarts that epoch from the weights of its last save (Keras's semantics: the
 steps of that epoch done before the save are trained twice). The folder stays until the run's
 model is in the store, so a failed upload loses nothing.
+
+In a Ray worker (zoo.cluster sets ZOO_SHARE_CHECKPOINTS=1 for them; anyone may) with a tracking
+server (MLFLOW_TRACKING_URI http(s)://), each epoch end's folder is also logged as the run's
+`checkpoint` artifacts, so that the run continues on a machine that does not share this disk (a
+trial retried on another node, `train --resume` elsewhere): `fetch` downloads it where the local
+folder is missing. They are deleted with the local folder.
 """
 
 import json
+import os
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -25,17 +35,71 @@ import numpy as np
 from zoo import tracking
 
 
+ARTIFACTS = "checkpoint"  # the run's artifact folder of its checkpoint, with a tracking server
+
+
 def folder(run_id):
-    """The run's checkpoint folder (local, also when runs are tracked on a server)."""
-    return (tracking.STORE_DIR / "checkpoints" / run_id).resolve()
+    """The run's checkpoint folder on this machine: ZOO_CHECKPOINT_DIR/<run id>, default
+    mlruns/checkpoints/<run id> (also when runs are tracked on a server)."""
+    base = os.environ.get("ZOO_CHECKPOINT_DIR") or tracking.STORE_DIR / "checkpoints"
+    return (Path(base) / run_id).resolve()
 
 
 def exists(run_id):
+    """Whether the run has a checkpoint on this machine."""
     return (folder(run_id) / "training_metadata.json").exists()
 
 
+def shared():
+    """Whether the store can hold checkpoints as artifacts: a tracking server."""
+    return tracking.tracking_uri().startswith(("http://", "https://"))
+
+
+def upload(run_id):
+    """Logs the run's checkpoint folder as its `checkpoint` artifacts (a tracking server and
+    ZOO_SHARE_CHECKPOINTS=1); a store that fails is one line, and the local folder stays."""
+    if not (shared() and os.environ.get("ZOO_SHARE_CHECKPOINTS") == "1"):
+        return
+    try:
+        tracking.MlflowClient(tracking.tracking_uri()).log_artifacts(run_id, str(folder(run_id)), ARTIFACTS)
+    except tracking.STORE_ERRORS as error:
+        print(f"warning: the checkpoint of run {run_id} was not copied to the tracking server "
+              f"({tracking.first_line(error)}); it is kept in {folder(run_id)}", flush=True)
+
+
+def fetch(run_id):
+    """Whether the run has a checkpoint here, after downloading it from the tracking server's
+    artifacts when this machine has none."""
+    if exists(run_id) or not shared():
+        return exists(run_id)
+    import mlflow
+
+    target = folder(run_id)
+    try:
+        with tempfile.TemporaryDirectory(dir=target.parent if target.parent.exists() else None) as scratch:
+            downloaded = Path(mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=ARTIFACTS, dst_path=scratch, tracking_uri=tracking.tracking_uri()))
+            if not (downloaded / "training_metadata.json").exists():
+                return False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(downloaded), str(target))
+    except tracking.STORE_ERRORS:  # none logged (it died before its first epoch end), or the server is away
+        return False
+    print(f"checkpoint of run {run_id} downloaded from the tracking server to {target}", flush=True)
+    return exists(run_id)
+
+
 def remove(run_id):
+    """Deletes the run's checkpoint: the local folder and, with a tracking server, its artifacts."""
     shutil.rmtree(folder(run_id), ignore_errors=True)
+    if shared():
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        try:
+            run = tracking.MlflowClient(tracking.tracking_uri()).get_run(run_id)
+            get_artifact_repository(run.info.artifact_uri).delete_artifacts(ARTIFACTS)
+        except (*tracking.STORE_ERRORS, NotImplementedError):  # none there, or a store that cannot delete
+            pass
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -125,3 +189,4 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         partial = self.path / "progress.json.partial"
         partial.write_text(json.dumps(progress))
         partial.replace(self.path / "progress.json")  # whole or not at all
+        upload(self.path.name)

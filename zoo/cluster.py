@@ -18,6 +18,7 @@ behind the others; their runs end FINISHED with tag `early_stopped`.
 
 import os
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,6 +30,7 @@ RETRIES = 2  # tries after the first, per trial (a worker or node that died)
 SCHEDULERS = ("fifo", "asha")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ANSWER_SECONDS = 5  # how long a cluster's address has to accept a connection (Ray's client retries for minutes)
 
 
@@ -54,9 +56,14 @@ def check_address(address):
 
 def connect(address=None):
     """Joins the Ray cluster at `address` ("auto": the one started on this machine with `ray
-    start`), or starts Ray on this machine (None); returns (ray, whether this call connected).
-    Workers get the tracking store's URI (and ZOO_DATA_DIR, ZOO_CACHE_DIR and MLflow's login where
+    start`), or starts Ray on this machine's loopback address (None); returns (ray, whether this
+    call connected). Workers get the tracking store's URI (and ZOO_DATA_DIR, ZOO_CACHE_DIR and MLflow's login where
     they are set). A caller that has called ray.init keeps its cluster."""
+    host = str(address).rpartition(":")[0].strip("[]")
+    if address is None or host in LOOPBACK:  # Ray here, or a cluster on this machine's loopback address:
+        # without this Ray joins as the machine's interface address, where a loopback cluster does
+        # not listen (services.resolve_ip_for_localhost); read when ray is first imported
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError:
@@ -64,7 +71,7 @@ def connect(address=None):
     if ray.is_initialized():
         return ray, False
     check_address(address)
-    env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3",
+    env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_SHARE_CHECKPOINTS": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
            **{name: os.environ[name] for name in ("ZOO_DATA_DIR", "ZOO_CACHE_DIR", "MLFLOW_TRACKING_USERNAME",
                                                 "MLFLOW_TRACKING_PASSWORD")
@@ -109,6 +116,16 @@ def earlier_attempt(task, parent_run_id, trial_id):
     return None if found.empty else found.iloc[0]
 
 
+def local_store_here(node):
+    """Refuses, in one line, a worker whose tracking store is a sqlite file that is not on its
+    node: MLflow would create a new, private database there."""
+    uri = tracking.tracking_uri()
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
+        raise UserError(f"The tracking store {uri} is not on node {node}: a sqlite store is one machine's file. "
+                        "For a cluster of several machines run a tracking server (make server) and set "
+                        "MLFLOW_TRACKING_URI to it.")
+
+
 def _trial(params, configs, parent_run_id, run, extra, cwd, stopped):
     """One configuration, in a Ray worker: train (or continue) it with `run` (zoo.train.run), then
     report its outcome."""
@@ -123,7 +140,14 @@ def _trial(params, configs, parent_run_id, run, extra, cwd, stopped):
     config, trial_id = configs[index], tune.get_context().get_trial_id()
     node = ray.get_runtime_context().get_node_id()[:12]
     name = f"{config.task}-{config.variant(extra)}"
+    try:
+        local_store_here(node)
+    except UserError as error:
+        tune.report({"status": "ERROR", "run_id": "", "reason": str(error), "val_loss": float("nan"), "epoch": 0})
+        return
     resume = stopped.get(index)
+    if resume is not None:
+        checkpoints.fetch(resume)
     earlier = earlier_attempt(config.task, parent_run_id, trial_id)
     diverged = earlier is not None and pd.notna(earlier.get("tags.nan_step"))
     if earlier is not None and (earlier["status"] == "FINISHED" or diverged):  # it ended before its worker did
@@ -131,7 +155,7 @@ def _trial(params, configs, parent_run_id, run, extra, cwd, stopped):
                      "reason": str(earlier.get("tags.nan_cause")) if diverged else "",
                      "val_loss": float("nan"), "epoch": config.epochs})
         return
-    if earlier is not None and checkpoints.exists(earlier["run_id"]):
+    if earlier is not None and checkpoints.fetch(earlier["run_id"]):
         resume = earlier["run_id"]
         print(f"trial {trial_id}: continuing MLflow run {resume} from its checkpoint on node {node}", flush=True)
     elif earlier is not None:  # it died (or failed) before its first checkpoint: nothing trained to keep
@@ -168,7 +192,7 @@ def run_trials(pending, parent_run_id, run, extra=(), stopped=None, address=None
         if scheduler == "asha" else FIFOScheduler()
     tuner = tune.Tuner(
         trainable, param_space={"index": tune.grid_search(list(configs))},
-        tune_config=tune.TuneConfig(metric="val_loss", mode="min", scheduler=chosen, reuse_actors=False),
+        tune_config=tune.TuneConfig(metric="val_loss", mode="min", scheduler=chosen, reuse_actors=True),
         run_config=tune.RunConfig(name=f"sweep-{parent_run_id}", storage_path=str(checkpoints.folder("ray")),
                                   failure_config=tune.FailureConfig(max_failures=RETRIES), verbose=1))
     grid = tuner.fit()

@@ -190,8 +190,9 @@ def resume(run_id):
     if status == "RUNNING" and not tracking.process_gone(status, tags.get("host"), tags.get("pid")):
         raise UserError(f"MLflow run {run_id} is RUNNING in process {tags.get('pid')} on {tags.get('host')}; "
                         "stop that process first (or wait for it).")
-    if not checkpoints.exists(run_id):
-        raise UserError(f"MLflow run {run_id} has no checkpoint in {checkpoints.folder(run_id)}; "
+    if not checkpoints.fetch(run_id):
+        raise UserError(f"MLflow run {run_id} has no checkpoint in {checkpoints.folder(run_id)}"
+                        f"{' or on the tracking server' if checkpoints.shared() else ''}; "
                         "train it again with python -m zoo train.")
     config = validate(Config(**tracking.run_config(run_id)))
     return run(config, resume=run_id)
