@@ -430,3 +430,39 @@ def python_without_the_zoo(folder):
     (purelib,) = (venv / "lib").glob("python*/site-packages")
     (purelib / "packages.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     return venv / "bin" / "python"
+
+
+@needs_data
+@pytest.mark.parametrize("task,dataset,module", [("sentiment", "sst2", "sentiment"), ("pos", "ud_english_ewt", "tagging")])
+def test_a_sweeps_runs_tokenize_once_and_each_still_shuffles_by_its_own_seed(task, dataset, module, monkeypatch):
+    """Configurations that differ in the network, its training or the seed share one tokenization
+    per process (zoo.data.pipelines.prepared); each run's batches are those of a fresh preparation
+    with its seed (the pipelines are new; a reused tf.data shuffle would go on in its own order)."""
+    import importlib
+
+    import keras
+
+    from zoo.data import pipelines
+
+    spec = importlib.import_module(f"zoo.tasks.{module}")
+    calls = []
+    real = spec.tokenized
+    monkeypatch.setattr(spec, "tokenized", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(pipelines, "_PREPARED", pipelines.collections.OrderedDict())
+    base = Config(task=task, dataset=dataset, limit=300, batch_size=32, seed=1)
+
+    def first_batches(config):
+        keras.utils.set_random_seed(config.seed)  # as zoo.train.run does before it trains
+        return [x[0] if isinstance(x, tuple) else x for x, _ in load(config).train.take(3)]
+
+    shared = [first_batches(dataclasses.replace(base, cell=cell, seed=seed, learning_rate=rate))
+              for cell, seed, rate in (("gru", 0, 0.01), ("lstm", 1, 0.001), ("vanilla", 1, 0.003))]
+    assert len(calls) == 1  # three runs, one tokenization
+    first_batches(dataclasses.replace(base, limit=200))
+    assert len(calls) == 2  # a data field differs: tokenized again
+    monkeypatch.setattr(pipelines, "_PREPARED", pipelines.collections.OrderedDict())
+    fresh = first_batches(dataclasses.replace(base, cell="vanilla", seed=1))
+    assert len(calls) == 3
+    for a, b in zip(shared[2], fresh):  # seed 1 after two runs in this process = seed 1 in a fresh one
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert any(a.shape != b.shape or (a.numpy() != b.numpy()).any() for a, b in zip(shared[0], shared[1]))

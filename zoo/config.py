@@ -36,6 +36,15 @@ CLIPPING = {
 # fields that do not change a run's results: a finished run counts as done for a configuration
 # that differs from it only in these (zoo.compare.matching)
 NOT_RESULTS = ("checkpoint_every", "system_metrics")
+# fields of the network, its training and the batches only: configurations that differ in nothing
+# else read and tokenize the same data (zoo.data.pipelines.prepared: once per process). A field
+# missing here costs a second preparation, never wrong data.
+NOT_DATA = ("cell", "activation", "recurrent_initializer", "spectral_radius", "units", "layers", "bidirectional",
+            "pooling", "embedding_size", "char_encoder", "dropout", "optimizer", "learning_rate", "lr_decay",
+            "lr_decay_after", "batch_size", "bucketing", "epochs", "patience", "bptt_steps", "unroll",
+            "xla_evaluation", "evaluation_steps_per_execution", "sampled_softmax", "mixed_precision", "clipping",
+            "clip_threshold", "grad_norm_every", "checkpoint_every", "flow_samples", "system_metrics",
+            "freeze_epochs", "pretrained_lr_scale", "seed")
 # fields that apply to some tasks only: not compared for the others (zoo.compare.matching)
 ONLY_FOR = {"bucketing": ("sentiment", "pos")}
 # a field's value in runs logged before it existed, where that was not its default

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from zoo import checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking, transfer
 from zoo.config import FIELDS, VARIANT_FIELDS, validate
+from zoo.data.pipelines import prepared
 from zoo.errors import Terminated, UserError
 from zoo.results import RunResult, SweepResult
 
@@ -78,7 +79,7 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
     name = f"{config.task}-{variant}"
     lineage, source_models = transfer.lineage(config)
     tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report, **lineage, **(tags or {})}
-    baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": task.count_baseline(data)}
+    baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": count_baseline(config, data)}
     with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags, nested=nested,
                             run_id=resume, parent_run_id=parent_run_id,
                             system_metrics=config.system_metrics) as recorder:
@@ -205,6 +206,13 @@ def grid(base, values):
     """Every combination of `values` ({field: [values]}) over `base`, each validated."""
     return [validate(dataclasses.replace(base, **dict(zip(values, combination))))
             for combination in itertools.product(*values.values())]
+
+
+def count_baseline(config, data):
+    """The task's count baseline on `data` (majority class, most frequent tag, add-one unigram),
+    once per data in a process (a sweep's runs share it; the unigram's windows depend on batch_size)."""
+    return prepared(config, f"{data.fingerprint} baseline", lambda: tasks.get(config.task).count_baseline(data),
+                    also=("batch_size",))
 
 
 def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, executor="local",

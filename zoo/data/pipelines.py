@@ -1,7 +1,10 @@
 """What every task's data becomes: `Data` (tf.data pipelines and what a model needs to know),
 and the small helpers that build it: slices, splits, fingerprints, pipelines from arrays."""
 
+import collections
+import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +50,30 @@ def prefetched(dataset):
     """`dataset` with two batches prefetched and tf.data's autotuning off: the end of every
     pipeline (zoo.compat.untuned_prefetch says why)."""
     return compat.untuned_prefetch(dataset)
+
+
+KEPT = 4  # prepared data sets (and count baselines) held per process (zoo.data.pipelines.prepared)
+_PREPARED = collections.OrderedDict()
+
+
+def prepared(config, fingerprint, build, also=()):
+    """build() (a task's data read and tokenized, before its tf.data pipelines), once per process
+    for the configurations that differ only in fields of the network, its training or the batches
+    (zoo.config.NOT_DATA): a local sweep's children and a Ray worker's trials tokenize once. The
+    pipelines are built anew for each run (a tf.data shuffle reused by a second run would go on
+    with its own order, not start the run's seed). also: fields of NOT_DATA that the result
+    depends on after all. The last KEPT are held."""
+    from zoo.config import NOT_DATA
+
+    key = (fingerprint, json.dumps({name: value for name, value in dataclasses.asdict(config).items()
+                                    if name not in NOT_DATA or name in also}, sort_keys=True, default=str))
+    if key in _PREPARED:
+        _PREPARED.move_to_end(key)
+        return _PREPARED[key]
+    value = _PREPARED[key] = build()
+    while len(_PREPARED) > KEPT:
+        _PREPARED.popitem(last=False)
+    return value
 
 
 BUCKETS = 10  # length buckets of a training set (config.bucketing): each a tenth of its examples

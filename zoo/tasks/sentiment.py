@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_table
-from zoo.data.pipelines import Data, batches, hold_out, split_80_10_10
+from zoo.data.pipelines import Data, batches, hold_out, prepared, split_80_10_10
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -46,18 +46,26 @@ def label_vocabulary(splits):
     return Tokenizer(padding=False, unknown=False, vocabulary=labels)
 
 
-def data(config, dataset, splits, sha256):
+def tokenized(config, dataset, splits):
+    """(tokenizer, labels Tokenizer, vocabulary report, {split: ids (ragged, cut to
+    sequence_length)}, {split: label ids})."""
     texts = {split: [text for text, _ in examples] for split, examples in splits.items()}
     tokenizer = transfer.vocabulary(config, tokenizer_of(config, dataset), texts["train"])
     labels = label_vocabulary(splits)
     report = vocabulary_report(tokenizer, config.max_vocab, *token_shares(
         tokenizer, {split: flat_tokens(tokenizer.split(t)) for split, t in texts.items()}))
-    ids = {split: tokenizer.ids(texts[split]) for split in splits}  # ragged, cut to sequence_length
+    ids = {split: tokenizer.ids(texts[split]) for split in splits}
+    targets = {split: np.asarray([labels.id_of(str(y)) for _, y in examples], "int32")
+               for split, examples in splits.items()}
+    return tokenizer, labels, report, ids, targets
+
+
+def data(config, dataset, splits, sha256):
+    tokenizer, labels, report, ids, targets = prepared(config, sha256, lambda: tokenized(config, dataset, splits))
     lengths = ids["train"].row_lengths().numpy()
 
     def pipeline(split, train_lengths=None):
-        targets = np.asarray([labels.id_of(str(y)) for _, y in splits[split]], "int32")
-        return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets)), config, train_lengths)
+        return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets[split])), config, train_lengths)
 
     return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"),
                 input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),

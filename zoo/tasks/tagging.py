@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_conllu
-from zoo.data.pipelines import Data, batches, hold_out, split_80_10_10
+from zoo.data.pipelines import Data, batches, hold_out, prepared, split_80_10_10
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, ragged_strings, token_shares, vocabulary_report
 
@@ -27,7 +27,9 @@ def character_ids(characters, words):
     return tf.RaggedTensor.from_row_lengths(flat, words.row_lengths())
 
 
-def data(config, dataset, splits, sha256):
+def tokenized(config, dataset, splits):
+    """(tokenizers {"tokens", "tags", "characters" with char_features}, vocabulary report,
+    {split: (inputs, tag ids)}: word ids, with character ids beside them with char_features)."""
     words = transfer.vocabulary(config, Tokenizer(level=dataset.level, padding=True, length=MAX_TOKENS),
                                 tokens=[w for w, _ in splits["train"]])
     tags = Tokenizer(padding=True, length=MAX_TOKENS).adapt(tokens=[t for _, t in splits["train"]])
@@ -38,19 +40,27 @@ def data(config, dataset, splits, sha256):
         tokenizers["characters"] = Tokenizer(level="character", padding=True, length=MAX_CHARACTERS).adapt(
             [w for ws, _ in splits["train"] for w in ws])
 
-    def pipeline(sentences, train_lengths=None):
+    def examples(sentences):
         strings = ragged_strings([w for w, _ in sentences])
         inputs = words.ids_of_tokens(strings)
         if config.char_features:
             inputs = (inputs, character_ids(tokenizers["characters"], strings))
-        labels = tags.ids_of_tokens([t for _, t in sentences])
-        return batches(tf.data.Dataset.from_tensor_slices((inputs, labels)), config, train_lengths)
+        return inputs, tags.ids_of_tokens([t for _, t in sentences])
+
+    return tokenizers, report, {split: examples(sentences) for split, sentences in splits.items()}
+
+
+def data(config, dataset, splits, sha256):
+    tokenizers, report, examples = prepared(config, sha256, lambda: tokenized(config, dataset, splits))
+
+    def pipeline(split, train_lengths=None):
+        return batches(tf.data.Dataset.from_tensor_slices(examples[split]), config, train_lengths)
 
     lengths = np.array([min(len(w), MAX_TOKENS) for w, _ in splits["train"]])
-    return Data(train=pipeline(splits["train"], lengths), val=pipeline(splits["val"]),
-                test=pipeline(splits["test"]), input_shape=(None,), vocab_size=len(words.vocabulary),
-                num_outputs=len(tags.vocabulary), train_tokens=sum(len(w) for w, _ in splits["train"]),
-                fingerprint=sha256, tokenizers=tokenizers, report=report)
+    return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"), input_shape=(None,),
+                vocab_size=len(tokenizers["tokens"].vocabulary), num_outputs=len(tokenizers["tags"].vocabulary),
+                train_tokens=sum(len(w) for w, _ in splits["train"]), fingerprint=sha256, tokenizers=tokenizers,
+                report=report)
 
 
 def most_frequent_tag(data):
