@@ -100,7 +100,10 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
                 if run["status"] == "RUNNING" and second.node_id[:12] in str(run["tags.ray_nodes"]) \
                         and progress.exists() and json.loads(progress.read_text())["epoch"] < 4:
                     victim = run["run_id"]
-        assert victim is not None, "no trial reached an epoch end on the second node"
+        if victim is None:
+            sweep.kill()
+            pytest.fail("no trial reached an epoch end on the second node; the sweep said:\n" +
+                        sweep.communicate(timeout=30)[0][-4000:])
         time.sleep(1)  # its upload to the server
         cluster.remove_node(second, allow_graceful=False)  # its raylet and workers die at once
         output, _ = sweep.communicate(timeout=600)
@@ -110,7 +113,7 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
         assert runs.groupby(["params.cell", "params.seed"]).size().eq(1).all()  # no duplicate children
         moved = runs[runs["run_id"] == victim].iloc[0]
         assert len(moved["tags.ray_nodes"].split(",")) == 2  # the same run went on on the head node
-        assert f"checkpoint of run {victim} downloaded from the tracking server" in output
+        assert f"checkpoint of run {victim} (epoch " in output and "downloaded from the tracking server" in output
         assert f"continuing MLflow run {victim} from its checkpoint" in output
         from zoo import tracking
 

@@ -448,7 +448,7 @@ def test_a_sweeps_runs_tokenize_once_and_each_still_shuffles_by_its_own_seed(tas
     calls = []
     real = spec.tokenized
     monkeypatch.setattr(spec, "tokenized", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(pipelines, "_PREPARED", pipelines.collections.OrderedDict())
+    monkeypatch.setattr(pipelines, "_PREPARED", pipelines.collections.defaultdict(pipelines.collections.OrderedDict))
     base = Config(task=task, dataset=dataset, limit=300, batch_size=32, seed=1)
 
     def first_batches(config):
@@ -460,9 +460,27 @@ def test_a_sweeps_runs_tokenize_once_and_each_still_shuffles_by_its_own_seed(tas
     assert len(calls) == 1  # three runs, one tokenization
     first_batches(dataclasses.replace(base, limit=200))
     assert len(calls) == 2  # a data field differs: tokenized again
-    monkeypatch.setattr(pipelines, "_PREPARED", pipelines.collections.OrderedDict())
+    monkeypatch.setattr(pipelines, "_PREPARED", pipelines.collections.defaultdict(pipelines.collections.OrderedDict))
     fresh = first_batches(dataclasses.replace(base, cell="vanilla", seed=1))
     assert len(calls) == 3
     for a, b in zip(shared[2], fresh):  # seed 1 after two runs in this process = seed 1 in a fresh one
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert any(a.shape != b.shape or (a.numpy() != b.numpy()).any() for a, b in zip(shared[0], shared[1]))
+
+
+def test_examples_with_the_same_texts_and_other_labels_are_prepared_anew():
+    """The prepared data and the count baseline are keyed on the examples as read, labels
+    included: a notebook that relabels the same texts gets its own labels, not the first ones."""
+    from zoo import train
+
+    config = Config(task="sentiment", dataset="memory", batch_size=4)
+    texts = [f"review number {i} {'good' if i % 3 else 'bad'}" for i in range(40)]
+    first = datasets.in_memory(config, train=[(t, "pos" if i % 3 else "neg") for i, t in enumerate(texts)],
+                               test=[("a good one", "pos"), ("a bad one", "neg"), ("good", "pos")])
+    flipped = datasets.in_memory(config, train=[(t, "neg" if i % 3 else "pos") for i, t in enumerate(texts)],
+                                 test=[("a good one", "pos"), ("a bad one", "neg"), ("good", "pos")])
+    assert first.digest != flipped.digest
+    labels = lambda data: np.concatenate([y for _, y in data.train.as_numpy_iterator()])  # noqa: E731
+    assert (np.sort(labels(first)) != np.sort(labels(flipped))).any()
+    assert train.count_baseline(config, first) == pytest.approx(2 / 3)  # majority "pos": 2 of 3 test examples
+    assert train.count_baseline(config, flipped) == pytest.approx(1 / 3)

@@ -16,10 +16,11 @@ steps of that epoch done before the save are trained twice). The folder stays un
 model is in the store, so a failed upload loses nothing.
 
 In a Ray worker (zoo.cluster sets ZOO_SHARE_CHECKPOINTS=1 for them; anyone may) with a tracking
-server (MLFLOW_TRACKING_URI http(s)://), each epoch end's folder is also logged as the run's
-`checkpoint` artifacts, so that the run continues on a machine that does not share this disk (a
-trial retried on another node, `train --resume` elsewhere): `fetch` downloads it where the local
-folder is missing. They are deleted with the local folder.
+server (MLFLOW_TRACKING_URI http(s)://), each epoch end's folder is also logged among the run's
+`checkpoint` artifacts (an archive, then the pointer latest.json), so that the run continues on a
+machine that does not share this disk (a trial retried on another node, `train --resume`
+elsewhere): `fetch` downloads it where the local folder is missing or older. They are deleted
+with the local folder.
 """
 
 import json
@@ -50,56 +51,107 @@ def exists(run_id):
     return (folder(run_id) / "training_metadata.json").exists()
 
 
+def _epoch(path):
+    """The epoch of the checkpoint in `path` (its progress.json), 0 if none."""
+    try:
+        return json.loads((path / "progress.json").read_text())["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
 def shared():
-    """Whether the store can hold checkpoints as artifacts: a tracking server."""
+    """Whether the store can hold checkpoints as artifacts: a tracking server (serving artifacts)."""
     return tracking.tracking_uri().startswith(("http://", "https://"))
 
 
+def _client():
+    return tracking.MlflowClient(tracking.tracking_uri())
+
+
 def upload(run_id):
-    """Logs the run's checkpoint folder as its `checkpoint` artifacts (a tracking server and
-    ZOO_SHARE_CHECKPOINTS=1); a store that fails is one line, and the local folder stays."""
+    """Logs the run's checkpoint folder as one archive among its `checkpoint` artifacts, then
+    `checkpoint/latest.json` naming it (written last: a node that dies during an upload leaves
+    the previous pointer and archive whole), then deletes the archive before (a tracking server
+    and ZOO_SHARE_CHECKPOINTS=1). A store that fails is one line, and the local folder stays."""
     if not (shared() and os.environ.get("ZOO_SHARE_CHECKPOINTS") == "1"):
         return
+    path, client = folder(run_id), _client()
+    epoch = _epoch(path)
     try:
-        tracking.MlflowClient(tracking.tracking_uri()).log_artifacts(run_id, str(folder(run_id)), ARTIFACTS)
+        before = _latest(run_id)
+        with tempfile.TemporaryDirectory() as scratch:
+            archive = shutil.make_archive(str(Path(scratch) / f"epoch-{epoch}"), "tar", path)
+            client.log_artifact(run_id, archive, ARTIFACTS)
+            pointer = Path(scratch) / "latest.json"
+            pointer.write_text(json.dumps({"epoch": epoch, "archive": Path(archive).name}))
+            client.log_artifact(run_id, str(pointer), ARTIFACTS)
+        if before and before["archive"] != Path(archive).name:
+            _delete(run_id, f"{ARTIFACTS}/{before['archive']}")
     except tracking.STORE_ERRORS as error:
         print(f"warning: the checkpoint of run {run_id} was not copied to the tracking server "
-              f"({tracking.first_line(error)}); it is kept in {folder(run_id)}", flush=True)
+              f"({tracking.first_line(error)}); it is kept in {path}", flush=True)
+
+
+def _latest(run_id):
+    """The run's checkpoint pointer on the tracking server ({"epoch", "archive"}), or None."""
+    import mlflow
+
+    try:
+        return json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/{ARTIFACTS}/latest.json"))
+    except (*tracking.STORE_ERRORS, ValueError):  # none logged (it died before its first epoch end)
+        return None
 
 
 def fetch(run_id):
-    """Whether the run has a checkpoint here, after downloading it from the tracking server's
-    artifacts when this machine has none."""
-    if exists(run_id) or not shared():
+    """Whether the run has a checkpoint here, after downloading the tracking server's where this
+    machine has none or an older one (a trial back on a node it left)."""
+    if not shared():
+        return exists(run_id)
+    latest = _latest(run_id)
+    target = folder(run_id)
+    if latest is None or (exists(run_id) and _epoch(target) >= latest["epoch"]):
         return exists(run_id)
     import mlflow
 
-    target = folder(run_id)
+    target.parent.mkdir(parents=True, exist_ok=True)  # unpacked beside it, then renamed: whole or not at all
     try:
-        with tempfile.TemporaryDirectory(dir=target.parent if target.parent.exists() else None) as scratch:
-            downloaded = Path(mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=ARTIFACTS, dst_path=scratch, tracking_uri=tracking.tracking_uri()))
-            if not (downloaded / "training_metadata.json").exists():
-                return False
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(downloaded), str(target))
-    except tracking.STORE_ERRORS:  # none logged (it died before its first epoch end), or the server is away
-        return False
-    print(f"checkpoint of run {run_id} downloaded from the tracking server to {target}", flush=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+            archive = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=f"{ARTIFACTS}/{latest['archive']}", dst_path=scratch,
+                tracking_uri=tracking.tracking_uri())
+            unpacked = Path(scratch) / "unpacked"
+            shutil.unpack_archive(archive, unpacked, "tar")
+            if not (unpacked / "training_metadata.json").exists():
+                return exists(run_id)
+            shutil.rmtree(target, ignore_errors=True)
+            unpacked.rename(target)
+    except (*tracking.STORE_ERRORS, shutil.ReadError):  # the server is away, or the archive went meanwhile
+        return exists(run_id)
+    print(f"checkpoint of run {run_id} (epoch {latest['epoch']}) downloaded from the tracking server to {target}",
+          flush=True)
     return exists(run_id)
+
+
+def available(run_id):
+    """Whether the run has a checkpoint here or on the tracking server (nothing downloaded)."""
+    return exists(run_id) or (shared() and _latest(run_id) is not None)
+
+
+def _delete(run_id, path):
+    """Deletes the run's artifact `path` where the store can (a server serving artifacts)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    try:
+        get_artifact_repository(_client().get_run(run_id).info.artifact_uri).delete_artifacts(path)
+    except (*tracking.STORE_ERRORS, NotImplementedError):  # none there, or a store that cannot delete
+        pass
 
 
 def remove(run_id):
     """Deletes the run's checkpoint: the local folder and, with a tracking server, its artifacts."""
     shutil.rmtree(folder(run_id), ignore_errors=True)
     if shared():
-        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
-        try:
-            run = tracking.MlflowClient(tracking.tracking_uri()).get_run(run_id)
-            get_artifact_repository(run.info.artifact_uri).delete_artifacts(ARTIFACTS)
-        except (*tracking.STORE_ERRORS, NotImplementedError):  # none there, or a store that cannot delete
-            pass
+        _delete(run_id, ARTIFACTS)
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):

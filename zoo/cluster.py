@@ -59,8 +59,9 @@ def connect(address=None):
     start`), or starts Ray on this machine's loopback address (None); returns (ray, whether this
     call connected). Workers get the tracking store's URI (and ZOO_DATA_DIR, ZOO_CACHE_DIR and MLflow's login where
     they are set). A caller that has called ray.init keeps its cluster."""
-    host = str(address).rpartition(":")[0].strip("[]")
-    if address is None or host in LOOPBACK:  # Ray here, or a cluster on this machine's loopback address:
+    where = address or os.environ.get("RAY_ADDRESS")  # ray.init(address=None) joins RAY_ADDRESS's cluster
+    host = str(where).rpartition(":")[0].strip("[]")
+    if where is None or host in LOOPBACK:  # Ray here, or a cluster on this machine's loopback address:
         # without this Ray joins as the machine's interface address, where a loopback cluster does
         # not listen (services.resolve_ip_for_localhost); read when ray is first imported
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -146,8 +147,10 @@ def _trial(params, configs, parent_run_id, run, extra, cwd, stopped):
         tune.report({"status": "ERROR", "run_id": "", "reason": str(error), "val_loss": float("nan"), "epoch": 0})
         return
     resume = stopped.get(index)
-    if resume is not None:
-        checkpoints.fetch(resume)
+    if resume is not None and not checkpoints.fetch(resume):  # its checkpoint went (or its server is away)
+        print(f"trial {trial_id}: MLflow run {resume} has no checkpoint left; training it again", flush=True)
+        tracking.delete_run(resume)
+        resume = None
     earlier = earlier_attempt(config.task, parent_run_id, trial_id)
     diverged = earlier is not None and pd.notna(earlier.get("tags.nan_step"))
     if earlier is not None and (earlier["status"] == "FINISHED" or diverged):  # it ended before its worker did

@@ -211,8 +211,8 @@ def grid(base, values):
 def count_baseline(config, data):
     """The task's count baseline on `data` (majority class, most frequent tag, add-one unigram),
     once per data in a process (a sweep's runs share it; the unigram's windows depend on batch_size)."""
-    return prepared(config, f"{data.fingerprint} baseline", lambda: tasks.get(config.task).count_baseline(data),
-                    also=("batch_size",))
+    return prepared(config, data.digest or data.fingerprint, lambda: tasks.get(config.task).count_baseline(data),
+                    also=("batch_size",), kind="count baseline")
 
 
 def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, executor="local",
@@ -311,7 +311,7 @@ def resumable(frame):
     gone = [tracking.process_gone(status, host, pid) is True for status, host, pid in
             zip(frame["status"], frame.get("tags.host", missing), frame.get("tags.pid", missing))]
     stopped = frame["status"].eq("KILLED") | pd.Series(gone, index=frame.index, dtype=bool)
-    return frame[stopped & frame["run_id"].map(checkpoints.exists)]
+    return frame[stopped & frame["run_id"].map(checkpoints.available)]  # here, or on the tracking server
 
 
 def validation_losses(configs, experiment):

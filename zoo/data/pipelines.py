@@ -39,6 +39,7 @@ class Data:
     tokenizers: dict = field(default_factory=dict)  # "tokens" (and "tags"): zoo.text.Tokenizer, from train only
     report: dict = field(default_factory=dict)  # vocabulary report: params to log (zoo.datasets.vocabulary_report)
     counts: dict = field(default_factory=dict)  # {split: {"examples" | "characters": n}} of what was read
+    digest: str = ""  # sentiment, tagging: examples_digest of what was read, labels and tags included
 
     @property
     def vocabularies(self):
@@ -52,28 +53,41 @@ def prefetched(dataset):
     return compat.untuned_prefetch(dataset)
 
 
-KEPT = 4  # prepared data sets (and count baselines) held per process (zoo.data.pipelines.prepared)
-_PREPARED = collections.OrderedDict()
+KEPT = 2  # prepared data sets (and count baselines, apart) held per process (zoo.data.pipelines.prepared)
+_PREPARED = collections.defaultdict(collections.OrderedDict)  # {kind: {key: what build() gave}}
 
 
-def prepared(config, fingerprint, build, also=()):
+def prepared(config, fingerprint, build, also=(), kind="data"):
     """build() (a task's data read and tokenized, before its tf.data pipelines), once per process
     for the configurations that differ only in fields of the network, its training or the batches
     (zoo.config.NOT_DATA): a local sweep's children and a Ray worker's trials tokenize once. The
     pipelines are built anew for each run (a tf.data shuffle reused by a second run would go on
-    with its own order, not start the run's seed). also: fields of NOT_DATA that the result
-    depends on after all. The last KEPT are held."""
+    with its own order, not start the run's seed). fingerprint: of everything read (splits,
+    examples and labels: examples_digest). also: fields of NOT_DATA that the result depends on
+    after all. The last KEPT of each kind are held."""
     from zoo.config import NOT_DATA
 
     key = (fingerprint, json.dumps({name: value for name, value in dataclasses.asdict(config).items()
                                     if name not in NOT_DATA or name in also}, sort_keys=True, default=str))
-    if key in _PREPARED:
-        _PREPARED.move_to_end(key)
-        return _PREPARED[key]
-    value = _PREPARED[key] = build()
-    while len(_PREPARED) > KEPT:
-        _PREPARED.popitem(last=False)
+    held = _PREPARED[kind]
+    if key in held:
+        held.move_to_end(key)
+        return held[key]
+    value = held[key] = build()
+    while len(held) > KEPT:
+        held.popitem(last=False)
     return value
+
+
+def examples_digest(splits):
+    """sha256 of {split: [examples]} as read (texts or words with their labels or tags, each split
+    named): what a task's prepared data is keyed on."""
+    digest = hashlib.sha256()
+    for split, examples in splits.items():
+        digest.update(f"\0split {split}\0".encode())
+        for example in examples:
+            digest.update(repr(example).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 BUCKETS = 10  # length buckets of a training set (config.bucketing): each a tenth of its examples

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_table
-from zoo.data.pipelines import Data, batches, hold_out, prepared, split_80_10_10
+from zoo.data.pipelines import Data, batches, examples_digest, hold_out, prepared, split_80_10_10
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -61,7 +61,8 @@ def tokenized(config, dataset, splits):
 
 
 def data(config, dataset, splits, sha256):
-    tokenizer, labels, report, ids, targets = prepared(config, sha256, lambda: tokenized(config, dataset, splits))
+    digest = examples_digest(splits)
+    tokenizer, labels, report, ids, targets = prepared(config, digest, lambda: tokenized(config, dataset, splits))
     lengths = ids["train"].row_lengths().numpy()
 
     def pipeline(split, train_lengths=None):
@@ -69,8 +70,8 @@ def data(config, dataset, splits, sha256):
 
     return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"),
                 input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),
-                train_tokens=int(lengths.sum()), fingerprint=sha256, tokenizers={"tokens": tokenizer, "labels": labels},
-                report=report)
+                train_tokens=int(lengths.sum()), digest=digest, fingerprint=sha256,
+                tokenizers={"tokens": tokenizer, "labels": labels}, report=report)
 
 
 def majority_class(data):

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_conllu
-from zoo.data.pipelines import Data, batches, hold_out, prepared, split_80_10_10
+from zoo.data.pipelines import Data, batches, examples_digest, hold_out, prepared, split_80_10_10
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, ragged_strings, token_shares, vocabulary_report
 
@@ -51,7 +51,8 @@ def tokenized(config, dataset, splits):
 
 
 def data(config, dataset, splits, sha256):
-    tokenizers, report, examples = prepared(config, sha256, lambda: tokenized(config, dataset, splits))
+    digest = examples_digest(splits)
+    tokenizers, report, examples = prepared(config, digest, lambda: tokenized(config, dataset, splits))
 
     def pipeline(split, train_lengths=None):
         return batches(tf.data.Dataset.from_tensor_slices(examples[split]), config, train_lengths)
@@ -59,8 +60,8 @@ def data(config, dataset, splits, sha256):
     lengths = np.array([min(len(w), MAX_TOKENS) for w, _ in splits["train"]])
     return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"), input_shape=(None,),
                 vocab_size=len(tokenizers["tokens"].vocabulary), num_outputs=len(tokenizers["tags"].vocabulary),
-                train_tokens=sum(len(w) for w, _ in splits["train"]), fingerprint=sha256, tokenizers=tokenizers,
-                report=report)
+                train_tokens=sum(len(w) for w, _ in splits["train"]), digest=digest, fingerprint=sha256,
+                tokenizers=tokenizers, report=report)
 
 
 def most_frequent_tag(data):
