@@ -34,6 +34,7 @@ import keras
 import numpy as np
 
 from zoo import tracking
+from zoo.errors import UserError
 
 
 ARTIFACTS = "checkpoint"  # the run's artifact folder of its checkpoint, with a tracking server
@@ -189,6 +190,27 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         which Keras's weight files leave out."""
         weights = {id(weight) for weight in self.model.weights}
         return [variable for variable in self.model.variables if id(variable) not in weights]
+
+    def _load_model(self):
+        """Keras's restore, falling back to the previous save (double_checkpoint) where a kill cut
+        the last one short. Keras's own fallback catches OSError only (h5py raises RuntimeError
+        too) and copies the previous file into the broken one: HDF5 keeps a file that failed to
+        open by its inode and reads the same broken state again. Here it comes as a new file."""
+        try:
+            super()._load_model()
+        except (OSError, RuntimeError) as error:
+            previous = [(Path(self._prev_weights_path), Path(self._weights_path)),
+                        (Path(self._prev_training_metadata_path), Path(self._training_metadata_path))]
+            if not previous[0][0].exists():
+                raise UserError(f"The checkpoint in {self.path} is corrupt ({error}) and has no previous save; "
+                                "train the run again with python -m zoo train.") from None
+            for source, target in previous:
+                if source.exists():
+                    shutil.copyfile(source, target.with_name(target.name + ".restoring"))
+                    os.replace(target.with_name(target.name + ".restoring"), target)
+            print(f"the last save in {self.path} is corrupt ({tracking.first_line(error)}); "
+                  "continuing from the save before it", flush=True)
+            super()._load_model()
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)  # loads the weights and the optimizer's state, sets the epoch
