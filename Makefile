@@ -8,10 +8,15 @@ INSTALLED := $(VENV)/.installed
 
 install: $(INSTALLED)
 
+# uv installs the same pinned packages as pip in about 60 s against pip's 173 s (2026-12-06, no cache, a
+# fresh venv each; the bytecode compiled at install, as pip does: this machine sets PYTHONDONTWRITEBYTECODE)
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
 
 # the main job: long-range memory sweep (adding problem, short and long T) + spectral-radius law
@@ -42,7 +47,7 @@ test-scripts: install
 # Python (its driver only: it uses that chromium, no browser download); without them the test skips
 install-browser: install
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
-	$(PY) -m pip install --quiet --disable-pip-version-check playwright==1.65.2
+	$(UV) pip install --quiet --python $(PY) playwright==1.65.2
 
 # the real-data comparisons: full = the study's grid for the task (each cell at its study recipe,
 # no clipping and global norm, the study's seeds or SEEDS=0,1,2; hours), quick = the same cells and

@@ -173,7 +173,7 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
 
 class Checkpoint(keras.callbacks.BackupAndRestore):
     """BackupAndRestore at every epoch end and every `every` steps (0: epoch ends only), plus
-    progress.json. `progress()` reads a saved state before training; pass it back as `restored`."""
+    progress.json. `restore()` continues a resumed run from the saved state before training."""
 
     def __init__(self, run_id, every, counters, flow, early_stopping=None):
         path = folder(run_id)
@@ -238,6 +238,23 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
             progress["early_stopping"] = (state["wait"], state["best"], state["best_epoch"], weights)
         progress["flow"] = [(epochs, {layer: np.array(norms) for layer, norms in layers.items()})
                             for epochs, layers in progress["flow"]]
+        return progress
+
+    def restore(self, logger, train):
+        """Before a resumed run's fit: continues the counters, the gradient flow, early stopping and
+        `logger` (zoo.tracking.MetricsLogger) where the saved state left them, logs the epochs the
+        store missed, and draws the `train` iterators of the epochs done (each one reshuffles).
+        Returns progress() ({} if nothing was saved)."""
+        progress = self.progress()
+        if progress:
+            self.counters.initial_step = logger.step = progress["step"]
+            self.flow.restored = progress["flow"]
+            if self.early_stopping is not None:
+                self.early_stopping.restored = progress.get("early_stopping")
+            for _ in range(progress["epoch"]):
+                iter(train)
+            logger.catch_up(self.history)  # epochs saved here but not yet in the store
+            print(f"resuming MLflow run {self.path.name} after epoch {progress['epoch']} (step {progress['step']})")
         return progress
 
     def save(self):

@@ -297,9 +297,10 @@ def check(config):
             require(path)
 
 
-def load(config):
-    """The zoo.data.Data of config.dataset for config.task, built by the task's spec."""
-    dataset = get(config)
+def load(config, dataset=None):
+    """The zoo.data.Data of config.dataset for config.task, built by the task's spec (dataset: the
+    Dataset of get(config), when the caller has it)."""
+    dataset = dataset or get(config)
     task = tasks.get(config.task)
     if dataset.name == MEMORY:
         raise UserError("Dataset 'memory' has no files: pass its examples, run(config, data=zoo.datasets.in_memory("

@@ -1,4 +1,4 @@
-"""run(config) and sweep(configs): data -> model -> fit -> evaluate -> track.
+"""run(config) and sweep(configs): prepare (data, model) -> fit -> evaluate and log.
 
     from zoo.config import Config
     from zoo.train import run, sweep
@@ -15,8 +15,8 @@ import keras
 import pandas as pd
 from tqdm import tqdm
 
-from zoo import checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking, transfer
-from zoo.config import FIELDS, VARIANT_FIELDS, validate
+from zoo import cells, checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking, transfer
+from zoo.config import FIELDS, VARIANT_FIELDS, Config, validate
 from zoo.data.pipelines import prepared
 from zoo.errors import Terminated, UserError
 from zoo.results import RunResult, SweepResult
@@ -50,9 +50,154 @@ def compiled_monitor(config, net, jit_compile="auto", carried=()):
     return monitor
 
 
+@dataclasses.dataclass
+class Plan:
+    """One run, resolved once: its configuration, task, dataset and cell, its data and its
+    compiled network. What the steps of `run` receive."""
+
+    config: Config
+    task: tasks.TaskSpec
+    dataset: datasets.Dataset
+    cell: cells.Cell
+    data: object  # zoo.data.Data
+    net: keras.Model
+    monitor: diagnostics.GradientMonitor  # net, compiled, with the gradient statistics
+    carried: list  # the variables zoo.transfer carried into net
+    probe: tuple  # (inputs, targets): the fixed validation batch of the gradient flow
+    name: str  # the run's name, <task>-<variant>
+    tags: dict
+
+
+@dataclasses.dataclass
+class Trained:
+    """What `fit` leaves for `evaluate_and_log`."""
+
+    history: dict  # every epoch's Keras logs, those before a resume included
+    seconds: float  # training time, that before a resume included
+    kept_epoch: int  # 1-based: the epoch with the lowest val_loss, whose weights the network has
+    flow: diagnostics.GradientFlow
+    guard: diagnostics.NaNGuard
+
+
+def prepare(config, data=None, extra_variant_fields=(), tags=None):
+    """The Plan of `config`: checks it, loads its data (unless given), seeds, builds and compiles
+    the network (from a pretrained run's layers with config.init_from)."""
+    validate(config)
+    task, dataset = tasks.get(config.task), datasets.get(config)
+    transfer.check(config)
+    data = data if data is not None else datasets.load(config, dataset)
+    keras.utils.set_random_seed(config.seed)
+    if config.sampled_softmax >= data.num_outputs:
+        raise UserError(f"Invalid sampled_softmax {config.sampled_softmax}: expected fewer sampled ids than the "
+                        f"{data.num_outputs:,} of the vocabulary; lower it, or use 0 (the full softmax).")
+    net = models.build(config, data)
+    carried = transfer.initialize(net, config, data.tokenizers.get("tokens"))
+    variant = config.variant(extra_variant_fields)
+    lineage, _ = transfer.lineage(config)
+    return Plan(config, task, dataset, cells.CELLS[config.cell], data, net,
+                compiled_monitor(config, net, carried=carried), carried, next(iter(data.val)),
+                f"{config.task}-{variant}",
+                {"variant": variant, "data_sha256": data.fingerprint, **data.report, **lineage, **(tags or {})})
+
+
+def log_inputs(plan, recorder):
+    """What a new run logs before training: the training split's vocabularies (id i is entry i)
+    and tokenizers, the pretrained model it starts from, and its datasets (MLflow's Datasets column)."""
+    config, data = plan.config, plan.data
+    if data.tokenizers:
+        vocabularies, settings = text.saved(data.tokenizers)
+        recorder.log_dict(vocabularies, "vocabulary.json")
+        recorder.log_dict(settings, "tokenizer.json")
+        recorder.log_model_inputs(transfer.lineage(config)[1])
+    recorder.log_datasets(config.dataset, data.fingerprint, datasets.described(plan.dataset), data.counts)
+
+
+def fit(plan, recorder, resume=False, callbacks=()):
+    """Trains plan.net, checkpointed (a resumed run continues from its checkpoint); returns Trained.
+    Ctrl-C or SIGTERM saves the state and raises the interrupt with the command that continues."""
+    config, net, data = plan.config, plan.net, plan.data
+    guard = diagnostics.NaNGuard()
+    flow = diagnostics.GradientFlow(net, *plan.probe, plan.monitor.loss, config.epochs, config.flow_samples)
+    # one rule for every task: the weights tested are those of the epoch with the lowest val_loss
+    # (restored at the end of training); patience > 0 also stops once it stops falling
+    early = checkpoints.ResumableEarlyStopping(monitor="val_loss", patience=config.patience or config.epochs + 1,
+                                               restore_best_weights=True)
+    checkpoint = checkpoints.Checkpoint(recorder.run_id, config.checkpoint_every, guard, flow, early)
+    logger = tracking.MetricsLogger(recorder, config.grad_norm_every)
+    progress = checkpoint.restore(logger, data.train) if resume else {}
+    reset = ResetStates(net)
+    fit_callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
+    if config.lr_decay != 1.0:
+        fit_callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
+            config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
+    if plan.carried:
+        fit_callbacks.append(diagnostics.PretrainedSchedule(plan.monitor, config.freeze_epochs,
+                                                            config.pretrained_lr_scale))
+    # the state is saved before the store is written: a store that fails leaves the epoch in the
+    # checkpoint, logged on resume
+    fit_callbacks += [early, checkpoint, logger, *callbacks]
+    # a run that had stopped early (or ended its last epoch) before it was stopped only restores
+    last_epoch = progress["epoch"] if progress.get("stopped") else config.epochs
+    try:
+        plan.monitor.fit(data.train, validation_data=data.val, epochs=last_epoch, callbacks=fit_callbacks,
+                         shuffle=False,  # tf.data shuffles
+                         verbose=1 if sys.stdout.isatty() else 2)
+    except (KeyboardInterrupt, Terminated) as interrupt:
+        checkpoint.save()
+        recorder.set_tags({"resume": f"python -m zoo train --resume {recorder.run_id}"})
+        raise type(interrupt)(f"run {plan.name} stopped; its training state is saved in {checkpoint.path}; "
+                              f"continue it with: python -m zoo train --resume {recorder.run_id}") from None
+    epochs_run = len(checkpoint.history.get("loss", []))
+    kept = early.best_epoch + 1 if early.best_weights is not None else epochs_run
+    return Trained(checkpoint.history, checkpoint.seconds(), kept, flow, guard)
+
+
+def evaluate_and_log(plan, recorder, trained):
+    """Logs the curves and the gradient flow; a diverged run ends FAILED there. Otherwise tests the
+    kept weights, adds the task's report and logs the results and the model; returns RunResult."""
+    config, data, net, task = plan.config, plan.data, plan.net, plan.task
+    history, name = trained.history, plan.name
+    epochs_run = len(history.get("loss", []))
+    results = {"train_seconds": trained.seconds, "tokens_per_sec": data.train_tokens * epochs_run / trained.seconds,
+               "parameters": net.count_params(), "epochs_run": epochs_run, "kept_epoch": trained.kept_epoch}
+    if task.count_baseline is not None:
+        results[f"baseline_test_{task.metric}"] = count_baseline(config, data)
+    recorder.log_figure(plots.learning_curves(history, task.metric, name), "learning_curves.png")
+    snapshots = trained.flow.snapshots
+    for epochs, layers in snapshots:
+        for layer, norms in layers.items():  # step of the series = distance to the last step
+            recorder.log_series(f"grad_flow/{layer}/epoch{epochs}", norms[::-1])
+    if snapshots and snapshots[0][1]:  # a tcn has no recurrent layer to show
+        recorder.log_figure(plots.gradient_flow_heatmap(snapshots, name), "gradient_flow.png")
+    guard = trained.guard
+    result = RunResult(recorder.run_id, name, "FINISHED", results, history=history, flow=snapshots,
+                       steps_per_epoch=guard.step // max(1, epochs_run), model=net)
+    if guard.nan_step is not None:  # a diverged run is a result, not something to resume
+        recorder.log_metrics(results)
+        recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
+        return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step, nan_cause=guard.nan_cause)
+    test = plan.monitor.evaluate(data.test, return_dict=True, verbose=0, callbacks=[ResetStates(net)])
+    results.update({f"test_{key}": value for key, value in test.items()
+                    if key not in ("clipped_fraction", "compile_metrics")})
+    if task.stateful:  # the same weights without carried state, for any batch and length
+        stateless = models.build(config, data, stateful=False)
+        stateless.set_weights(net.get_weights())
+        net = stateless
+    report = task.report(net, data, config, plan.dataset, name)  # the task's own artifacts and metrics
+    for artifact, content in report.texts.items():
+        recorder.log_text(content, artifact)
+    for artifact, figure in report.figures.items():
+        recorder.log_figure(figure, artifact)
+    results.update(report.metrics)
+    recorder.log_metrics(results)
+    recorder.log_model(net, keras.tree.map_structure(lambda x: keras.ops.convert_to_numpy(x[:2]), plan.probe[0]))
+    return dataclasses.replace(result, model=net)
+
+
 def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, parent_run_id=None, tags=None,
         callbacks=()):
-    """Trains, evaluates and tracks one configuration; returns a RunResult.
+    """Trains, evaluates and tracks one configuration; returns a RunResult (its `model` the trained
+    network). The steps: prepare, then in an MLflow run: log_inputs, fit, evaluate_and_log.
 
     data: a zoo.data.Data, or None to load config.dataset. parent_run_id: a child of that sweep
     (from a Ray worker, zoo.cluster); tags: more tags for a new run; callbacks: more Keras
@@ -61,126 +206,28 @@ def run(config, data=None, nested=False, extra_variant_fields=(), resume=None, p
     state is checkpointed (zoo.checkpoints); Ctrl-C or SIGTERM saves it and ends the run KILLED.
     resume: the id of such a run (of this configuration) to continue, in the same MLflow run.
     """
-    validate(config)
-    task, dataset = tasks.get(config.task), datasets.get(config)
-    transfer.check(config)
-    data = data if data is not None else datasets.load(config)
-    keras.utils.set_random_seed(config.seed)
-    if config.sampled_softmax >= data.num_outputs:
-        raise UserError(f"Invalid sampled_softmax {config.sampled_softmax}: expected fewer sampled ids than the "
-                        f"{data.num_outputs:,} of the vocabulary; lower it, or use 0 (the full softmax).")
-    net = models.build(config, data)
-    carried = transfer.initialize(net, config, data.tokenizers.get("tokens"))
-    monitor = compiled_monitor(config, net, carried=carried)
-    loss = monitor.loss  # the configured loss, for the gradient flow
-    probe_inputs, probe_targets = next(iter(data.val))  # the fixed batch of the gradient flow
-    metric = task.metric
-    variant = config.variant(extra_variant_fields)
-    name = f"{config.task}-{variant}"
-    lineage, source_models = transfer.lineage(config)
-    tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report, **lineage, **(tags or {})}
-    baseline = {} if task.count_baseline is None else {f"baseline_test_{metric}": count_baseline(config, data)}
-    with tracking.start_run(config.task, name, dataclasses.asdict(config), tags=tags, nested=nested,
+    plan = prepare(config, data, extra_variant_fields, tags)
+    with tracking.start_run(config.task, plan.name, dataclasses.asdict(config), tags=plan.tags, nested=nested,
                             run_id=resume, parent_run_id=parent_run_id,
                             system_metrics=config.system_metrics) as recorder:
-        if data.tokenizers and not resume:  # the training split's vocabularies (id i is entry i) and tokenizers
-            vocabularies, settings = text.saved(data.tokenizers)
-            recorder.log_dict(vocabularies, "vocabulary.json")
-            recorder.log_dict(settings, "tokenizer.json")
-            recorder.log_model_inputs(source_models)
-        if not resume:  # MLflow's Datasets column: the data's name, digest and source, per split
-            recorder.log_datasets(config.dataset, data.fingerprint, datasets.described(dataset), data.counts)
-        guard = diagnostics.NaNGuard()
-        flow = diagnostics.GradientFlow(net, probe_inputs, probe_targets, loss, config.epochs,
-                                        config.flow_samples)
-        # one rule for every task: the weights tested are those of the epoch with the lowest val_loss
-        # (restored at the end of training); patience > 0 also stops once it stops falling
-        early = checkpoints.ResumableEarlyStopping(monitor="val_loss", patience=config.patience or config.epochs + 1,
-                                                   restore_best_weights=True)
-        checkpoint = checkpoints.Checkpoint(recorder.run_id, config.checkpoint_every, guard, flow, early)
         try:
-            progress = checkpoint.progress() if resume else {}
-            logger = tracking.MetricsLogger(recorder, config.grad_norm_every)
-            if progress:  # continue the counters, the curves and the data where the checkpoint left them
-                guard.initial_step = logger.step = progress["step"]
-                flow.restored = progress["flow"]
-                early.restored = progress.get("early_stopping")
-                for _ in range(progress["epoch"]):
-                    iter(data.train)  # each iterator reshuffles: skip the epochs done
-                logger.catch_up(checkpoint.history)  # epochs saved locally but not yet in the store
-                print(f"resuming MLflow run {recorder.run_id} after epoch {progress['epoch']} (step {progress['step']})")
-            reset = ResetStates(net)
-            fit_callbacks = [reset, guard, diagnostics.SpectralRadius(net), flow]
-            if config.lr_decay != 1.0:
-                fit_callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch: config.learning_rate * (
-                    config.lr_decay ** max(0, epoch + 1 - config.lr_decay_after))))
-            if carried:
-                fit_callbacks.append(diagnostics.PretrainedSchedule(monitor, config.freeze_epochs,
-                                                                    config.pretrained_lr_scale))
-            fit_callbacks.append(early)
-            # the state is saved before the store is written: a store that fails leaves the epoch in
-            # the checkpoint, logged on resume
-            fit_callbacks += [checkpoint, logger, *callbacks]
-            # a run that had stopped early (or ended its last epoch) before it was stopped only restores
-            last_epoch = progress["epoch"] if progress.get("stopped") else config.epochs
-            try:
-                monitor.fit(data.train, validation_data=data.val, epochs=last_epoch, callbacks=fit_callbacks,
-                            shuffle=False,  # tf.data shuffles
-                            verbose=1 if sys.stdout.isatty() else 2)
-            except (KeyboardInterrupt, Terminated) as interrupt:
-                checkpoint.save()
-                recorder.set_tags({"resume": f"python -m zoo train --resume {recorder.run_id}"})
-                raise type(interrupt)(f"run {name} stopped; its training state is saved in {checkpoint.path}; "
-                                      f"continue it with: python -m zoo train --resume {recorder.run_id}") from None
-            seconds = checkpoint.seconds()
-            history = checkpoint.history  # every epoch's logs, those before a resume included
-            epochs_run = len(history.get("loss", []))
-            kept = early.best_epoch + 1 if early.best_weights is not None else epochs_run  # 1-based
-            results = {"train_seconds": seconds, "tokens_per_sec": data.train_tokens * epochs_run / seconds,
-                       "parameters": net.count_params(), "epochs_run": epochs_run, "kept_epoch": kept, **baseline}
-            recorder.log_figure(plots.learning_curves(history, metric, name), "learning_curves.png")
-            for epochs, layers in flow.snapshots:
-                for layer, norms in layers.items():  # step of the series = distance to the last step
-                    recorder.log_series(f"grad_flow/{layer}/epoch{epochs}", norms[::-1])
-            if flow.snapshots and flow.snapshots[0][1]:  # a tcn has no recurrent layer to show
-                recorder.log_figure(plots.gradient_flow_heatmap(flow.snapshots, name), "gradient_flow.png")
-            result = RunResult(recorder.run_id, name, "FINISHED", results, history=history,
-                               flow=flow.snapshots, steps_per_epoch=guard.step // max(1, epochs_run), model=net)
-            if guard.nan_step is not None:
-                recorder.log_metrics(results)
-                recorder.fail(nan_step=guard.nan_step, nan_cause=guard.nan_cause)
-                checkpoints.remove(recorder.run_id)  # a diverged run is a result, not something to resume
-                return dataclasses.replace(result, status="FAILED", nan_step=guard.nan_step,
-                                           nan_cause=guard.nan_cause)
-            test = monitor.evaluate(data.test, return_dict=True, verbose=0, callbacks=[reset])
-            results.update({f"test_{key}": value for key, value in test.items()
-                            if key not in ("clipped_fraction", "compile_metrics")})
-            if task.stateful:  # the same weights without carried state, for any batch and length
-                stateless = models.build(config, data, stateful=False)
-                stateless.set_weights(net.get_weights())
-                net = stateless
-            report = task.report(net, data, config, dataset, name)  # the task's own artifacts and metrics
-            for artifact, content in report.texts.items():
-                recorder.log_text(content, artifact)
-            for artifact, figure in report.figures.items():
-                recorder.log_figure(figure, artifact)
-            results.update(report.metrics)
-            recorder.log_metrics(results)
-            recorder.log_model(net, keras.tree.map_structure(lambda x: keras.ops.convert_to_numpy(x[:2]), probe_inputs))
+            if not resume:
+                log_inputs(plan, recorder)
+            result = evaluate_and_log(plan, recorder, fit(plan, recorder, bool(resume), callbacks))
         except tracking.STORE_ERRORS as error:  # a full or read-only store, a server that went away
-            kept = (f"its training state is kept in {checkpoint.path}; once the store works again: python -m zoo "
-                    f"train --resume {recorder.run_id}") if checkpoints.exists(recorder.run_id) else "nothing was trained yet"
+            kept = (f"its training state is kept in {checkpoints.folder(recorder.run_id)}; once the store works "
+                    f"again: python -m zoo train --resume {recorder.run_id}") if checkpoints.exists(recorder.run_id) \
+                else "nothing was trained yet"
             raise tracking.StoreError(f"MLflow run {recorder.run_id} could not be written to {tracking.tracking_uri()} "
                                       f"({tracking.first_line(error)}); {kept}.") from None
-    checkpoints.remove(recorder.run_id)  # the model is in the store: the training state is no longer needed
+    # the model is in the store (or the run diverged): the training state is no longer needed
+    checkpoints.remove(recorder.run_id)
     return result
 
 
 def resume(run_id):
     """Continues MLflow run `run_id` (KILLED, FAILED by an error, or RUNNING with its process gone)
     from its checkpoint, as the same run; returns its RunResult."""
-    from zoo.config import Config
-
     recorded = tracking.get_run(run_id)
     status, tags = recorded.info.status, recorded.data.tags
     if status == "FINISHED":
