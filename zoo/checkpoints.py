@@ -69,28 +69,32 @@ def _client():
     return tracking.MlflowClient(tracking.tracking_uri())
 
 
-def upload(run_id):
+def upload(run_id, before=None):
     """Logs the run's checkpoint folder as one archive among its `checkpoint` artifacts, then
     `checkpoint/latest.json` naming it (written last: a node that dies during an upload leaves
     the previous pointer and archive whole), then deletes the archive before (a tracking server
-    and ZOO_SHARE_CHECKPOINTS=1). A store that fails is one line, and the local folder stays."""
+    and ZOO_SHARE_CHECKPOINTS=1). A store that fails is one line, and the local folder stays.
+    before: the archive this process uploaded last (None: the server's pointer names it).
+    Returns the name of the archive on the server now (None: none known)."""
     if not (shared() and os.environ.get("ZOO_SHARE_CHECKPOINTS") == "1"):
-        return
+        return before
     path, client = folder(run_id), _client()
     epoch = _epoch(path)
     try:
-        before = _latest(run_id)
+        before = before or (_latest(run_id) or {}).get("archive")
         with tempfile.TemporaryDirectory() as scratch:
             archive = shutil.make_archive(str(Path(scratch) / f"epoch-{epoch}"), "tar", path)
             client.log_artifact(run_id, archive, ARTIFACTS)
             pointer = Path(scratch) / "latest.json"
             pointer.write_text(json.dumps({"epoch": epoch, "archive": Path(archive).name}))
             client.log_artifact(run_id, str(pointer), ARTIFACTS)
-        if before and before["archive"] != Path(archive).name:
-            _delete(run_id, f"{ARTIFACTS}/{before['archive']}")
+        if before and before != Path(archive).name:
+            _delete(run_id, f"{ARTIFACTS}/{before}")
+        return Path(archive).name
     except tracking.STORE_ERRORS as error:
         print(f"warning: the checkpoint of run {run_id} was not copied to the tracking server "
               f"({tracking.first_line(error)}); it is kept in {path}", flush=True)
+        return before
 
 
 def _latest(run_id):
@@ -184,6 +188,7 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         self.history = {}
         self.seconds_before, self.started = 0.0, None  # training time before a resume, and since
         self.random = []  # saved random seed states, in the order of random_states()
+        self.uploaded = None  # the archive of the last upload() (the tracking server's copy)
 
     def random_states(self):
         """The model's variables that are not weights: its layers' random seed states (dropout),
@@ -280,4 +285,4 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         partial = self.path / "progress.json.partial"
         partial.write_text(json.dumps(progress))
         partial.replace(self.path / "progress.json")  # whole or not at all
-        upload(self.path.name)
+        self.uploaded = upload(self.path.name, self.uploaded)

@@ -88,8 +88,8 @@ def connect(address=None):
 
 def epoch_reporter(node, epochs):
     """A Keras callback that reports each epoch's val_loss but the last to Tune (for its scheduler:
-    the last comes with the run's results) and tags the run with the nodes it trained on; a trial the scheduler stops ends like SIGTERM (KILLED,
-    its state saved), then `early_stopped` ends its run."""
+    the last comes with the run's results) and tags the run with the nodes it trained on; a trial
+    the scheduler stops ends like SIGTERM (KILLED, its state saved), then `early_stopped` ends its run."""
     import keras
     from ray import tune
 

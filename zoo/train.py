@@ -160,8 +160,9 @@ def evaluate_and_log(plan, recorder, trained):
     epochs_run = len(history.get("loss", []))
     results = {"train_seconds": trained.seconds, "tokens_per_sec": data.train_tokens * epochs_run / trained.seconds,
                "parameters": net.count_params(), "epochs_run": epochs_run, "kept_epoch": trained.kept_epoch}
-    if task.count_baseline is not None:
-        results[f"baseline_test_{task.metric}"] = count_baseline(config, data)
+    baseline = count_baseline(config, data)
+    if baseline is not None:
+        results[f"baseline_test_{task.metric}"] = baseline
     recorder.log_figure(plots.learning_curves(history, task.metric, name), "learning_curves.png")
     snapshots = trained.flow.snapshots
     for epochs, layers in snapshots:
@@ -257,8 +258,12 @@ def grid(base, values):
 
 def count_baseline(config, data):
     """The task's count baseline on `data` (majority class, most frequent tag, add-one unigram),
-    once per data in a process (a sweep's runs share it; the unigram's windows depend on batch_size)."""
-    return prepared(config, data.digest or data.fingerprint, lambda: tasks.get(config.task).count_baseline(data),
+    once per data in a process (a sweep's runs share it; the unigram's windows depend on batch_size);
+    None where the task has none (the synthetic tasks)."""
+    task = tasks.get(config.task)
+    if not task.count_baseline_name:
+        return None
+    return prepared(config, data.digest or data.fingerprint, lambda: task.count_baseline(data),
                     also=("batch_size",), kind="count baseline")
 
 

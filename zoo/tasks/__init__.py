@@ -1,4 +1,4 @@
-"""Every task in one table: TASKS[name] is its TaskSpec (zoo.tasks.spec), one module per task.
+"""Every task in one table: TASKS[name] is its TaskSpec (zoo.tasks.spec, a subclass in one module per task).
 
     adding, copy   zoo/tasks/synthetic.py   generated long-range tasks
     sentiment      zoo/tasks/sentiment.py   many-to-one text classification
@@ -12,8 +12,8 @@ from zoo.errors import UserError
 from zoo.tasks import language, sentiment, synthetic, tagging
 from zoo.tasks.spec import Export, Report, TaskSpec  # noqa: F401  (the public names)
 
-TASKS = {spec.name: spec for spec in (synthetic.ADDING, synthetic.COPY, sentiment.SPEC, tagging.SPEC,
-                                      language.SPEC)}
+TASKS = {spec.name: spec for spec in (synthetic.Adding(), synthetic.Copy(), sentiment.Sentiment(), tagging.Tagging(),
+                                      language.LanguageModel())}
 
 
 def get(name):

@@ -53,17 +53,6 @@ def split(text, seed):
     return {"train": text[:first], "val": text[first:second], "test": text[second:]}
 
 
-def hold_out(text, seed):
-    """(the first 90% of a training text, its last 10%): validation when there is no val file."""
-    at = cut(text, 0.9)
-    return text[:at], text[at:]
-
-
-def describe(text, level):
-    """What loading prints of a split before reading it (the tokens come after: data)."""
-    return f"{len(text):,} {'bytes' if isinstance(text, Text) else 'characters'}"
-
-
 def prepare(config, splits, level, standardize="none"):
     """(tokenizer with its vocabulary, the training text's token counts, corpus.Prepared) of
     {split: text}: the training tokens counted, the vocabulary adapted to them (or init_from's),
@@ -72,24 +61,6 @@ def prepare(config, splits, level, standardize="none"):
     counts = corpus.count(splits["train"], tokenizer)
     tokenizer = transfer.vocabulary(config, tokenizer, counts=counts)
     return tokenizer, counts, corpus.token_ids(splits, tokenizer)
-
-
-def data(config, dataset, splits, sha256):
-    """Data of {split: text (a str, or a zoo.data.corpus.Text not read yet)}: the training text's
-    tokens counted and every split's ids written once to the corpus cache (zoo.data.corpus), the
-    windows read from those memory-mapped ids batch by batch."""
-    start = time.perf_counter()
-    tokenizer, counts, prepared = prepare(config, splits, dataset.level, dataset.standardize)
-    print("token ids: " + " / ".join(f"{split} {len(ids):,}" for split, ids in prepared.ids.items()) +
-          (" (from the cache)" if prepared.cached else
-           f" (counted and written to the cache in {time.perf_counter() - start:.1f} s)"), flush=True)
-    report = vocabulary_report(tokenizer, config.max_vocab, len(counts),
-                               {split: prepared.coverage(split) for split in prepared.ids})
-    (train, train_tokens), (val, _), (test, _) = (windows(prepared.ids[s], config) for s in ("train", "val", "test"))
-    return Data(train=train, val=val, test=test, input_shape=(config.sequence_length,),
-                vocab_size=len(tokenizer.vocabulary), num_outputs=len(tokenizer.vocabulary), train_tokens=train_tokens,
-                fingerprint=sha256, tokenizers={"tokens": tokenizer}, report=report,
-                counts={split: {"tokens": len(ids)} for split, ids in prepared.ids.items()})
 
 
 def windows(ids, config):
@@ -115,28 +86,6 @@ def windows(ids, config):
         return tf.ensure_shape(x, [rows, length]), tf.ensure_shape(y, [rows, length])
 
     return prefetched(tf.data.Dataset.range(count).map(read)), count * rows * length
-
-
-def unigram(data):
-    """Test perplexity of an add-one unigram model of the training windows' tokens (every id of
-    the vocabulary, [UNK] included, gets one extra count)."""
-    counts = np.zeros(data.vocab_size, "float64")
-    for x, _ in data.train.as_numpy_iterator():
-        counts += np.bincount(x.ravel(), minlength=data.vocab_size)
-    log_p = np.log(counts + 1) - np.log(counts.sum() + data.vocab_size)
-    total = count = 0.0
-    for _, y in data.test.as_numpy_iterator():
-        total += log_p[y.ravel()].sum()
-        count += y.size
-    return float(np.exp(-total / count))
-
-
-def report(net, data, config, dataset, name):
-    """Samples at temperatures 0.5, 1.0 and 1.5 from the dataset's prompts (net: stateless); none
-    from a backward language model (reverse=true), which continues a text towards its start."""
-    if config.reverse:
-        return Report()
-    return Report(texts={"samples.txt": generate.samples(net, data.tokenizers["tokens"], dataset.prompts)})
 
 
 def endpoints(archive, net, config, tokenizers):
@@ -196,15 +145,14 @@ def predict(net, config, tokenizers, texts, k):
     return result
 
 
-SPEC = TaskSpec(
-    name="lm",
-    description="language model: token ids [batch, time] -> next-token logits [batch, time, vocabulary]",
-    metric="perplexity", inputs="tokens", many_to_one=False, data=data,
-    loss_and_metrics=lambda config, outputs=None: (SparseCrossEntropy(), []),  # perplexity: GradientMonitor
-    stateful=True, causal=True, perplexity=True, read=Text.file, user_format="a UTF-8 text file",
-    split=split, hold_out=hold_out, describe=describe, report=report, language_model=True,
-    count_baseline=unigram, count_baseline_name="an add-one unigram model of the training tokens",
-    export=Export(
+class LanguageModel(TaskSpec):
+    name = "lm"
+    description = "language model: token ids [batch, time] -> next-token logits [batch, time, vocabulary]"
+    metric, inputs, many_to_one = "perplexity", "tokens", False
+    stateful = causal = perplexity = language_model = True
+    user_format = "a UTF-8 text file"
+    count_baseline_name = "an add-one unigram model of the training tokens"
+    export = Export(
         endpoints=endpoints, predict=predict,
         serving={"input": "prompts", "params": {"k": "k"}, "columns": ["tokens", "probabilities"],
                  "lengths": None, "generate": "generate"},
@@ -219,5 +167,61 @@ SPEC = TaskSpec(
                          '                                 temperature=tf.constant(1.0), seed=tf.constant(0))',
                 "cut": f"the last {CONTEXT} tokens of a prompt", "columns":
                     'tokens, probabilities; with params {"length": n}: generated',
-                "outputs": "[batch, time, vocabulary]", "empty": " (an empty prompt as `<eos>`)"}),
-)
+                "outputs": "[batch, time, vocabulary]", "empty": " (an empty prompt as `<eos>`)"})
+
+    def read(self, path):
+        return Text.file(path)
+
+    def split(self, text, split_seed):
+        return split(text, split_seed)
+
+    def hold_out(self, text, seed):
+        """(the first 90% of a training text, its last 10%): validation when there is no val file."""
+        at = cut(text, 0.9)
+        return text[:at], text[at:]
+
+    def describe(self, text, level):
+        """What loading prints of a split before reading it (the tokens come after: data)."""
+        return f"{len(text):,} {'bytes' if isinstance(text, Text) else 'characters'}"
+
+    def loss_and_metrics(self, config, outputs=None):
+        return SparseCrossEntropy(), []  # the perplexity: zoo.layers.GradientMonitor
+
+    def data(self, config, dataset, splits, sha256):
+        """Data of {split: text (a str, or a zoo.data.corpus.Text not read yet)}: the training text's
+        tokens counted and every split's ids written once to the corpus cache (zoo.data.corpus), the
+        windows read from those memory-mapped ids batch by batch."""
+        start = time.perf_counter()
+        tokenizer, counts, prepared = prepare(config, splits, dataset.level, dataset.standardize)
+        print("token ids: " + " / ".join(f"{split} {len(ids):,}" for split, ids in prepared.ids.items()) +
+              (" (from the cache)" if prepared.cached else
+               f" (counted and written to the cache in {time.perf_counter() - start:.1f} s)"), flush=True)
+        report = vocabulary_report(tokenizer, config.max_vocab, len(counts),
+                                   {split: prepared.coverage(split) for split in prepared.ids})
+        (train, train_tokens), (val, _), (test, _) = (windows(prepared.ids[split], config)
+                                                      for split in ("train", "val", "test"))
+        return Data(train=train, val=val, test=test, input_shape=(config.sequence_length,),
+                    vocab_size=len(tokenizer.vocabulary), num_outputs=len(tokenizer.vocabulary),
+                    train_tokens=train_tokens,
+                    fingerprint=sha256, tokenizers={"tokens": tokenizer}, report=report,
+                    counts={split: {"tokens": len(ids)} for split, ids in prepared.ids.items()})
+
+    def count_baseline(self, data):
+        """Test perplexity of an add-one unigram model of the training windows' tokens (every id of
+        the vocabulary, [UNK] included, gets one extra count)."""
+        counts = np.zeros(data.vocab_size, "float64")
+        for x, _ in data.train.as_numpy_iterator():
+            counts += np.bincount(x.ravel(), minlength=data.vocab_size)
+        log_p = np.log(counts + 1) - np.log(counts.sum() + data.vocab_size)
+        total = count = 0.0
+        for _, y in data.test.as_numpy_iterator():
+            total += log_p[y.ravel()].sum()
+            count += y.size
+        return float(np.exp(-total / count))
+
+    def report(self, net, data, config, dataset, name):
+        """Samples at temperatures 0.5, 1.0 and 1.5 from the dataset's prompts (net: stateless); none
+        from a backward language model (reverse=true), which continues a text towards its start."""
+        if config.reverse:
+            return Report()
+        return Report(texts={"samples.txt": generate.samples(net, data.tokenizers["tokens"], dataset.prompts)})

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_table
-from zoo.data.pipelines import Data, batches, examples_digest, hold_out, prepared, split_80_10_10
+from zoo.data.pipelines import Data, batches, examples_digest, prepared
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -60,45 +60,6 @@ def tokenized(config, dataset, splits):
     return tokenizer, labels, report, ids, targets
 
 
-def data(config, dataset, splits, sha256):
-    digest = examples_digest(splits)
-    tokenizer, labels, report, ids, targets = prepared(config, digest, lambda: tokenized(config, dataset, splits))
-    lengths = ids["train"].row_lengths().numpy()
-
-    def pipeline(split, train_lengths=None):
-        return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets[split])), config, train_lengths)
-
-    return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"),
-                input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),
-                train_tokens=int(lengths.sum()), digest=digest, fingerprint=sha256,
-                tokenizers={"tokens": tokenizer, "labels": labels}, report=report)
-
-
-def majority_class(data):
-    """Test accuracy of always answering the most frequent training label."""
-    train = np.concatenate([y for _, y in data.train.as_numpy_iterator()])
-    test = np.concatenate([y for _, y in data.test.as_numpy_iterator()])
-    return float(np.mean(test == np.bincount(train).argmax()))
-
-
-def loss_and_metrics(config, outputs=2):
-    """Accuracy; with two classes also the AUC of the second (outputs: the number of classes)."""
-    auc = [PositiveClassAUC()] if outputs in (2, None) else []
-    return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), *auc])
-
-
-def report(net, data, config, dataset, name):
-    """More than two classes: per-class F1, macro F1 and the confusion matrix of the test split."""
-    labels = list(data.tokenizers["labels"].vocabulary)
-    if len(labels) == 2:
-        return Report()
-    table, matrix = per_class(confusion(net, data.test, len(labels)), labels)
-    return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
-                  texts={"per_class_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
-                  figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["class"].tolist(), name)})
-
-
 def classify(net, tokenizers, texts):
     """(probability, label) for texts [n] (TensorFlow ops): the predicted label (its value in the
     data, a string) and, with two classes, the probability of the second label (1, pos), else of
@@ -126,16 +87,13 @@ def predict(net, config, tokenizers, texts, k):
     return [{"probability": float(p), "label": name.decode()} for p, name in zip(probability.numpy(), label.numpy())]
 
 
-SPEC = TaskSpec(
-    name="sentiment",
-    description="many-to-one classifier: token ids [batch, time] -> class logits [batch, classes]",
-    metric="accuracy", inputs="tokens", many_to_one=True, padding=True, data=data,
-    loss_and_metrics=loss_and_metrics, read=read_table,
-    user_format="a CSV/TSV file with a header and columns `text` and `label` (any values: 0/1, -1/1, pos/neg/...)",
-    split=split_80_10_10,
-    hold_out=hold_out, describe=lambda examples, level: f"{len(examples):,} texts",
-    report=report, count_baseline=majority_class, count_baseline_name="the majority class of the training labels",
-    export=Export(
+class Sentiment(TaskSpec):
+    name = "sentiment"
+    description = "many-to-one classifier: token ids [batch, time] -> class logits [batch, classes]"
+    metric, inputs, many_to_one, padding = "accuracy", "tokens", True, True
+    user_format = "a CSV/TSV file with a header and columns `text` and `label` (any values: 0/1, -1/1, pos/neg/...)"
+    count_baseline_name = "the majority class of the training labels"
+    export = Export(
         endpoints=endpoints, predict=predict,
         serving={"input": "texts", "params": {}, "columns": ["probability", "label"], "lengths": None,
                  "generate": None},
@@ -145,5 +103,45 @@ SPEC = TaskSpec(
                                        "label string[n] (the predicted label, as in the data)"},
         readme={"calls": '    model.signatures["serving_default"](texts=tf.constant(["a fine film"]))',
                 "cut": "the first {sequence_length} words (as in training)", "columns": "probability, label",
-                "outputs": "[batch, 2] classes", "empty": ""}),
-)
+                "outputs": "[batch, 2] classes", "empty": ""})
+
+    def read(self, path):
+        return read_table(path)
+
+    def describe(self, examples, level):
+        return f"{len(examples):,} texts"
+
+    def data(self, config, dataset, splits, sha256):
+        digest = examples_digest(splits)
+        tokenizer, labels, report, ids, targets = prepared(config, digest, lambda: tokenized(config, dataset, splits))
+        lengths = ids["train"].row_lengths().numpy()
+
+        def pipeline(split, train_lengths=None):
+            return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets[split])), config, train_lengths)
+
+        return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"),
+                    input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),
+                    train_tokens=int(lengths.sum()), digest=digest, fingerprint=sha256,
+                    tokenizers={"tokens": tokenizer, "labels": labels}, report=report)
+
+    def loss_and_metrics(self, config, outputs=2):
+        """Accuracy; with two classes also the AUC of the second (outputs: the number of classes)."""
+        auc = [PositiveClassAUC()] if outputs in (2, None) else []
+        return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), *auc])
+
+    def count_baseline(self, data):
+        """Test accuracy of always answering the most frequent training label."""
+        train = np.concatenate([y for _, y in data.train.as_numpy_iterator()])
+        test = np.concatenate([y for _, y in data.test.as_numpy_iterator()])
+        return float(np.mean(test == np.bincount(train).argmax()))
+
+    def report(self, net, data, config, dataset, name):
+        """More than two classes: per-class F1, macro F1 and the confusion matrix of the test split."""
+        labels = list(data.tokenizers["labels"].vocabulary)
+        if len(labels) == 2:
+            return Report()
+        table, matrix = per_class(confusion(net, data.test, len(labels)), labels)
+        return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
+                      texts={"per_class_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
+                      figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["class"].tolist(), name)})

@@ -1,12 +1,17 @@
-"""What a task is, in one record: its data, its model's ends, what a run reports, how it exports.
+"""What a task is (TaskSpec): its data, its model's ends, what a run reports, how it exports.
 
 Everything outside zoo/tasks asks a TaskSpec instead of branching on a task's name.
 """
 
+import abc
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
 import pandas as pd
+
+from zoo.data.pipelines import Data, hold_out, split_80_10_10
+from zoo.errors import UserError
 
 
 @dataclass
@@ -65,39 +70,61 @@ def per_class(matrix, names):
     return table, matrix
 
 
-def no_report(net, data, config, dataset, name):
-    return Report()
-
-
-@dataclass
-class TaskSpec:
-    """One task. Functions take the run's Config (`config`), its Dataset (zoo.datasets) and Data."""
+class TaskSpec(abc.ABC):
+    """One task: what the rest of the zoo asks of it, as class attributes and typed methods. Each
+    task subclasses it (zoo/tasks/*.py); code outside zoo/tasks asks a task (zoo.tasks.get(name))
+    instead of branching on its name. Methods take the run's Config (`config`), its Dataset
+    (zoo.datasets) and its Data (zoo.data.pipelines)."""
 
     name: str
     description: str
     metric: str  # the task metric (train_/val_/test_<metric>); lower is better for mse, perplexity
     inputs: str  # "features" (float [batch, time, features]) or "tokens" (int ids [batch, time])
     many_to_one: bool  # one output per sequence (else one per step)
-    data: object  # (config, dataset, splits, sha256) -> zoo.data.Data; splits None for generated data
-    loss_and_metrics: object  # (config, outputs: classes, tags or vocabulary size) -> (keras loss, [keras metrics])
     padding: bool = False  # token id 0 pads: masked in the model, the loss and the metrics
     characters: bool = False  # can read each word's characters too (config.char_features): inputs
     #                           are then (token ids [batch, time], character ids [batch, time, chars])
     stateful: bool = False  # trains stateful over contiguous windows (exported without state)
     causal: bool = False  # must not read the future: no bidirectional layers
     perplexity: bool = False  # report exp(mean loss) (zoo.layers.GradientMonitor)
-    read: object = None  # path -> examples: the reader of a user's file of this task
-    user_format: str = ""  # what such a file holds, for error messages
-    split: object = None  # (examples, split_seed) -> {train, val, test}: one file, split
-    hold_out: object = None  # (train examples, split_seed) -> (train, val): when there is no val file
-    describe: object = None  # (examples, level) -> "25,000 texts": what loading prints per split
-    report: object = no_report  # (net, data, config, dataset, run name) -> Report, after the test evaluation
-    export: Export | None = None  # None: runs of this task are not exported
     language_model: bool = False  # score and generate apply
-    baseline: object = None  # sequence_length -> held-out loss of a memoryless model (synthetic tasks)
-    baseline_name: str = ""  # that baseline, in words
-    count_baseline: object = None  # Data -> the test metric of a counting model fitted on data.train
-    count_baseline_name: str = ""  # that model, in words (logged as metric baseline_test_<metric>)
+    user_format: str = ""  # what a user's file of this task holds, for error messages ("": reads no files)
+    count_baseline_name: str = ""  # the counting model of count_baseline, in words ("": none)
+    export: Export | None = None  # None: runs of this task are not exported
+
+    @abc.abstractmethod
+    def data(self, config, dataset, splits: dict | None, sha256: str | None) -> Data:
+        """The run's Data from {split: examples as read} (None for generated data)."""
+
+    @abc.abstractmethod
+    def loss_and_metrics(self, config, outputs: int | None) -> tuple[keras.losses.Loss, list]:
+        """(Keras loss, [Keras metrics]) for `outputs` classes, tags or vocabulary entries."""
+
+    def report(self, net: keras.Model, data: Data, config, dataset, name: str) -> Report:
+        """What the task adds to a finished run, after the test evaluation (none by default)."""
+        return Report()
+
+    def count_baseline(self, data: Data) -> float | None:
+        """The test metric of a counting model fitted on data.train (logged as metric
+        baseline_test_<metric>), or None where the task has none."""
+        return None
+
+    # a user's files of this task (tasks with a user_format)
+    def read(self, path) -> list:
+        """The examples of the file at `path`."""
+        raise UserError(f"Task {self.name!r} reads no files; its data is generated.")
+
+    def split(self, examples: list, split_seed: int) -> dict:
+        """One file's examples -> {train, val, test} (80/10/10, shuffled with split_seed)."""
+        return split_80_10_10(examples, split_seed)
+
+    def hold_out(self, train: list, split_seed: int) -> tuple:
+        """(train, val): a tenth of the training examples held out when there is no val file."""
+        return hold_out(train, split_seed)
+
+    def describe(self, examples: list, level: str) -> str:
+        """What loading prints of a split, e.g. "25,000 texts"."""
+        return f"{len(examples):,} examples"
 
     @property
     def lower_is_better(self):

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_conllu
-from zoo.data.pipelines import Data, batches, examples_digest, hold_out, prepared, split_80_10_10
+from zoo.data.pipelines import Data, batches, examples_digest, prepared
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, ragged_strings, token_shares, vocabulary_report
 
@@ -50,57 +50,12 @@ def tokenized(config, dataset, splits):
     return tokenizers, report, {split: examples(sentences) for split, sentences in splits.items()}
 
 
-def data(config, dataset, splits, sha256):
-    digest = examples_digest(splits)
-    tokenizers, report, examples = prepared(config, digest, lambda: tokenized(config, dataset, splits))
-
-    def pipeline(split, train_lengths=None):
-        return batches(tf.data.Dataset.from_tensor_slices(examples[split]), config, train_lengths)
-
-    lengths = np.array([min(len(w), MAX_TOKENS) for w, _ in splits["train"]])
-    return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"), input_shape=(None,),
-                vocab_size=len(tokenizers["tokens"].vocabulary), num_outputs=len(tokenizers["tags"].vocabulary),
-                train_tokens=sum(len(w) for w, _ in splits["train"]), digest=digest, fingerprint=sha256,
-                tokenizers=tokenizers, report=report)
-
-
-def most_frequent_tag(data):
-    """Test accuracy of tagging each word with its most frequent training tag (a word unseen in
-    training, or unknown: the most frequent tag overall); padding left out."""
-    counts = np.zeros((data.vocab_size, data.num_outputs), "int64")
-    for x, y in data.train.as_numpy_iterator():
-        x = x[0] if isinstance(x, tuple) else x  # the word ids (character ids, if any, follow)
-        real = y > 0
-        np.add.at(counts, (x[real], y[real]), 1)
-    guess = counts.argmax(axis=1)
-    guess[counts.sum(axis=1) == 0] = counts.sum(axis=0).argmax()
-    right = total = 0
-    for x, y in data.test.as_numpy_iterator():
-        x = x[0] if isinstance(x, tuple) else x
-        real = y > 0
-        right += int((guess[x[real]] == y[real]).sum())
-        total += int(real.sum())
-    return right / max(total, 1)
-
-
-def loss_and_metrics(config, outputs=None):
-    return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-
-
 def tagging_report(net, data):
     """Per-tag precision, recall and F1 on data.test (padding left out), and the confusion matrix."""
     tags = data.vocabularies["tags"]
     matrix = confusion(net, data.test, len(tags), counted=lambda y: y > 0)
     table, matrix = per_class(matrix, tags)
     return table.rename(columns={"class": "tag"}), matrix
-
-
-def report(net, data, config, dataset, name):
-    table, matrix = tagging_report(net, data)
-    return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
-                  texts={"per_tag_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
-                  figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["tag"].tolist(), name)})
 
 
 def tag(net, tokenizers, sentences):
@@ -138,17 +93,13 @@ def predict(net, config, tokenizers, texts, k):
             for w, t, n in zip(tokens.numpy(), tags.numpy(), lengths.numpy())]
 
 
-SPEC = TaskSpec(
-    name="pos",
-    description="many-to-many tagger: token ids [batch, time] -> tag logits [batch, time, tags]",
-    metric="accuracy", inputs="tokens", many_to_one=False, padding=True, characters=True, data=data,
-    loss_and_metrics=loss_and_metrics, read=read_conllu, user_format="a CoNLL-U file (words and UPOS tags)",
-    split=split_80_10_10,
-    hold_out=hold_out,
-    describe=lambda examples, level: f"{len(examples):,} sentences, {sum(len(w) for w, _ in examples):,} words",
-    report=report, count_baseline=most_frequent_tag,
-    count_baseline_name="each word's most frequent training tag (unseen words: the most frequent tag)",
-    export=Export(
+class Tagging(TaskSpec):
+    name = "pos"
+    description = "many-to-many tagger: token ids [batch, time] -> tag logits [batch, time, tags]"
+    metric, inputs, many_to_one, padding, characters = "accuracy", "tokens", False, True, True
+    user_format = "a CoNLL-U file (words and UPOS tags)"
+    count_baseline_name = "each word's most frequent training tag (unseen words: the most frequent tag)"
+    export = Export(
         endpoints=endpoints, predict=predict,
         serving={"input": "sentences", "params": {}, "columns": ["tokens", "tags"], "lengths": "lengths",
                  "generate": None},
@@ -157,5 +108,51 @@ SPEC = TaskSpec(
                                        "tokens string[n, m] (m: the longest sentence; '' pads), lengths int32[n]"},
         readme={"calls": '    model.signatures["serving_default"](sentences=tf.constant(["The cat sat ."]))',
                 "cut": f"the first {MAX_TOKENS} words of a sentence", "columns": "tokens, tags",
-                "outputs": "[batch, time, tags]", "empty": ""}),
-)
+                "outputs": "[batch, time, tags]", "empty": ""})
+
+    def read(self, path):
+        return read_conllu(path)
+
+    def describe(self, examples, level):
+        return f"{len(examples):,} sentences, {sum(len(w) for w, _ in examples):,} words"
+
+    def data(self, config, dataset, splits, sha256):
+        digest = examples_digest(splits)
+        tokenizers, report, examples = prepared(config, digest, lambda: tokenized(config, dataset, splits))
+
+        def pipeline(split, train_lengths=None):
+            return batches(tf.data.Dataset.from_tensor_slices(examples[split]), config, train_lengths)
+
+        lengths = np.array([min(len(w), MAX_TOKENS) for w, _ in splits["train"]])
+        return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"), input_shape=(None,),
+                    vocab_size=len(tokenizers["tokens"].vocabulary), num_outputs=len(tokenizers["tags"].vocabulary),
+                    train_tokens=sum(len(w) for w, _ in splits["train"]), digest=digest, fingerprint=sha256,
+                    tokenizers=tokenizers, report=report)
+
+    def loss_and_metrics(self, config, outputs=None):
+        return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+
+    def count_baseline(self, data):
+        """Test accuracy of tagging each word with its most frequent training tag (a word unseen in
+        training, or unknown: the most frequent tag overall); padding left out."""
+        counts = np.zeros((data.vocab_size, data.num_outputs), "int64")
+        for x, y in data.train.as_numpy_iterator():
+            x = x[0] if isinstance(x, tuple) else x  # the word ids (character ids, if any, follow)
+            real = y > 0
+            np.add.at(counts, (x[real], y[real]), 1)
+        guess = counts.argmax(axis=1)
+        guess[counts.sum(axis=1) == 0] = counts.sum(axis=0).argmax()
+        right = total = 0
+        for x, y in data.test.as_numpy_iterator():
+            x = x[0] if isinstance(x, tuple) else x
+            real = y > 0
+            right += int((guess[x[real]] == y[real]).sum())
+            total += int(real.sum())
+        return right / max(total, 1)
+
+    def report(self, net, data, config, dataset, name):
+        table, matrix = tagging_report(net, data)
+        return Report(metrics={"test_macro_f1": float(table["f1"].mean())},
+                      texts={"per_tag_f1.md": table.to_markdown(index=False, floatfmt=".4f")},
+                      figures={"confusion_matrix.png": plots.confusion_matrix(matrix, table["tag"].tolist(), name)})
