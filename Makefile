@@ -12,9 +12,11 @@ install: $(INSTALLED)
 # fresh venv each; the bytecode compiled at install, as pip does: this machine sets PYTHONDONTWRITEBYTECODE)
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
-$(INSTALLED): requirements.txt pyproject.toml
+$(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(INSTALLED): requirements.txt pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $@

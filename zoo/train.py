@@ -66,6 +66,8 @@ class Plan:
     probe: tuple  # (inputs, targets): the fixed validation batch of the gradient flow
     name: str  # the run's name, <task>-<variant>
     tags: dict
+    source_models: list  # the logged models of the run it starts from (config.init_from), for MLflow's lineage
+    count_baseline: float | None  # the test metric of the task's counting model on the same data
 
 
 @dataclasses.dataclass
@@ -81,7 +83,8 @@ class Trained:
 
 def prepare(config, data=None, extra_variant_fields=(), tags=None):
     """The Plan of `config`: checks it, loads its data (unless given), seeds, builds and compiles
-    the network (from a pretrained run's layers with config.init_from)."""
+    the network (from a pretrained run's layers with config.init_from), and fits the task's count
+    baseline, all before an MLflow run exists."""
     validate(config)
     task, dataset = tasks.get(config.task), datasets.get(config)
     transfer.check(config)
@@ -92,12 +95,13 @@ def prepare(config, data=None, extra_variant_fields=(), tags=None):
                         f"{data.num_outputs:,} of the vocabulary; lower it, or use 0 (the full softmax).")
     net = models.build(config, data)
     carried = transfer.initialize(net, config, data.tokenizers.get("tokens"))
+    monitor = compiled_monitor(config, net, carried=carried)
+    probe = next(iter(data.val))
     variant = config.variant(extra_variant_fields)
-    lineage, _ = transfer.lineage(config)
-    return Plan(config, task, dataset, cells.CELLS[config.cell], data, net,
-                compiled_monitor(config, net, carried=carried), carried, next(iter(data.val)),
-                f"{config.task}-{variant}",
-                {"variant": variant, "data_sha256": data.fingerprint, **data.report, **lineage, **(tags or {})})
+    lineage, source_models = transfer.lineage(config)
+    tags = {"variant": variant, "data_sha256": data.fingerprint, **data.report, **lineage, **(tags or {})}
+    return Plan(config, task, dataset, cells.CELLS[config.cell], data, net, monitor, carried, probe,
+                f"{config.task}-{variant}", tags, source_models, count_baseline(config, data))
 
 
 def log_inputs(plan, recorder):
@@ -108,7 +112,7 @@ def log_inputs(plan, recorder):
         vocabularies, settings = text.saved(data.tokenizers)
         recorder.log_dict(vocabularies, "vocabulary.json")
         recorder.log_dict(settings, "tokenizer.json")
-        recorder.log_model_inputs(transfer.lineage(config)[1])
+        recorder.log_model_inputs(plan.source_models)
     recorder.log_datasets(config.dataset, data.fingerprint, datasets.described(plan.dataset), data.counts)
 
 
@@ -160,9 +164,8 @@ def evaluate_and_log(plan, recorder, trained):
     epochs_run = len(history.get("loss", []))
     results = {"train_seconds": trained.seconds, "tokens_per_sec": data.train_tokens * epochs_run / trained.seconds,
                "parameters": net.count_params(), "epochs_run": epochs_run, "kept_epoch": trained.kept_epoch}
-    baseline = count_baseline(config, data)
-    if baseline is not None:
-        results[f"baseline_test_{task.metric}"] = baseline
+    if plan.count_baseline is not None:
+        results[f"baseline_test_{task.metric}"] = plan.count_baseline
     recorder.log_figure(plots.learning_curves(history, task.metric, name), "learning_curves.png")
     snapshots = trained.flow.snapshots
     for epochs, layers in snapshots:
