@@ -36,7 +36,7 @@ demo-full: install
 # mlflow server, and run sweeps on a two-node Ray cluster logging to a PostgreSQL-backed server,
 # one node killed (one at a time); CI runs test, test-scripts and test-faults
 test: install
-	$(PY) -m pytest -m "not faults and not cluster and not scripts" -n 2 --dist loadfile
+	$(PY) -m pytest -m "not faults and not cluster and not scripts" -n 2 --dist loadfile --no-loadscope-reorder
 
 test-faults: install
 	$(PY) -m pytest -m "faults or cluster"

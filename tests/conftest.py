@@ -112,3 +112,17 @@ def postgres_server():
     finally:
         server.stop(folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# The test files by their time on one core, longest first (--durations, 2026-12-06): with
+# `make test`'s -n 2 --dist loadfile a file is a unit of work, and xdist's default order (most
+# tests first) left files with few but slow tests (the browser, the notebook) for the end, one
+# worker waiting on the other. Files not named here run after these, in their own order.
+LONGEST_FIRST = ("test_export.py", "test_data.py", "test_study.py", "test_engine.py", "test_transfer.py",
+                 "test_browser.py", "test_gradient_lab.py", "test_notebook.py", "test_compat.py", "test_faults.py",
+                 "test_layers.py", "test_baselines.py", "test_new_datasets.py", "test_corpus.py", "test_program.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order stays
