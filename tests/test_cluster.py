@@ -265,3 +265,75 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
         shutil.rmtree(folder, ignore_errors=True)
     assert main(["server", "start", "--no-auth", "--host", "0.0.0.0", "--folder", str(folder)]) == 2
     assert "without authentication" in capsys.readouterr().err
+
+
+def test_a_backup_of_the_team_server_restores_its_runs_artifacts_and_logins(capsys):
+    """server backup --to: while the server runs, its database (pg_dump), logins, secrets and
+    artifacts go to an owner-only folder; server restore --from makes a new server folder that
+    starts with the same runs, artifacts and logins. Bad folders are one line, exit 2."""
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import mlflow
+
+    from conftest import free_port
+    from zoo import server
+
+    if importlib.util.find_spec("psycopg") is None or not (
+            shutil.which("initdb") or list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))):
+        pytest.skip("PostgreSQL or psycopg is not installed (apt-get install postgresql; make install)")
+    root = Path(tempfile.mkdtemp(prefix="zoo-backup-"))
+    root.chmod(0o755)  # user postgres reaches the database folders below it
+    first, kept, second = root / "first", root / "backup", root / "second"
+    try:
+        port = free_port()
+        assert main(["server", "start", "--folder", str(first), "--port", str(port),
+                     "--database-port", str(free_port())]) == 0
+        with server._as_admin(first):
+            client = mlflow.MlflowClient(f"http://127.0.0.1:{port}")
+            run = client.create_run(client.create_experiment("kept"))
+            client.log_param(run.info.run_id, "cell", "gru")
+            client.log_metric(run.info.run_id, "test_accuracy", 0.875)
+            client.log_text(run.info.run_id, "the artifact", "notes.txt")
+            client.set_terminated(run.info.run_id)
+        assert main(["server", "user", "add", "alice", "--permission", "EDIT", "--folder", str(first)]) == 0
+        alice = json.loads((first / "users" / "alice").read_text())
+        capsys.readouterr()
+
+        assert main(["server", "backup", "--folder", str(first), "--to", str(kept)]) == 0
+        printed = capsys.readouterr().out
+        assert "backed up 1 runs" in printed and kept.stat().st_mode & 0o777 == 0o700
+        assert (kept / server.SECRETS).stat().st_mode & 0o777 == 0o600
+        for secret in [*json.loads((first / server.SECRETS).read_text()).values(), alice["MLFLOW_TRACKING_PASSWORD"]]:
+            assert secret not in printed
+        assert main(["server", "backup", "--folder", str(first), "--to", str(kept)]) == 2  # not empty
+        assert "not empty" in capsys.readouterr().err
+        server.stop(first)
+        assert main(["server", "backup", "--folder", str(first), "--to", str(root / "other")]) == 2  # not running
+
+        database_port, port = free_port(), free_port()
+        assert main(["server", "restore", "--from", str(kept), "--folder", str(second),
+                     "--database-port", str(database_port)]) == 0
+        assert "restored 1 runs" in capsys.readouterr().out
+        assert main(["server", "restore", "--from", str(kept), "--folder", str(second)]) == 2  # has a database
+        assert main(["server", "restore", "--from", str(root), "--folder", str(root / "third")]) == 2  # no backup
+        assert main(["server", "start", "--folder", str(second), "--port", str(port),
+                     "--database-port", str(database_port)]) == 0
+        uri = f"http://127.0.0.1:{port}"
+        with server._as_admin(second):  # the same administrator password, from the restored secrets
+            restored = mlflow.MlflowClient(uri).get_run(run.info.run_id)
+            assert restored.data.params == {"cell": "gru"} and restored.data.metrics == {"test_accuracy": 0.875}
+            notes = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="notes.txt",
+                                                        tracking_uri=uri, dst_path=str(root / "downloaded"))
+            assert Path(notes).read_text() == "the artifact"
+        with pytest.MonkeyPatch.context() as patch:  # alice's login works on the restored server
+            patch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+            patch.setenv("MLFLOW_TRACKING_PASSWORD", alice["MLFLOW_TRACKING_PASSWORD"])
+            client = mlflow.MlflowClient(uri)
+            assert client.create_run(client.get_experiment_by_name("kept").experiment_id).info.run_id
+    finally:
+        for folder in (first, second):
+            server.stop(folder)
+        shutil.rmtree(root, ignore_errors=True)

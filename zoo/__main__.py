@@ -90,8 +90,8 @@ def main(argv=None):
                              "prints each experiment's view of its variants first")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=5000)
-    server = commands.add_parser("server", help="a team tracking server: mlflow server on PostgreSQL (start, stop)")
-    server.add_argument("action", choices=("start", "stop", "user"))
+    server = commands.add_parser("server", help="a team tracking server: mlflow server on PostgreSQL (start, stop, user, backup, restore)")
+    server.add_argument("action", choices=("start", "stop", "user", "backup", "restore"))
     server.add_argument("user", nargs="*", metavar="add NAME", help="with action user: add NAME, a login with "
                         "--permission on every experiment and registered model (its password goes to "
                         "<folder>/users/NAME, readable by its owner only)")
@@ -104,6 +104,10 @@ def main(argv=None):
                         "machine only; 0.0.0.0 shares it)")
     server.add_argument("--port", type=int, default=5050, help="MLflow's port (default 5050)")
     server.add_argument("--database-port", type=int, default=5433, help="PostgreSQL's port (default 5433)")
+    server.add_argument("--to", help="with backup: a new folder for the backup (database dump, logins, secrets, "
+                        "artifacts; owner-only)")
+    server.add_argument("--from", dest="source", help="with restore: a backup folder; --folder is the new server "
+                        "folder, --database-port its PostgreSQL's port")
     server.add_argument("--artifacts-destination", help="where the server keeps artifacts (default: "
                         "<folder>/artifacts; s3://bucket/path with boto3 and AWS credentials)")
     score = commands.add_parser("score", help="log-probability of sentences under a language-model run")
@@ -154,6 +158,21 @@ def main(argv=None):
         if args.action == "stop":
             tracking_server.stop(args.folder)
             print(f"stopped the tracking server of {args.folder}")
+            return 0
+        if args.action == "backup":
+            if not args.to:
+                raise UserError("Use: python -m zoo server backup --to FOLDER (a new folder), while the server runs.")
+            made = tracking_server.backup(args.folder, args.to)
+            print(f"backed up {made['runs']} runs of {made['server']} to {Path(args.to).resolve()} (database dump, "
+                  f"logins, secrets; artifacts: {made['artifacts']}); the folder holds the server's secrets: keep it "
+                  "private")
+            return 0
+        if args.action == "restore":
+            if not args.source:
+                raise UserError("Use: python -m zoo server restore --from BACKUP --folder NEW_FOLDER.")
+            runs = tracking_server.restore(args.source, args.folder, args.database_port)
+            print(f"restored {runs} runs into {Path(args.folder).resolve()}; start it with: python -m zoo server "
+                  f"start --folder {args.folder}")
             return 0
         if args.action == "user":
             if len(args.user) != 2 or args.user[0] != "add":

@@ -268,7 +268,8 @@ def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifa
         stop_database(folder)
         raise
     uri = f"http://{_address_for_clients(host)}:{port}"
-    record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend, "auth": auth}))
+    record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend, "auth": auth,
+                                  "artifacts": str(artifacts or folder / "artifacts")}))
     if auth:
         _roles(uri, folder)
     return uri
@@ -332,6 +333,95 @@ def add_user(folder, name, permission):
     return _private(folder / "users" / name, json.dumps({"MLFLOW_TRACKING_URI": running["uri"],
                                                          "MLFLOW_TRACKING_USERNAME": name,
                                                          "MLFLOW_TRACKING_PASSWORD": password}))
+
+
+BACKUP = "backup.json"  # what a backup folder holds (written last: a backup without it is not whole)
+
+
+def _database_port(running):
+    from urllib.parse import urlparse
+
+    return urlparse(running["backend"]).port
+
+
+def _runs_in_database(folder, port):
+    psql = [_postgres_tool("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", DATABASE, "-tAc"]
+    counted = subprocess.run(psql + ["SELECT count(*) FROM runs"], capture_output=True, text=True,
+                             env=_database_environment(folder))
+    return int(counted.stdout.strip()) if counted.returncode == 0 and counted.stdout.strip().isdigit() else 0
+
+
+def backup(folder, destination):
+    """Backs up the server running from `folder` into `destination` (a new or empty folder, made
+    owner-only: it holds the secrets): the database (pg_dump, PostgreSQL's custom format, a
+    consistent snapshot while the server runs), the logins (auth.db, through sqlite's backup),
+    secrets.json (so the restored logins and the database password stay valid), then the
+    artifacts folder, copied after the dump so that every run in it has its artifacts. An
+    artifact store outside the folder (s3://...) is named, not copied. Returns the manifest."""
+    import datetime
+    import sqlite3
+
+    folder, destination = Path(folder).resolve(), Path(destination).resolve()
+    record = folder / "server.json"
+    if not record.exists():
+        raise UserError(f"No tracking server runs from {folder}; a backup reads the running database: start it "
+                        "with make server (or pass its --folder).")
+    running = json.loads(record.read_text())
+    if destination.exists() and any(destination.iterdir()):
+        raise UserError(f"Invalid backup folder {destination}: it is not empty; pass a new folder.")
+    destination.mkdir(mode=0o700, parents=True, exist_ok=True)
+    destination.chmod(0o700)
+    port = _database_port(running)
+    dumped = subprocess.run([_postgres_tool("pg_dump"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d",
+                             DATABASE, "--format=custom", "--file", str(destination / "mlflow.dump")],
+                            capture_output=True, text=True, env=_database_environment(folder))
+    if dumped.returncode != 0:
+        raise UserError(f"pg_dump could not back up the database on 127.0.0.1:{port}: "
+                        f"{(dumped.stderr.strip().splitlines() or ['no message'])[0]}")
+    if (folder / "auth.db").exists():
+        with sqlite3.connect(folder / "auth.db") as source, sqlite3.connect(destination / "auth.db") as target:
+            source.backup(target)
+    shutil.copy2(folder / SECRETS, destination / SECRETS)  # mode 0600 kept
+    artifacts = running.get("artifacts", str(folder / "artifacts"))
+    copied = "://" not in artifacts and Path(artifacts).exists()
+    if copied:
+        shutil.copytree(artifacts, destination / "artifacts")
+    manifest = {"made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "server": running["uri"], "runs": _runs_in_database(folder, port), "database": "mlflow.dump",
+                "logins": (destination / "auth.db").exists(),
+                "artifacts": "artifacts" if copied else f"not copied: back up {artifacts} yourself"}
+    (destination / BACKUP).write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def restore(source, folder, database_port=5433):
+    """A new server folder from a backup (server backup): the same secrets, a new PostgreSQL
+    database loaded from the dump (pg_restore), the logins and the artifacts. Start it as usual
+    (make server, with this --folder). Returns the number of runs restored."""
+    source, folder = Path(source).resolve(), Path(folder).resolve()
+    if not (source / BACKUP).exists():
+        raise UserError(f"Invalid backup folder {source}: no {BACKUP} (make one with: python -m zoo server backup "
+                        "--to FOLDER, while the server runs).")
+    if (folder / "postgres").exists() or (folder / "server.json").exists():
+        raise UserError(f"Invalid server folder {folder}: it already has a database; restore into a new --folder.")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / SECRETS, folder / SECRETS)
+    start_database(folder, database_port)  # initdb with the backup's database password, database mlflow
+    try:
+        loaded = subprocess.run([_postgres_tool("pg_restore"), "-h", "127.0.0.1", "-p", str(database_port), "-U",
+                                 USER, "-d", DATABASE, "--no-owner", "--exit-on-error", str(source / "mlflow.dump")],
+                                capture_output=True, text=True, env=_database_environment(folder))
+        if loaded.returncode != 0:
+            raise UserError(f"pg_restore could not load {source / 'mlflow.dump'}: "
+                            f"{(loaded.stderr.strip().splitlines() or ['no message'])[0]}")
+        runs = _runs_in_database(folder, database_port)
+    finally:
+        stop_database(folder)
+    if (source / "auth.db").exists():
+        shutil.copy2(source / "auth.db", folder / "auth.db")
+    if (source / "artifacts").exists():
+        shutil.copytree(source / "artifacts", folder / "artifacts")
+    return runs
 
 
 def stop(folder=FOLDER):
