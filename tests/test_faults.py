@@ -217,6 +217,38 @@ def test_a_full_artifact_store_keeps_the_trained_state_and_resume_completes_the_
 
 
 @pytest.mark.faults
+def test_a_server_that_does_not_serve_artifacts_keeps_checkpoints_local_and_says_so_once(store, tmp_path, monkeypatch,
+                                                                                         capsys):
+    """A tracking server started without --serve-artifacts gives clients a path on its own disk:
+    checkpoints written there would reach no other node. A run that shares its checkpoints
+    (ZOO_SHARE_CHECKPOINTS=1, as Ray workers do) keeps them here and says so in one line, once."""
+    from conftest import MlflowServer
+    from zoo import server
+
+    unserved = MlflowServer(tmp_path / "unserved")
+    unserved.folder.mkdir()
+    unserved.process = None
+    try:
+        try:
+            unserved.process = server.launch_mlflow(f"sqlite:///{unserved.folder}/server.db", unserved.folder / "art",
+                                                    "127.0.0.1", unserved.port, unserved.folder / "mlflow.log", 90,
+                                                    serve_artifacts=False)
+        except UserError as error:
+            pytest.skip(str(error))
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", unserved.uri)
+        monkeypatch.setenv("ZOO_SHARE_CHECKPOINTS", "1")
+        assert main(["train", "--set", "examples=200", "--set", "sequence_length=10", "--set", "units=8",
+                     "--set", "epochs=3"]) == 0
+        printed = capsys.readouterr().out
+        assert printed.count("does not serve artifacts") == 1, printed[-2000:]
+        assert not list((unserved.folder / "art").rglob("latest.json"))  # no checkpoint went to the server's disk
+        found = tracking.runs("adding")
+        assert list(found["status"]) == ["FINISHED"]
+    finally:
+        unserved.stop()
+
+
+@pytest.mark.faults
 def test_a_tracking_server_that_goes_away_is_one_line_and_resume_completes_the_run(store, mlflow_server, monkeypatch):
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_server.uri}
     options = ["--set=examples=4000", "--set=sequence_length=20", "--set=units=16", "--set=epochs=4",

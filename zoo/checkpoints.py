@@ -23,6 +23,7 @@ elsewhere): `fetch` downloads it where the local folder is missing or older. The
 with the local folder.
 """
 
+import functools
 import json
 import os
 import shutil
@@ -69,6 +70,18 @@ def _client():
     return tracking.MlflowClient(tracking.tracking_uri())
 
 
+_WARNED = set()  # runs told that their server does not serve artifacts
+
+
+@functools.lru_cache(maxsize=1024)
+def _artifacts_served(uri, run_id):
+    """Whether run `run_id` of the tracking server at `uri` keeps its artifacts where every node
+    reaches them (served by the server, mlflow-artifacts:, or a bucket), not at a path on the
+    server's disk (a server started without --serve-artifacts), which a client writes on its own."""
+    location = tracking.MlflowClient(uri).get_run(run_id).info.artifact_uri
+    return not location.startswith(("file:", "/"))
+
+
 def upload(run_id, before=None):
     """Logs the run's checkpoint folder as one archive among its `checkpoint` artifacts, then
     `checkpoint/latest.json` naming it (written last: a node that dies during an upload leaves
@@ -81,6 +94,14 @@ def upload(run_id, before=None):
     path, client = folder(run_id), _client()
     epoch = _epoch(path)
     try:
+        if not _artifacts_served(tracking.tracking_uri(), run_id):
+            if run_id not in _WARNED:  # once a run
+                _WARNED.add(run_id)
+                print(f"warning: the tracking server {tracking.tracking_uri()} does not serve artifacts (it gives "
+                      f"clients a path on its own disk): the checkpoint of run {run_id} stays in {path}, and a retry "
+                      "on another node starts over; start the server with --serve-artifacts (make server does)",
+                      flush=True)
+            return before
         before = before or (_latest(run_id) or {}).get("archive")
         with tempfile.TemporaryDirectory() as scratch:
             archive = shutil.make_archive(str(Path(scratch) / f"epoch-{epoch}"), "tar", path)

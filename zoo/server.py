@@ -141,15 +141,19 @@ def wait_until_up(uri, process, timeout, log=None):
     raise UserError(f"mlflow server did not answer at {uri} within {timeout} s" + (f" (log: {log})" if log else ""))
 
 
-def launch_mlflow(backend_uri, artifacts, host, port, log, timeout=120, environment=None, auth=False):
+def launch_mlflow(backend_uri, artifacts, host, port, log, timeout=120, environment=None, auth=False,
+                  serve_artifacts=True):
     """Starts `mlflow server` (one web worker; auth: MLflow's basic-auth app) in its own process
-    group with `environment` (default: this process's) and waits until it answers; returns the Popen."""
+    group with `environment` (default: this process's) and waits until it answers; returns the Popen.
+    serve_artifacts=False: the server hands clients its artifact folder's path instead (what the
+    tests use to show the zoo notices)."""
     mlflow = Path(sys.executable).with_name("mlflow")
+    where = ["--artifacts-destination", str(artifacts), "--serve-artifacts"] if serve_artifacts else [
+        "--default-artifact-root", str(artifacts), "--no-serve-artifacts"]
     with open(log, "ab") as output:
         process = subprocess.Popen(
-            [str(mlflow), "server", "--backend-store-uri", backend_uri, "--artifacts-destination", str(artifacts),
-             "--serve-artifacts", "--host", host, "--port", str(port), "--workers", "1",
-             *(["--app-name", "basic-auth"] if auth else [])],
+            [str(mlflow), "server", "--backend-store-uri", backend_uri, *where, "--host", host, "--port", str(port),
+             "--workers", "1", *(["--app-name", "basic-auth"] if auth else [])],
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             # none of MLflow's GenAI job consumers: a store of training runs does not use them
             env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(environment or os.environ)})
