@@ -6,7 +6,11 @@ top (Ray: a worker process, TensorFlow's import, scheduling, the store reached f
     python benchmarks/cluster_overhead.py --set epochs=5 --grid seed=0,1,2,3
 
 overhead per trial = (wall time x runs at once - the runs' train_seconds) / runs: the time a run
-slot spends on anything but training. On a 2-core machine two nodes cannot be faster than one
+slot spends on anything but training, the sweep's fixed start (Ray's workers importing TensorFlow)
+spread over its runs. Split from the store's run start and end times: "until the first run" (the
+command's start to its first run: imports, Ray, Tune, a worker) and "per run once going" (per run,
+a slot's wait since its previous run ended plus the run's time outside train_seconds: evaluation,
+figures, the logged model; the local executor pays those too). On a 2-core machine two nodes cannot be faster than one
 (the same two cores); a real cluster adds cores, and each trial still pays this overhead.
 Writes benchmarks/results/cluster_overhead.md.
 """
@@ -29,10 +33,11 @@ SWEEP = ["--grid", "cell=vanilla,gru", "--grid", "seed=0,1", "--set", "task=addi
 def timed_sweep(folder, extra):
     """Wall seconds of `python -m zoo sweep` in a new store in `folder`, and its runs' train_seconds."""
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder}/mlruns/mlflow.db"}
-    start = time.perf_counter()
+    start = pd.Timestamp.now(tz="UTC")
+    clock = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "zoo", "sweep", *SWEEP, *extra], cwd=folder, env=env,
                           capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    wall = time.perf_counter() - clock
     if done.returncode != 0:
         sys.exit(f"error: the sweep failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-500:]}")
     os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
@@ -40,7 +45,30 @@ def timed_sweep(folder, extra):
 
     runs = tracking.runs("adding")
     runs = runs[runs["tags.mlflow.parentRunId"].notna()]
-    return wall, runs["metrics.train_seconds"].sum(), len(runs)
+    return wall, runs["metrics.train_seconds"].sum(), len(runs), timeline(runs, start)
+
+
+def timeline(runs, start, slots=None):
+    """(seconds from the command's start to its first run's start, mean seconds a run slot spends
+    per run on anything but training once runs go: the wait since the slot's previous run ended
+    plus the run's own time outside train_seconds). The slots are simulated from the runs' start
+    and end times (a run takes the slot that became free last before it started)."""
+    started = runs["start_time"].map(lambda t: t.timestamp()).to_numpy()
+    ended = runs["end_time"].map(lambda t: t.timestamp()).to_numpy()
+    order = started.argsort()
+    first = started[order[0]]
+    free = []  # the times at which slots became free
+    costs = []
+    for i in order:
+        ready = [t for t in free if t <= started[i] + 0.5]
+        waited = 0.0
+        if ready:
+            latest = max(ready)
+            free.remove(latest)
+            waited = max(0.0, started[i] - latest)  # a slot's first run waits for nothing here
+        costs.append(waited + (ended[i] - started[i]) - runs["metrics.train_seconds"].to_numpy()[i])
+        free.append(ended[i])
+    return first - start.timestamp(), sum(costs) / len(costs)
 
 
 def main(argv=None):
@@ -62,19 +90,21 @@ def main(argv=None):
     for name, slots, nodes in tqdm(setups, desc="executors", unit="sweep"):
         with tempfile.TemporaryDirectory() as folder:
             if nodes is None:
-                wall, trained, runs = timed_sweep(folder, [])
+                wall, trained, runs, (first, per_run) = timed_sweep(folder, [])
             else:
                 cluster = Cluster(initialize_head=True, head_node_args={**node, "num_cpus": nodes[0]})
                 try:
                     for more in nodes[1:]:
                         cluster.add_node(**node, num_cpus=more)
                     cluster.wait_for_nodes(timeout=60)
-                    wall, trained, runs = timed_sweep(folder, ["--executor", "ray", "--address", cluster.address])
+                    wall, trained, runs, (first, per_run) = timed_sweep(
+                        folder, ["--executor", "ray", "--address", cluster.address])
                 finally:
                     cluster.shutdown()
         rows.append({"executor": name, "runs": runs, "runs at once": slots, "wall s": round(wall, 1),
                      "train_seconds, all runs": round(trained, 1),
-                     "overhead per trial s": round((wall * slots - trained) / runs, 1)})
+                     "overhead per trial s": round((wall * slots - trained) / runs, 1),
+                     "until the first run s": round(first, 1), "per run once going s": round(per_run, 1)})
     table = pd.DataFrame(rows).to_markdown(index=False)
     print(f"\n{' '.join(SWEEP)} on {cpus} CPUs\n\n{table}")
     out = Path("benchmarks/results")
