@@ -30,7 +30,7 @@ SWEEP = ["--grid", "cell=vanilla,gru", "--grid", "seed=0,1", "--set", "task=addi
          "--set", "sequence_length=50", "--set", "units=32", "--set", "epochs=3"]
 
 
-def timed_sweep(folder, extra):
+def timed_sweep(folder, extra, slots):
     """Wall seconds of `python -m zoo sweep` in a new store in `folder`, and its runs' train_seconds."""
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder}/mlruns/mlflow.db"}
     start = pd.Timestamp.now(tz="UTC")
@@ -45,30 +45,28 @@ def timed_sweep(folder, extra):
 
     runs = tracking.runs("adding")
     runs = runs[runs["tags.mlflow.parentRunId"].notna()]
-    return wall, runs["metrics.train_seconds"].sum(), len(runs), timeline(runs, start)
+    return wall, runs["metrics.train_seconds"].sum(), len(runs), timeline(runs, start, slots)
 
 
-def timeline(runs, start, slots=None):
+def timeline(runs, start, slots):
     """(seconds from the command's start to its first run's start, mean seconds a run slot spends
-    per run on anything but training once runs go: the wait since the slot's previous run ended
-    plus the run's own time outside train_seconds). The slots are simulated from the runs' start
-    and end times (a run takes the slot that became free last before it started)."""
+    per run on anything but training once runs go: the wait since the slot's previous run ended,
+    or since the first run started for a slot's first run, plus the run's own time outside
+    train_seconds). The `slots` are simulated from the runs' start and end times: a run takes the
+    slot that became free last before it started, else the one that became free first."""
     started = runs["start_time"].map(lambda t: t.timestamp()).to_numpy()
     ended = runs["end_time"].map(lambda t: t.timestamp()).to_numpy()
+    trained = runs["metrics.train_seconds"].to_numpy()
     order = started.argsort()
-    first = started[order[0]]
-    free = []  # the times at which slots became free
+    free = [started[order[0]]] * slots  # when each slot became free: all of them at the first run's start
     costs = []
     for i in order:
-        ready = [t for t in free if t <= started[i] + 0.5]
-        waited = 0.0
-        if ready:
-            latest = max(ready)
-            free.remove(latest)
-            waited = max(0.0, started[i] - latest)  # a slot's first run waits for nothing here
-        costs.append(waited + (ended[i] - started[i]) - runs["metrics.train_seconds"].to_numpy()[i])
+        ready = [t for t in free if t <= started[i] + 0.5]  # 0.5 s: the store's clock against Tune's
+        taken = max(ready) if ready else min(free)
+        free.remove(taken)
+        costs.append(max(0.0, started[i] - taken) + (ended[i] - started[i]) - trained[i])
         free.append(ended[i])
-    return first - start.timestamp(), sum(costs) / len(costs)
+    return started[order[0]] - start.timestamp(), sum(costs) / len(costs)
 
 
 def main(argv=None):
@@ -90,7 +88,7 @@ def main(argv=None):
     for name, slots, nodes in tqdm(setups, desc="executors", unit="sweep"):
         with tempfile.TemporaryDirectory() as folder:
             if nodes is None:
-                wall, trained, runs, (first, per_run) = timed_sweep(folder, [])
+                wall, trained, runs, (first, per_run) = timed_sweep(folder, [], slots)
             else:
                 cluster = Cluster(initialize_head=True, head_node_args={**node, "num_cpus": nodes[0]})
                 try:
@@ -98,7 +96,7 @@ def main(argv=None):
                         cluster.add_node(**node, num_cpus=more)
                     cluster.wait_for_nodes(timeout=60)
                     wall, trained, runs, (first, per_run) = timed_sweep(
-                        folder, ["--executor", "ray", "--address", cluster.address])
+                        folder, ["--executor", "ray", "--address", cluster.address], slots)
                 finally:
                     cluster.shutdown()
         rows.append({"executor": name, "runs": runs, "runs at once": slots, "wall s": round(wall, 1),

@@ -308,8 +308,9 @@ def test_a_backup_of_the_team_server_restores_its_runs_artifacts_and_logins(caps
         assert (kept / server.SECRETS).stat().st_mode & 0o777 == 0o600
         for secret in [*json.loads((first / server.SECRETS).read_text()).values(), alice["MLFLOW_TRACKING_PASSWORD"]]:
             assert secret not in printed
-        assert main(["server", "backup", "--folder", str(first), "--to", str(kept)]) == 2  # not empty
-        assert "not empty" in capsys.readouterr().err
+        assert main(["server", "backup", "--folder", str(first), "--to", str(kept)]) == 2  # not a new folder
+        assert "it exists; pass a new folder" in capsys.readouterr().err
+        assert {path.stat().st_mode & 0o777 for path in kept.iterdir() if path.is_file()} == {0o600}
         server.stop(first)
         assert main(["server", "backup", "--folder", str(first), "--to", str(root / "other")]) == 2  # not running
 
@@ -317,11 +318,15 @@ def test_a_backup_of_the_team_server_restores_its_runs_artifacts_and_logins(caps
         assert main(["server", "restore", "--from", str(kept), "--folder", str(second),
                      "--database-port", str(database_port)]) == 0
         assert "restored 1 runs" in capsys.readouterr().out
-        assert main(["server", "restore", "--from", str(kept), "--folder", str(second)]) == 2  # has a database
+        assert main(["server", "restore", "--from", str(kept), "--folder", str(second)]) == 2  # not empty
         assert main(["server", "restore", "--from", str(root), "--folder", str(root / "third")]) == 2  # no backup
         assert main(["server", "start", "--folder", str(second), "--port", str(port),
                      "--database-port", str(database_port)]) == 0
         uri = f"http://127.0.0.1:{port}"
+        taken = root / "taken"  # a restore that fails (its database port is the running one's) leaves nothing
+        assert main(["server", "restore", "--from", str(kept), "--folder", str(taken),
+                     "--database-port", str(database_port)]) == 2
+        assert not taken.exists()
         with server._as_admin(second):  # the same administrator password, from the restored secrets
             restored = mlflow.MlflowClient(uri).get_run(run.info.run_id)
             assert restored.data.params == {"cell": "gru"} and restored.data.metrics == {"test_accuracy": 0.875}

@@ -27,6 +27,7 @@ SIGTERM save the training state, end the run KILLED and say how to resume (exit 
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -172,7 +173,8 @@ def main(argv=None):
                 raise UserError("Use: python -m zoo server restore --from BACKUP --folder NEW_FOLDER.")
             runs = tracking_server.restore(args.source, args.folder, args.database_port)
             print(f"restored {runs} runs into {Path(args.folder).resolve()}; start it with: python -m zoo server "
-                  f"start --folder {args.folder}")
+                  f"start --folder {shlex.quote(args.folder)} (with the same --artifacts-destination if its "
+                  "artifacts were not in its folder)")
             return 0
         if args.action == "user":
             if len(args.user) != 2 or args.user[0] != "add":

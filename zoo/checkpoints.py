@@ -77,7 +77,8 @@ _WARNED = set()  # runs told that their server does not serve artifacts
 def _artifacts_served(uri, run_id):
     """Whether run `run_id` of the tracking server at `uri` keeps its artifacts where every node
     reaches them (served by the server, mlflow-artifacts:, or a bucket), not at a path on the
-    server's disk (a server started without --serve-artifacts), which a client writes on its own."""
+    server's disk (a server started with --no-serve-artifacts, or a local --default-artifact-root),
+    which a client writes on its own."""
     location = tracking.MlflowClient(uri).get_run(run_id).info.artifact_uri
     return not location.startswith(("file:", "/"))
 
@@ -99,7 +100,8 @@ def upload(run_id, before=None):
                 _WARNED.add(run_id)
                 print(f"warning: the tracking server {tracking.tracking_uri()} does not serve artifacts (it gives "
                       f"clients a path on its own disk): the checkpoint of run {run_id} stays in {path}, and a retry "
-                      "on another node starts over; start the server with --serve-artifacts (make server does)",
+                      "on another node starts over; start the server so that it serves artifacts (make server does; not "
+                      "--no-serve-artifacts)",
                       flush=True)
             return before
         before = before or (_latest(run_id) or {}).get("archive")

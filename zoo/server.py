@@ -145,8 +145,8 @@ def launch_mlflow(backend_uri, artifacts, host, port, log, timeout=120, environm
                   serve_artifacts=True):
     """Starts `mlflow server` (one web worker; auth: MLflow's basic-auth app) in its own process
     group with `environment` (default: this process's) and waits until it answers; returns the Popen.
-    serve_artifacts=False: the server hands clients its artifact folder's path instead (what the
-    tests use to show the zoo notices)."""
+    serve_artifacts=False: --no-serve-artifacts, the server hands clients its artifact folder's path
+    instead (what the tests use to show that the zoo notices)."""
     mlflow = Path(sys.executable).with_name("mlflow")
     where = ["--artifacts-destination", str(artifacts), "--serve-artifacts"] if serve_artifacts else [
         "--default-artifact-root", str(artifacts), "--no-serve-artifacts"]
@@ -273,7 +273,8 @@ def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifa
         raise
     uri = f"http://{_address_for_clients(host)}:{port}"
     record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend, "auth": auth,
-                                  "artifacts": str(artifacts or folder / "artifacts")}))
+                                  "artifacts": artifacts if "://" in str(artifacts or "") else
+                                  str(Path(artifacts or folder / "artifacts").resolve())}))
     if auth:
         _roles(uri, folder)
     return uri
@@ -355,76 +356,108 @@ def _runs_in_database(folder, port):
     return int(counted.stdout.strip()) if counted.returncode == 0 and counted.stdout.strip().isdigit() else 0
 
 
+def _running(folder):
+    """server.json of the server running from `folder`; a UserError where none runs."""
+    record = folder / "server.json"
+    running = json.loads(record.read_text()) if record.exists() else None
+    try:
+        if running is not None:
+            os.killpg(running["pid"], 0)
+            return running
+    except ProcessLookupError:
+        pass
+    raise UserError(f"No tracking server runs from {folder}; a backup reads the running database: start it "
+                    "with make server (or pass its --folder).")
+
+
 def backup(folder, destination):
-    """Backs up the server running from `folder` into `destination` (a new or empty folder, made
-    owner-only: it holds the secrets): the database (pg_dump, PostgreSQL's custom format, a
-    consistent snapshot while the server runs), the logins (auth.db, through sqlite's backup),
-    secrets.json (so the restored logins and the database password stay valid), then the
+    """Backs up the server running from `folder` into `destination`, a new folder created
+    owner-only (it holds the secrets; its files too): the database (pg_dump, PostgreSQL's custom
+    format, a consistent snapshot while the server runs), the logins (auth.db, through sqlite's
+    backup), secrets.json (so the restored logins and the database password stay valid), then the
     artifacts folder, copied after the dump so that every run in it has its artifacts. An
     artifact store outside the folder (s3://...) is named, not copied. Returns the manifest."""
     import datetime
     import sqlite3
 
     folder, destination = Path(folder).resolve(), Path(destination).resolve()
-    record = folder / "server.json"
-    if not record.exists():
-        raise UserError(f"No tracking server runs from {folder}; a backup reads the running database: start it "
-                        "with make server (or pass its --folder).")
-    running = json.loads(record.read_text())
-    if destination.exists() and any(destination.iterdir()):
-        raise UserError(f"Invalid backup folder {destination}: it is not empty; pass a new folder.")
-    destination.mkdir(mode=0o700, parents=True, exist_ok=True)
-    destination.chmod(0o700)
-    port = _database_port(running)
-    dumped = subprocess.run([_postgres_tool("pg_dump"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d",
-                             DATABASE, "--format=custom", "--file", str(destination / "mlflow.dump")],
-                            capture_output=True, text=True, env=_database_environment(folder))
-    if dumped.returncode != 0:
-        raise UserError(f"pg_dump could not back up the database on 127.0.0.1:{port}: "
-                        f"{(dumped.stderr.strip().splitlines() or ['no message'])[0]}")
-    if (folder / "auth.db").exists():
-        with sqlite3.connect(folder / "auth.db") as source, sqlite3.connect(destination / "auth.db") as target:
-            source.backup(target)
-    shutil.copy2(folder / SECRETS, destination / SECRETS)  # mode 0600 kept
-    artifacts = running.get("artifacts", str(folder / "artifacts"))
-    copied = "://" not in artifacts and Path(artifacts).exists()
-    if copied:
-        shutil.copytree(artifacts, destination / "artifacts")
-    manifest = {"made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                "server": running["uri"], "runs": _runs_in_database(folder, port), "database": "mlflow.dump",
-                "logins": (destination / "auth.db").exists(),
-                "artifacts": "artifacts" if copied else f"not copied: back up {artifacts} yourself"}
-    (destination / BACKUP).write_text(json.dumps(manifest, indent=1))
+    running = _running(folder)
+    if not (folder / SECRETS).exists():
+        raise UserError(f"Invalid server folder {folder}: no {SECRETS}; back up a folder that make server started.")
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(destination, 0o700)  # new, and ours: nobody else's files or links inside
+    except FileExistsError:
+        raise UserError(f"Invalid backup folder {destination}: it exists; pass a new folder.") from None
+    except OSError as error:
+        raise UserError(f"Cannot create the backup folder {destination}: {error.strerror}.") from None
+    mask = os.umask(0o077)  # every file of the backup owner-only
+    try:
+        port = _database_port(running)
+        dumped = subprocess.run([_postgres_tool("pg_dump"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d",
+                                 DATABASE, "--format=custom", "--file", str(destination / "mlflow.dump")],
+                                capture_output=True, text=True, env=_database_environment(folder))
+        if dumped.returncode != 0:
+            raise UserError(f"pg_dump could not back up the database on 127.0.0.1:{port}: "
+                            f"{(dumped.stderr.strip().splitlines() or ['no message'])[0]}")
+        if (folder / "auth.db").exists():
+            with sqlite3.connect(folder / "auth.db") as source, sqlite3.connect(destination / "auth.db") as target:
+                source.backup(target)
+        shutil.copyfile(folder / SECRETS, destination / SECRETS)
+        artifacts = running.get("artifacts", str(folder / "artifacts"))
+        copied = "://" not in artifacts and Path(artifacts).exists()
+        if copied:
+            shutil.copytree(artifacts, destination / "artifacts")
+        manifest = {"made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "server": running["uri"], "runs": _runs_in_database(folder, port), "database": "mlflow.dump",
+                    "logins": (destination / "auth.db").exists(),
+                    "artifacts": "artifacts" if copied else f"not copied: back up {artifacts} yourself"}
+        (destination / BACKUP).write_text(json.dumps(manifest, indent=1))
+    finally:
+        os.umask(mask)
     return manifest
 
 
 def restore(source, folder, database_port=5433):
     """A new server folder from a backup (server backup): the same secrets, a new PostgreSQL
     database loaded from the dump (pg_restore), the logins and the artifacts. Start it as usual
-    (make server, with this --folder). Returns the number of runs restored."""
+    (make server, with this --folder; with the same --artifacts-destination where the artifacts
+    were elsewhere). Nothing is left of a restore that fails. Returns the number of runs restored."""
     source, folder = Path(source).resolve(), Path(folder).resolve()
-    if not (source / BACKUP).exists():
+    if not (source / BACKUP).exists() or not (source / SECRETS).exists():
         raise UserError(f"Invalid backup folder {source}: no {BACKUP} (make one with: python -m zoo server backup "
                         "--to FOLDER, while the server runs).")
-    if (folder / "postgres").exists() or (folder / "server.json").exists():
-        raise UserError(f"Invalid server folder {folder}: it already has a database; restore into a new --folder.")
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source / SECRETS, folder / SECRETS)
-    start_database(folder, database_port)  # initdb with the backup's database password, database mlflow
+    if folder.exists() and any(folder.iterdir()):
+        raise UserError(f"Invalid server folder {folder}: it is not empty; restore into a new --folder.")
+    made = not folder.exists()
     try:
-        loaded = subprocess.run([_postgres_tool("pg_restore"), "-h", "127.0.0.1", "-p", str(database_port), "-U",
-                                 USER, "-d", DATABASE, "--no-owner", "--exit-on-error", str(source / "mlflow.dump")],
-                                capture_output=True, text=True, env=_database_environment(folder))
-        if loaded.returncode != 0:
-            raise UserError(f"pg_restore could not load {source / 'mlflow.dump'}: "
-                            f"{(loaded.stderr.strip().splitlines() or ['no message'])[0]}")
-        runs = _runs_in_database(folder, database_port)
-    finally:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / SECRETS, folder / SECRETS)
+        os.chmod(folder / SECRETS, 0o600)
+        start_database(folder, database_port)  # initdb with the backup's database password, database mlflow
+        try:
+            loaded = subprocess.run([_postgres_tool("pg_restore"), "-h", "127.0.0.1", "-p", str(database_port), "-U",
+                                     USER, "-d", DATABASE, "--no-owner", "--exit-on-error",
+                                     str(source / "mlflow.dump")],
+                                    capture_output=True, text=True, env=_database_environment(folder))
+            if loaded.returncode != 0:
+                raise UserError(f"pg_restore could not load {source / 'mlflow.dump'}: "
+                                f"{(loaded.stderr.strip().splitlines() or ['no message'])[0]}")
+            runs = _runs_in_database(folder, database_port)
+        finally:
+            stop_database(folder)
+        if (source / "auth.db").exists():
+            shutil.copy2(source / "auth.db", folder / "auth.db")
+        if (source / "artifacts").exists():
+            shutil.copytree(source / "artifacts", folder / "artifacts")
+    except BaseException:
         stop_database(folder)
-    if (source / "auth.db").exists():
-        shutil.copy2(source / "auth.db", folder / "auth.db")
-    if (source / "artifacts").exists():
-        shutil.copytree(source / "artifacts", folder / "artifacts")
+        for part in ([folder] if made else [folder / name for name in os.listdir(folder)]):
+            if part.is_dir():
+                shutil.rmtree(part, ignore_errors=True)
+            else:
+                part.unlink(missing_ok=True)
+        raise
     return runs
 
 
