@@ -147,6 +147,13 @@ def test_a_worker_refuses_a_sqlite_store_that_is_not_on_its_node(tmp_path, monke
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "mlflow.db").touch()
     cluster.local_store_here("n1")  # there: no objection
+    import socket
+
+    monkeypatch.setenv("ZOO_DRIVER_HOST", socket.gethostname())  # the driver's machine: the same file
+    cluster.local_store_here("n1")
+    monkeypatch.setenv("ZOO_DRIVER_HOST", "another-machine")  # a node with an old copy of the file at that path
+    with pytest.raises(UserError, match=r"is not on node n1: a sqlite store is one machine's file"):
+        cluster.local_store_here("n1")
 
 
 def test_asha_search_stops_trials_that_fall_behind(store):

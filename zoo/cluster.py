@@ -72,7 +72,10 @@ def connect(address=None):
     if ray.is_initialized():
         return ray, False
     check_address(address)
+    import socket
+
     env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_SHARE_CHECKPOINTS": "1",
+           "ZOO_DRIVER_HOST": socket.gethostname(),  # a worker on another machine refuses a sqlite store
            "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
            **{name: os.environ[name] for name in ("ZOO_DATA_DIR", "ZOO_CACHE_DIR", "MLFLOW_TRACKING_USERNAME",
                                                 "MLFLOW_TRACKING_PASSWORD")
@@ -119,9 +122,14 @@ def earlier_attempt(task, parent_run_id, trial_id):
 
 def local_store_here(node):
     """Refuses, in one line, a worker whose tracking store is a sqlite file that is not on its
-    node: MLflow would create a new, private database there."""
+    node, or on a machine other than the driver's (ZOO_DRIVER_HOST, set by connect): MLflow would
+    create a new, private database there, or write into an old copy of the file."""
+    import socket
+
     uri = tracking.tracking_uri()
-    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
+    driver = os.environ.get("ZOO_DRIVER_HOST")
+    elsewhere = driver is not None and driver != socket.gethostname()
+    if uri.startswith("sqlite:///") and (elsewhere or not Path(uri[len("sqlite:///"):]).exists()):
         raise UserError(f"The tracking store {uri} is not on node {node}: a sqlite store is one machine's file. "
                         "For a cluster of several machines run a tracking server (make server) and set "
                         "MLFLOW_TRACKING_URI to it.")

@@ -79,7 +79,13 @@ def _database_environment(folder):
 
 
 def _postgres_tool(name):
-    found = shutil.which(name) or next(iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None)
+    """PostgreSQL's program `name`, every one from the same version: the newest of Debian's
+    /usr/lib/postgresql/<version>/bin that has initdb, else the PATH's (a dump made by a newer
+    pg_dump than the server's restores with no older pg_restore)."""
+    versions = [folder for folder in Path("/usr/lib/postgresql").glob("*/bin")
+                if folder.parent.name.isdigit() and (folder / "initdb").exists()]
+    newest = max(versions, key=lambda folder: int(folder.parent.name), default=None)
+    found = str(newest / name) if newest is not None and (newest / name).exists() else shutil.which(name)
     if found is None:
         raise UserError(f"PostgreSQL's {name} is not installed: apt-get install postgresql (Debian's packages), "
                         "or point MLFLOW_TRACKING_URI at an existing server.")
