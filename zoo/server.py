@@ -254,15 +254,12 @@ def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifa
         raise UserError(f"Refusing to serve on {host} without authentication: anyone who reaches it would own "
                         "the runs; leave authentication on, or listen on 127.0.0.1.")
     folder = Path(folder).resolve()
+    running = _running(folder)
+    if running is not None:
+        raise UserError(f"A tracking server already runs at {running['uri']} (pid {running['pid']}); "
+                        "stop it with make server-stop.")
     record = folder / "server.json"
-    if record.exists():
-        running = json.loads(record.read_text())
-        try:
-            os.killpg(running["pid"], 0)
-            raise UserError(f"A tracking server already runs at {running['uri']} (pid {running['pid']}); "
-                            "stop it with make server-stop.")
-        except ProcessLookupError:
-            record.unlink()  # left by a server that was killed
+    record.unlink(missing_ok=True)  # left by a server that was killed
     folder.mkdir(parents=True, exist_ok=True)
     backend = start_database(folder, database_port)
     environment = _database_environment(folder)
@@ -363,17 +360,17 @@ def _runs_in_database(folder, port):
 
 
 def _running(folder):
-    """server.json of the server running from `folder`; a UserError where none runs."""
+    """server.json of the server running from `folder`, or None where none runs (no record, or
+    one left by a server that was killed)."""
     record = folder / "server.json"
-    running = json.loads(record.read_text()) if record.exists() else None
+    if not record.exists():
+        return None
+    running = json.loads(record.read_text())
     try:
-        if running is not None:
-            os.killpg(running["pid"], 0)
-            return running
+        os.killpg(running["pid"], 0)
     except ProcessLookupError:
-        pass
-    raise UserError(f"No tracking server runs from {folder}; a backup reads the running database: start it "
-                    "with make server (or pass its --folder).")
+        return None
+    return running
 
 
 def backup(folder, destination):
@@ -388,6 +385,9 @@ def backup(folder, destination):
 
     folder, destination = Path(folder).resolve(), Path(destination).resolve()
     running = _running(folder)
+    if running is None:
+        raise UserError(f"No tracking server runs from {folder}; a backup reads the running database: start it "
+                        "with make server (or pass its --folder).")
     if not (folder / SECRETS).exists():
         raise UserError(f"Invalid server folder {folder}: no {SECRETS}; back up a folder that make server started.")
     try:
