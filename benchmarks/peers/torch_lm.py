@@ -5,7 +5,9 @@ state carried from batch to batch and detached).
 
 Needs `torch` (not a project requirement: pip install torch). Reads token-id windows from a .npz
 file written by lm_throughput.py (x, y: [windows, batch, steps], vocab) and prints one JSON line
-per round: ms per training batch and per evaluation batch.
+per round: ms per training batch and per evaluation batch. With --parts, one JSON line of the
+evaluation's parts instead (benchmarks/lm_eval_parts.py): ms per batch of the embedding and
+recurrent layers, and of the output layer with its cross-entropy.
 
     python benchmarks/peers/torch_lm.py --data windows.npz --cell lstm --rounds 3 --batches 50
 """
@@ -44,6 +46,7 @@ def main():
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
+    parser.add_argument("--parts", action="store_true", help="time the evaluation's parts instead")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -76,6 +79,9 @@ def main():
                 loss_fn(logits.reshape(-1, logits.shape[-1]), y[k].reshape(-1))
 
     windows = [k % len(x) for k in range(args.batches)]
+    if args.parts:
+        print(json.dumps(parts(model, x, y, windows, args.rounds)), flush=True)
+        return
     train(windows[: args.warmup])
     evaluate(windows[: args.warmup])
     for _ in range(args.rounds):
@@ -86,6 +92,30 @@ def main():
         evaluate(windows)
         eval_ms = (time.perf_counter() - start) * 1000 / len(windows)
         print(json.dumps({"train_ms": train_ms, "eval_ms": eval_ms, "threads": torch.get_num_threads()}), flush=True)
+
+
+def parts(model, x, y, windows, rounds):
+    """{"body_ms", "head_ms"}: medians over `rounds` of ms per window of the embedding and recurrent
+    layers (state carried), and of the output layer and cross-entropy on their outputs."""
+    model.eval()
+    loss_fn = nn.CrossEntropyLoss()
+    times = {"body_ms": [], "head_ms": []}
+    with torch.no_grad():
+        for _ in range(rounds + 1):  # the first round warms up
+            state, hidden = None, []
+            start = time.perf_counter()
+            for k in windows:
+                outputs, state = model.rnn(model.embedding(x[k]), state)
+                hidden.append(outputs)
+            body = time.perf_counter() - start
+            start = time.perf_counter()
+            for k, outputs in zip(windows, hidden):
+                logits = model.head(outputs)
+                loss_fn(logits.reshape(-1, logits.shape[-1]), y[k].reshape(-1))
+            head = time.perf_counter() - start
+            times["body_ms"].append(body * 1000 / len(windows))
+            times["head_ms"].append(head * 1000 / len(windows))
+    return {name: sorted(values[1:])[len(values[1:]) // 2] for name, values in times.items()}
 
 
 if __name__ == "__main__":
