@@ -5,8 +5,9 @@ for PyTorch (benchmarks/peers/torch_lm.py --parts), beside the machine's matrix-
 Parts, in ms per window (batch 20 x 35 steps), medians of --rounds rounds over --batches windows:
 - evaluate: Keras's `evaluate`, as a run calls it (XLA, 10 windows per call);
 - body: the embedding and the recurrent layers, state carried (XLA);
-- head + loss: the output layer (200 -> 10,001) and the cross-entropy on the body's outputs, with
-  XLA and without (TensorFlow's graph), and the output layer's matrix product alone (XLA).
+- head + loss: the output layer (200 -> 10,001) and the cross-entropy on states of the body's output
+  shape (random normal for the zoo; the body's own outputs for torch), with XLA and without
+  (TensorFlow's graph), and the output layer's matrix product alone (XLA).
 GFLOP per window counts multiply-adds twice: the output layer 2 * 700 * 200 * 10,001; each recurrent
 layer 2 * 700 * (200 + 200) * gates * 200. The peak is numpy's float32 product of two 2048 x 2048
 matrices on this machine (the BLAS numpy ships), the best a dense product reaches here.
