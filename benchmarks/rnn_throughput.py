@@ -9,6 +9,7 @@ table shows medians over rounds and the ratio of medians against SimpleRNN in th
 
     python benchmarks/rnn_throughput.py                   # batch 64, D 64, H 128, T 50 and 200
     python benchmarks/rnn_throughput.py --lengths 200 --rounds 3 --steps 5
+    python benchmarks/rnn_throughput.py --lengths 200 --fit   # steps through model.fit on a cached tf.data
 """
 
 import argparse
@@ -22,9 +23,11 @@ import zoo.program  # noqa: E402, F401  (this program's process settings, before
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from zoo import tracking  # noqa: E402
+from zoo.data.pipelines import prefetched  # noqa: E402
 from zoo.layers import VanillaRNN, VanillaRNNCell  # noqa: E402
 
 CONTENDERS = {
@@ -57,6 +60,9 @@ def main():
     parser.add_argument("--contenders", nargs="+", choices=list(CONTENDERS), default=list(CONTENDERS))
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are over these")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per round")
+    parser.add_argument("--fit", action="store_true",
+                        help="time each round's steps as one model.fit epoch over a cached tf.data of that many "
+                             "batches (as a run trains) instead of train_on_batch calls")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/rnn_throughput.json"))
     args = parser.parse_args()
     if "SimpleRNN" not in args.contenders:
@@ -70,19 +76,26 @@ def main():
         x = rng.normal(size=(args.batch, length, args.features)).astype("float32")
         y = rng.normal(size=(args.batch, length, 1)).astype("float32")
         batches[length] = (x, y)
+        if args.fit:
+            batches[length] = prefetched(tf.data.Dataset.from_tensors((x, y)).repeat(args.steps).cache())
         for name in args.contenders:
             model = build(name, length, args.features, args.units, xla)
             for _ in range(2):  # warm-up: tracing and compilation
-                model.train_on_batch(x, y)
+                if args.fit:
+                    model.fit(batches[length], epochs=1, verbose=0, shuffle=False)
+                else:
+                    model.train_on_batch(x, y)
             models[(length, xla, name)] = model
 
     seconds = {key: [] for key in models}
     for _ in tqdm(range(args.rounds), desc="rounds"):
         for (length, xla, name), model in models.items():
-            x, y = batches[length]
             start = time.perf_counter()
-            for _ in range(args.steps):
-                model.train_on_batch(x, y)
+            if args.fit:
+                model.fit(batches[length], epochs=1, verbose=0, shuffle=False)
+            else:
+                for _ in range(args.steps):
+                    model.train_on_batch(*batches[length])
             seconds[(length, xla, name)].append((time.perf_counter() - start) / args.steps)
 
     rows = []
@@ -99,7 +112,7 @@ def main():
         })
     table = pd.DataFrame(rows)
     print(f"\nbatch {args.batch}, D {args.features}, H {args.units}; "
-          f"medians of {args.rounds} rounds x {args.steps} steps")
+          f"medians of {args.rounds} rounds x {args.steps} steps{' in model.fit' if args.fit else ''}")
     print(table.to_markdown(index=False))
     settings = vars(args) | {"out": str(args.out)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
