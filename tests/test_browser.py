@@ -1,7 +1,7 @@
 """What a person sees, in a real browser: the MLflow UI started as `make ui` starts it, over a
 store that a small sweep has just filled, and the sweep's HTML report; headless Chromium (Debian's
 `chromium`) driven by Playwright. Screenshots go to $ZOO_SCREENSHOTS (the README's come from
-`ZOO_SCREENSHOTS=docs/screenshots make test`), else to a temporary folder."""
+`ZOO_SCREENSHOTS=docs/screenshots make test-browser`), else to a temporary folder."""
 
 import os
 import re
@@ -19,8 +19,8 @@ from zoo import server
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: make install-browser")
 expect = sync_api.expect
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed: make install-browser")
+pytestmark = [pytest.mark.browser,  # make test-browser
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed: make install-browser")]
 TINY = ["--set", "task=adding", "--set", "examples=128", "--set", "sequence_length=8", "--set", "units=8",
         "--set", "epochs=2", "--set", "batch_size=32"]
 VARIANTS = ("vanilla-tanh-noclip", "gru-noclip")
