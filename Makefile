@@ -46,7 +46,8 @@ test-browser: install
 test-faults: install
 	$(PY) -m pytest -m "faults or cluster"
 
-# the experiment scripts end to end on slices of real data (sentiment, pos, lm, long_range); CI runs them
+# the experiment scripts and the notebook end to end on slices of real data (sentiment, pos, lm, long_range,
+# notebooks/rnn_zoo_tour.ipynb); CI runs them
 test-scripts: install
 	$(PY) -m pytest -m scripts -n 2 --dist loadfile
 

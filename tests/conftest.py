@@ -119,7 +119,7 @@ def postgres_server():
 # tests first) left files with few but slow tests (the browser, the notebook) for the end, one
 # worker waiting on the other. Files not named here run after these, in their own order.
 LONGEST_FIRST = ("test_export.py", "test_data.py", "test_study.py", "test_engine.py", "test_transfer.py",
-                 "test_gradient_lab.py", "test_notebook.py", "test_compat.py", "test_faults.py",
+                 "test_gradient_lab.py", "test_compat.py", "test_faults.py",
                  "test_layers.py", "test_baselines.py", "test_new_datasets.py", "test_corpus.py", "test_program.py")
 
 

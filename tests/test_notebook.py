@@ -16,6 +16,7 @@ def test_the_notebook_is_committed_without_outputs():
     assert code and all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
+@pytest.mark.scripts  # end to end on real data, as the experiment scripts: make test-scripts
 def test_the_notebook_runs_top_to_bottom_in_a_fresh_kernel(tmp_path, monkeypatch):
     if not (Path(__file__).resolve().parents[2] / "shared" / "data" / "sst2").exists():
         pytest.skip("no SST-2 in ../shared/data")
