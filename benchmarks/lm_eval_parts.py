@@ -21,7 +21,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from lm_throughput import PEER, full_preset, published, torch_available, zoo_model  # noqa: E402
+from lm_throughput import PEER, full_preset, published, saved_windows, torch_available, zoo_model  # noqa: E402
 from zoo.datasets import load  # noqa: E402
 from zoo.losses import sparse_cross_entropy  # noqa: E402
 
@@ -63,8 +62,8 @@ def zoo_parts(config, data, rounds):
     net = monitor.net
     head = net.get_layer("head")
     body = keras.Model(net.inputs, head.input)
-    x = tf.constant(np.stack([w for w, _ in data.test.as_numpy_iterator()]))
-    y = tf.constant(np.stack([w for _, w in data.test.as_numpy_iterator()]))
+    inputs, targets = zip(*data.test.as_numpy_iterator())
+    x, y = tf.constant(np.stack(inputs)), tf.constant(np.stack(targets))
     windows = len(x)
     hidden = tf.random.normal([windows, *body.output_shape])
 
@@ -86,11 +85,8 @@ def zoo_parts(config, data, rounds):
     }
 
 
-def torch_parts(python, data, cell, batches, rounds):
-    windows = list(data.test.as_numpy_iterator())
-    path = Path(tempfile.mkdtemp()) / "windows.npz"
-    np.savez(path, x=np.stack([w[0] for w in windows]), y=np.stack([w[1] for w in windows]), vocab=data.vocab_size)
-    common = [python, str(PEER), "--data", str(path), "--cell", cell, "--batches", str(batches)]
+def torch_parts(python, windows_file, cell, batches, rounds):
+    common = [python, str(PEER), "--data", str(windows_file), "--cell", cell, "--batches", str(batches)]
     whole = subprocess.run(common + ["--rounds", str(rounds)], capture_output=True, text=True, check=True)
     parts = subprocess.run(common + ["--rounds", str(rounds), "--parts"], capture_output=True, text=True, check=True)
     evaluations = [json.loads(line)["eval_ms"] for line in whole.stdout.strip().splitlines()]
@@ -113,15 +109,15 @@ def main():
     data = load(config)
     with_torch = torch_available(args.torch_python)
     peak = peak_gflops()
-    tokens = config.batch_size * config.sequence_length
+    windows_file = saved_windows(data.test, data.vocab_size) if with_torch else None
+    tokens, units = config.batch_size * config.sequence_length, config.units
+    head_gflop = 2 * tokens * units * data.vocab_size / 1e9
     rows = []
     for cell in args.cells:
-        units, vocab = config.units, data.vocab_size
-        gflop = {"head": 2 * tokens * units * vocab / 1e9,
-                 "body": config.layers * 2 * tokens * (config.embedding_size + units) * GATES[cell] * units / 1e9}
-        gflop["evaluate"] = gflop["head"] + gflop["body"]
+        body_gflop = config.layers * 2 * tokens * (config.embedding_size + units) * GATES[cell] * units / 1e9
+        gflop = {"head": head_gflop, "body": body_gflop, "evaluate": head_gflop + body_gflop}
         zoo = zoo_parts(dataclasses.replace(config, cell=cell), data, args.rounds)
-        peer = torch_parts(args.torch_python, data, cell, args.batches, args.rounds) if with_torch else {}
+        peer = torch_parts(args.torch_python, windows_file, cell, args.batches, args.rounds) if with_torch else {}
         for part, ms in zoo.items():
             work = gflop.get(part, gflop["head"])
             rows.append({"cell": cell, "part": part, "zoo ms": round(ms, 1),

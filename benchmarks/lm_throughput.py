@@ -61,6 +61,15 @@ def zoo_round(monitor, train_set, test_set):
     return train_ms, (time.perf_counter() - start) * 1000 / batches
 
 
+def saved_windows(windows, vocab_size):
+    """The path of a new .npz of a tf.data of (inputs, targets) windows, as the torch peer reads
+    them: x, y [windows, batch, steps] and vocab."""
+    x, y = zip(*windows.as_numpy_iterator())
+    path = Path(tempfile.mkdtemp()) / "windows.npz"
+    np.savez(path, x=np.stack(x), y=np.stack(y), vocab=vocab_size)
+    return path
+
+
 def torch_available(python):
     try:
         done = subprocess.run([python, "-c", "import torch"], capture_output=True)
@@ -95,10 +104,7 @@ def main():
     if not with_torch:
         print(f"torch is not importable by {args.torch_python}: timing the zoo only "
               "(pip install torch, or --torch-python PATH)")
-    windows = list(data.train.as_numpy_iterator())
-    windows_file = Path(tempfile.mkdtemp()) / "windows.npz"
-    np.savez(windows_file, x=np.stack([w[0] for w in windows]), y=np.stack([w[1] for w in windows]),
-             vocab=data.vocab_size)
+    windows_file = saved_windows(data.train, data.vocab_size)
 
     times = {}
     for cell in args.cells:

@@ -356,8 +356,8 @@ def _runs_in_database(folder, port):
     """The number of runs in the server's database that are not deleted (MLflow keeps a deleted run
     until `mlflow gc`)."""
     psql = [_postgres_tool("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", DATABASE, "-tAc"]
-    counted = subprocess.run(psql + ["SELECT count(*) FROM runs WHERE lifecycle_stage = 'active'"], capture_output=True, text=True,
-                             env=_database_environment(folder))
+    counted = subprocess.run(psql + ["SELECT count(*) FROM runs WHERE lifecycle_stage = 'active'"],
+                             capture_output=True, text=True, env=_database_environment(folder))
     return int(counted.stdout.strip()) if counted.returncode == 0 and counted.stdout.strip().isdigit() else 0
 
 

@@ -14,6 +14,7 @@ recurrent layers, and of the output layer with its cross-entropy.
 
 import argparse
 import json
+import statistics
 import time
 
 import numpy as np
@@ -115,7 +116,7 @@ def parts(model, x, y, windows, rounds):
             head = time.perf_counter() - start
             times["body_ms"].append(body * 1000 / len(windows))
             times["head_ms"].append(head * 1000 / len(windows))
-    return {name: sorted(values[1:])[len(values[1:]) // 2] for name, values in times.items()}
+    return {name: statistics.median(values[1:]) for name, values in times.items()}
 
 
 if __name__ == "__main__":
