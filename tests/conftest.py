@@ -42,6 +42,24 @@ def free_port():
         return probe.getsockname()[1]
 
 
+@pytest.fixture
+def gone_ray_cluster(monkeypatch):
+    """Ray's note of the last cluster started on this machine (ray_current_cluster, in a temporary
+    RAY_TMPDIR) naming a loopback address where nothing listens, as a killed `ray start` or test
+    Cluster leaves it: ray.init(address=None) would retry it for minutes. Returns that address."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths live under it
+    (folder / "ray").mkdir()
+    address = f"127.0.0.1:{free_port()}"
+    (folder / "ray" / "ray_current_cluster").write_text(address)
+    monkeypatch.setenv("RAY_TMPDIR", str(folder))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    yield address
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 class MlflowServer:
     """A real `mlflow server` on 127.0.0.1 over a sqlite database in `folder`: start, stop, start again."""
 

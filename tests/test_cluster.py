@@ -156,9 +156,10 @@ def test_a_worker_refuses_a_sqlite_store_that_is_not_on_its_node(tmp_path, monke
         cluster.local_store_here("n1")
 
 
-def test_asha_search_stops_trials_that_fall_behind(store):
-    """A learning-rate search on Ray started here (2 CPUs): the tiny learning rates, behind after
-    an epoch, are stopped by ASHA; their runs end FINISHED, tagged, and the parent records the choice."""
+def test_asha_search_stops_trials_that_fall_behind(store, gone_ray_cluster):
+    """A learning-rate search on Ray started here (2 CPUs), though Ray's note of the last cluster
+    started on this machine names one that is gone: the tiny learning rates, behind after an epoch,
+    are stopped by ASHA; their runs end FINISHED, tagged, and the parent records the choice."""
     pytest.importorskip("ray", reason="Ray is not installed: make install")
     code = main(["sweep", "--executor", "ray", "--scheduler", "asha", "--grid",
                  "learning_rate=0.01,0.003,0.00001,0.000003", "--set", "optimizer=adam", "--set", "examples=2000",

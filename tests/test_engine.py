@@ -102,9 +102,10 @@ def test_without_early_stopping_every_epoch_runs_and_the_lowest_val_loss_epoch_i
     assert net.evaluate(load(config).val, verbose=0) == pytest.approx(val_loss[best], rel=1e-5)
 
 
-def test_a_ray_address_where_nothing_answers_is_one_line_in_seconds_before_any_run(store, capsys):
-    """--address HOST:PORT with nothing there: one line within cluster.ANSWER_SECONDS, exit code 2,
-    no parent run (Ray's own client retries for minutes); a malformed address says what it takes."""
+def test_a_ray_address_where_nothing_answers_is_one_line_in_seconds_before_any_run(store, gone_ray_cluster, capsys):
+    """--address HOST:PORT with nothing there, or auto where the last cluster started here is gone:
+    one line within cluster.ANSWER_SECONDS, exit code 2, no parent run (Ray's own client retries for
+    minutes); a malformed address says what it takes."""
     import time
 
     from conftest import free_port
@@ -117,6 +118,10 @@ def test_a_ray_address_where_nothing_answers_is_one_line_in_seconds_before_any_r
     err = capsys.readouterr().err
     assert err.startswith("error: Cannot join the Ray cluster at 127.0.0.1:") and "nothing accepts a connection" in err
     assert err.count("\n") == 1
+    started = time.monotonic()
+    assert main(["sweep", "--executor", "ray", "--address", "auto", *tiny]) == 2
+    assert time.monotonic() - started < cluster.ANSWER_SECONDS + 30
+    assert capsys.readouterr().err.startswith(f"error: Cannot join the Ray cluster at {gone_ray_cluster}: nothing")
     assert main(["sweep", "--executor", "ray", "--address", "headnode", *tiny]) == 2
     assert "Invalid --address 'headnode'; expected HOST:PORT" in capsys.readouterr().err
     assert tracking.runs("adding").empty  # nothing logged

@@ -37,10 +37,13 @@ ANSWER_SECONDS = 5  # how long a cluster's address has to accept a connection (R
 def check_address(address):
     """Refuses, in one line, an --address that is not None, "auto" or HOST:PORT, or where nothing
     accepts a TCP connection within ANSWER_SECONDS (Ray itself would retry for minutes, printing
-    its C++ log lines)."""
+    its C++ log lines). None stands for RAY_ADDRESS (Ray here where it is unset), "auto" for
+    RAY_ADDRESS or the last cluster started on this machine (latest_cluster), as in ray.init."""
     import socket
 
     if address in (None, "auto"):
+        address = os.environ.get("RAY_ADDRESS") or (latest_cluster() if address == "auto" else None)
+    if address in (None, "auto", "local"):
         return
     host, _, port = str(address).rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -54,9 +57,20 @@ def check_address(address):
                         "leave --address out to start Ray here.") from None
 
 
+def latest_cluster():
+    """The address Ray's `auto` joins: the last cluster `ray start` (or a test's Cluster) started on
+    this machine, as Ray wrote it in its temp folder (ray_current_cluster); None if there is none."""
+    try:
+        from ray._private.utils import read_ray_address
+    except ImportError:  # no Ray: connect says how to install it
+        return None
+    return read_ray_address()
+
+
 def connect(address=None):
     """Joins the Ray cluster at `address` ("auto": the one started on this machine with `ray
-    start`), or starts Ray on this machine's loopback address (None); returns (ray, whether this
+    start`), or starts Ray on this machine's loopback address (None, RAY_ADDRESS unset: Ray's own
+    None would join the last cluster started here, alive or not); returns (ray, whether this
     call connected). Workers get the tracking store's URI (and ZOO_DATA_DIR, ZOO_CACHE_DIR and MLflow's login where
     they are set). A caller that has called ray.init keeps its cluster."""
     where = address or os.environ.get("RAY_ADDRESS")  # ray.init(address=None) joins RAY_ADDRESS's cluster
@@ -71,6 +85,8 @@ def connect(address=None):
         raise UserError("--executor ray needs Ray: run make install (requirements.txt has ray[tune]).") from None
     if ray.is_initialized():
         return ray, False
+    if where is None:  # ray.init(address=None) would join the last cluster started on this machine, alive or not
+        address = "local"
     check_address(address)
     import socket
 
@@ -85,7 +101,8 @@ def connect(address=None):
                  logging_level="WARNING", log_to_driver=True)
         return ray, True
     except (ConnectionError, RuntimeError, ValueError) as error:
-        raise UserError(f"Cannot join the Ray cluster at {address}: {tracking.first_line(error)}. Start one with "
+        where = "start Ray here" if address == "local" else f"join the Ray cluster at {address}"
+        raise UserError(f"Cannot {where}: {tracking.first_line(error)}. Start one with "
                         "ray start --head (then --address auto), or leave --address out to start Ray here.") from None
 
 
