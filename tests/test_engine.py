@@ -127,6 +127,25 @@ def test_a_ray_address_where_nothing_answers_is_one_line_in_seconds_before_any_r
     assert tracking.runs("adding").empty  # nothing logged
 
 
+def test_adding_a_user_to_a_killed_team_server_is_one_line(tmp_path, capsys):
+    """`server user add` where server.json is what a killed server left (its process gone): one
+    line, exit 2, no request to its address (MLflow's client would retry it), no login written."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import free_port
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
+    gone.wait()
+    (tmp_path / "server.json").write_text(json.dumps({"uri": f"http://127.0.0.1:{free_port()}", "pid": gone.pid,
+                                                      "auth": True}))
+    assert main(["server", "user", "add", "carol", "--permission", "READ", "--folder", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: No tracking server with authentication runs from {tmp_path}; start one with make server.\n"
+    assert not (tmp_path / "users").exists()
+
+
 def test_the_local_ui_is_refused_off_loopback(store, capsys):
     """`make ui HOST=0.0.0.0`: the MLflow UI over the local store has no logins; one line, exit 2."""
     assert main(["ui", "--host", "0.0.0.0"]) == 2

@@ -322,8 +322,7 @@ def add_user(folder, name, permission):
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
         raise UserError(f"Invalid user name {name!r}; use 1 to 64 letters, digits, '.', '_' or '-'.")
     folder = Path(folder).resolve()
-    record = folder / "server.json"
-    running = json.loads(record.read_text()) if record.exists() else {}
+    running = _running(folder) or {}  # a record left by a killed server is no server
     if not running.get("auth"):
         raise UserError(f"No tracking server with authentication runs from {folder}; start one with make server.")
     password = secrets.token_urlsafe(18)
