@@ -176,6 +176,11 @@ def test_a_sweep_is_a_parent_with_one_child_per_combination(store):
     tags = client.get_run(done.run_id).data.tags
     assert tags["best_run_id"] == lowest.run_id and tags["best_variant"] == lowest.name
     assert float(tags["best_val_loss"]) == pytest.approx(lowest.history["val_loss"][-1])
+    again = sweep(configs)  # the same sweep again: nothing left to train, and its parent goes on
+    assert again.run_id == done.run_id and again.results == [] and len(again.table) == 2
+    frame = tracking.runs("adding")
+    assert len(frame) == 5 and frame["status"].eq("FINISHED").all()  # one parent, four children
+    assert len(sweep(configs[:2]).table) == 1 and len(tracking.runs("adding")) == 6  # another grid: a parent of its own
 
 
 EXPLODING = dataclasses.replace(TINY, activation="relu", recurrent_initializer="identity",

@@ -48,8 +48,9 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     assert "2 of 4 configurations already have a finished run" in capsys.readouterr().out
     assert [r.name.split("-", 1)[1] for r in resumed.results] == ["vanilla-tanh-noclip", "vanilla-tanh-clip1"]
     assert resumed.table["runs"].tolist() == [2, 2]  # both seeds of each variant, from both sweeps
-    children = tracking.runs("adding", parent_run_id=resumed.run_id)
-    assert len(children) == 2 and set(children["params.seed"]) == {"1"}
+    children = tracking.runs("adding", parent_run_id=resumed.run_id)  # the interrupted sweep's parent went on
+    assert sorted(children["params.seed"]) == ["0", "0", "1", "1"] and tracking.get_run(resumed.run_id).info.status == "FINISHED"
+    assert (tracking.runs("adding")["tags.mlflow.runName"] == "tiny-study").sum() == 1
 
     readme = store / "README.md"
     readme.write_text(f"# Results\n{report.MARKERS[0]}\nold text\n{report.MARKERS[1]}\nkept\n")

@@ -279,7 +279,8 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
     resume: a configuration that already has a finished (or diverged) run in the experiment, with
     exactly these parameters, is not run again, and one that was stopped (Ctrl-C, kill, a restart)
     continues from its checkpoint: a study or sweep re-run with the same command does only the
-    rest, and its comparison covers all.
+    rest, and its comparison covers all, in the parent run it made before (its name and grid; it
+    goes RUNNING again), not in a new one.
     parent_run_id: continue that sweep's parent run (it goes RUNNING again) instead of starting a
     new one. name: the parent run's name (default <task>-sweep). The parent's choice is the run with
     the lowest validation loss at its kept epoch (every run keeps its lowest-val_loss epoch).
@@ -315,6 +316,8 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
               ", ".join(row["run_id"][:8] for row in done.values()) + ")", flush=True)
     stopped = compare.matching(resumable(logged), fields) if resume else {}
     results = []
+    if resume and parent_run_id is None:  # the same sweep again: its parent goes on, not a new one
+        parent_run_id = earlier_parent(logged, name or f"{task}-sweep", json.dumps(varying))
     if parent_run_id is not None:
         parent_run = tracking.get_run(parent_run_id)
         if parent_run.data.tags.get("sweep_grid") is None or parent_run.data.params:
@@ -355,6 +358,20 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
             parent.log_dict(dataclasses.asdict(config), "best_config.json")
             print(f"best on validation: {name} (val_loss {val_loss:.4g}, MLflow run {row['run_id']})")
     return SweepResult(parent.run_id, results, table)
+
+
+def earlier_parent(frame, name, grid):
+    """The run id of the newest parent run in `frame` (zoo.tracking.runs) named `name` over the
+    same grid (tag sweep_grid) whose process is not still running it; None if there is none."""
+    if frame.empty or "tags.sweep_grid" not in frame:
+        return None
+    missing = pd.Series(None, index=frame.index, dtype=object)
+    parents = frame[frame.get("tags.mlflow.parentRunId", missing).isna() & frame["tags.sweep_grid"].eq(grid)
+                    & frame.get("tags.mlflow.runName", missing).eq(name)]
+    for _, row in parents.sort_values("start_time", ascending=False).iterrows():
+        if row["status"] != "RUNNING" or tracking.process_gone("RUNNING", row.get("tags.host"), row.get("tags.pid")):
+            return row["run_id"]
+    return None
 
 
 def resumable(frame):
