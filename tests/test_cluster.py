@@ -209,7 +209,8 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
     """make server: MLflow's basic-auth app and PostgreSQL with passwords. Nobody gets in without a
     login; the administrator's password is in a file only its owner reads (the command says where,
     never what); `server user add` gives READ, EDIT or MANAGE on every experiment; no password in a
-    printed line, a log, server.json or a command line; no authentication off loopback."""
+    printed line, a log, server.json or a command line, nor in a zoo sweep's params, tags, artifacts and
+    HTML report logged with a user's login; a wrong password is refused; no authentication off loopback."""
     import json
     import shutil
     import tempfile
@@ -256,7 +257,37 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
                     assert client.get_experiment(shared).name == "shared"
                     with pytest.raises(mlflow.exceptions.MlflowException, match="403|PERMISSION_DENIED"):
                         client.create_run(shared)
+        import base64
+
+        wrong = base64.b64encode(b"alice:" + logins["alice"]["MLFLOW_TRACKING_PASSWORD"][::-1].encode()).decode()
+        with pytest.raises(urllib.error.HTTPError) as refused:  # a wrong password is no login
+            urllib.request.urlopen(urllib.request.Request(f"{uri}/api/2.0/mlflow/experiments/search?max_results=1",
+                                                          headers={"Authorization": f"Basic {wrong}"}), timeout=30)
+        assert refused.value.code == 401
+        work = folder / "alice-work"  # a zoo sweep and its HTML report with alice's login, the only one it has
+        work.mkdir()
+        as_alice = {**os.environ, **logins["alice"], "ZOO_SHARE_CHECKPOINTS": "1"}
+        swept = subprocess.run([sys.executable, "-m", "zoo", "sweep", "--grid", "seed=0,1", *TINY, "--set", "examples=64",
+                                "--set", "epochs=2", "--set", "flow_samples=1"], cwd=work, env=as_alice,
+                               capture_output=True, text=True, timeout=300)
+        assert swept.returncode == 0, swept.stderr[-2000:]
+        reported = subprocess.run([sys.executable, "-m", "zoo", "report", "--experiment", "adding", "--static",
+                                   "--out", str(work / "reports")], cwd=work, env=as_alice, capture_output=True,
+                                  text=True, timeout=300)
+        assert reported.returncode == 0, reported.stderr[-2000:]
+        with server._as_admin(folder):  # everything the runs hold: params, tags, every artifact
+            client = mlflow.MlflowClient(uri)
+            experiment = client.get_experiment_by_name("adding")
+            runs = client.search_runs([experiment.experiment_id])
+            assert len(runs) == 3 and {r.info.status for r in runs} == {"FINISHED"}  # a parent, two children
+            downloaded = [mlflow.artifacts.download_artifacts(run_id=r.info.run_id, dst_path=str(work / r.info.run_id),
+                                                              tracking_uri=uri) for r in runs]
+        held = " ".join(f"{r.data.params} {r.data.tags}" for r in runs).encode()
+        files = [path for root in [*downloaded, work / "reports"] for path in Path(root).rglob("*") if path.is_file()]
+        assert any(path.suffix == ".html" for path in files) and any(path.name == "comparison.csv" for path in files)
+        held += b" ".join(path.read_bytes() for path in files) + (swept.stdout + swept.stderr).encode()
         secrets_seen = [*keys.values(), *(login["MLFLOW_TRACKING_PASSWORD"] for login in logins.values())]
+        assert not [secret for secret in secrets_seen if secret.encode() in held]
         pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
         command_lines = " ".join((Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace")
                                  for pid in pids if (Path("/proc") / str(pid) / "cmdline").exists())
