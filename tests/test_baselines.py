@@ -172,8 +172,15 @@ def test_kneser_ney_beats_the_unigram_on_the_same_windows_of_ptb_and_characters(
     config = small("ptb", limit=20)
     found = splits(config)[0]
     vocabulary, streams = baselines.lm_streams(config, found, "word")
-    # the zoo's windows: batch_size rows, each the tokens of its first `limit` windows and one more
-    assert [len(s) for s in streams["test"]] == [20 * 35 + 1] * 20 and vocabulary == 10_001
+    # the zoo's windows: batch_size rows, each the tokens of its first `limit` windows and one more,
+    # and its vocabulary: the limited training text's (the limit cuts the text before it is tokenized)
+    assert [len(s) for s in streams["test"]] == [20 * 35 + 1] * 20
+    from zoo.data.corpus import prefix
+    from zoo.tasks.language import tokenizer_of
+
+    words = tokenizer_of("word")
+    read = words.split([prefix(found["train"], words, 20 * (20 * 35 + 1))]).flat_values.numpy()
+    assert vocabulary == len(set(read)) + 1 < 10_001  # and the unknown id
     fitted = baselines.kneser_ney(config, found)
     assert fitted.setting == {"order": 5} and fitted.test < 0.7 * count_baseline(config)
     assert fitted.test_loss == pytest.approx(math.log(fitted.test))

@@ -79,6 +79,32 @@ def test_streamed_counts_give_string_lookups_vocabulary(level, max_tokens, cache
 
 
 @needs_data
+def test_a_limit_cuts_the_text_before_it_is_read_and_tokenized(tmp_path, cache, store):
+    """corpus.prefix: the first lines that hold the tokens asked for (a Text or a str, words with
+    <eos> or characters); a language model with a `limit` reads no further: bytes that are not
+    UTF-8 after that point stop the whole-text run with one line, and not the limited one."""
+    path = awkward_file(tmp_path)
+    text = read_text(path)
+    for tokenizer in (language.tokenizer_of("word"), language.tokenizer_of("character")):
+        whole = len(tokenizer.split([text]).flat_values)
+        for wanted in (1, 37, 1000, whole, whole + 5):
+            for source in (Text.file(path), text):
+                cut = corpus.prefix(source, tokenizer, wanted)
+                assert text.startswith(cut) and (cut.endswith("\n") or cut == text)
+                held = len(tokenizer.split([cut]).flat_values)
+                shorter = len(tokenizer.split(["".join(cut.splitlines(keepends=True)[:-1])]).flat_values)
+                assert held >= min(wanted, whole) and (shorter < wanted or cut == text)
+    from zoo.__main__ import main
+
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(("the cat sat on the mat\n" * 80000).encode() + "caf\xe9\n".encode("latin-1"))  # test: 92 KB
+    tiny = ["train", "--set", "task=lm", "--set", "dataset=user", "--set", f"data_path={bad}", "--set", "units=4",
+            "--set", "embedding_size=4", "--set", "batch_size=2", "--set", "sequence_length=4", "--set", "epochs=1",
+            "--set", "flow_samples=1"]
+    assert main([*tiny, "--set", "limit=3"]) == 0  # 2 x (3 x 4 + 1) tokens a split: the bad bytes are not read
+    assert main(tiny) == 2
+
+
 def test_ids_are_written_once_and_windows_are_the_whole_streams(cache, capsys):
     path = data_dir() / "ptb" / "ptb.valid.txt"
     tokenizer = language.tokenizer_of("word")

@@ -14,6 +14,7 @@ import tensorflow as tf
 from zoo import datasets, diagnostics, models, tracking, transfer
 from zoo.__main__ import main
 from zoo.config import Config
+from zoo.data import corpus
 from zoo.data.files import data_dir, read_table
 from zoo.train import run
 
@@ -27,7 +28,7 @@ def _phrases(dataset, count=6000):
 PHRASES = datasets.register(datasets.Dataset(
     "sst2_phrases_slice", task="lm", standardize=datasets.DATASETS["imdb_sst2_text"].standardize, local=_phrases,
     prompts=("a film",), source="the first 6,000 of sst2's training phrases (tests/test_transfer.py)"))
-LM = Config(task="lm", dataset=PHRASES.name, cell="lstm", units=8, embedding_size=8, limit=12, batch_size=8,
+LM = Config(task="lm", dataset=PHRASES.name, cell="lstm", units=8, embedding_size=8, limit=40, batch_size=8,
             sequence_length=16, max_vocab=600, epochs=1, flow_samples=1, optimizer="adam", learning_rate=3e-3)
 CLASSIFIER = Config(task="sentiment", dataset="sst2", cell="lstm", units=8, embedding_size=8, limit=96,
                     batch_size=32, sequence_length=24, epochs=2, flow_samples=1, optimizer="adam",
@@ -130,7 +131,9 @@ def test_a_bidirectional_classifier_takes_its_backward_halves_from_a_backward_la
 def test_a_backward_language_model_reads_the_stream_reversed(lms):
     data = datasets.load(dataclasses.replace(LM, reverse=True))
     splits = datasets.splits(LM)[0]
-    ids = data.tokenizers["tokens"].stream(splits["train"]).numpy()[::-1]
+    tokens = data.tokenizers["tokens"]  # the limit's part of the text (corpus.prefix), read backwards
+    read = corpus.prefix(splits["train"], tokens, LM.batch_size * (LM.limit * LM.sequence_length + 1))
+    ids = tokens.stream(read).numpy()[::-1]
     inputs, targets = next(iter(data.train))
     np.testing.assert_array_equal(inputs.numpy()[0], ids[:LM.sequence_length])
     np.testing.assert_array_equal(targets.numpy()[0], ids[1:LM.sequence_length + 1])

@@ -103,7 +103,8 @@ class Config:
     sequence_length: int = 50  # adding, copy: T; token tasks: maximum length / window
     examples: int = 10000  # generated tasks: training examples
     limit: int = 0  # real datasets: at most this many examples per split, drawn at random (lm: the first
-    #                 windows of each split); 0 = all
+    #                 windows of each split, the text cut to them before it is read and tokenized: the
+    #                 vocabulary comes from that part too); 0 = all
     train_limit: int = 0  # labelled datasets: at most this many training examples, drawn at random after the
     #                       validation split is made (which stays whole, as test does): a small labelled set; 0 = all
     bptt_steps: int | None = None  # truncated BPTT in zoo.layers.VanillaRNN (cell=vanilla only)

@@ -246,6 +246,28 @@ def count(text, tokenizer):
     return dict(json.loads((entry / "counts.json").read_text()))
 
 
+def prefix(text, tokenizer, tokens):
+    """The start of `text` (a Text or a str) that holds at least `tokens` tokens as `tokenizer`
+    reads them, as a str cut after a line (all of it where it holds fewer): a `limit` is applied
+    before the text is tokenized, and the rest of the text is never read."""
+    kept, have = [], 0
+    for block in blocks(text, 1 << 16):  # small blocks: it reads at most 64 KB past the cut
+        lines = block.splitlines(keepends=True)
+        if not lines:
+            continue
+        if _plain_characters(tokenizer):
+            sizes = np.fromiter(map(len, lines), "int64", len(lines))
+        else:
+            sizes = tokenizer.split(lines).row_lengths().numpy()
+        ends = have + np.cumsum(sizes)
+        if ends[-1] >= tokens:
+            kept.extend(lines[:int(np.searchsorted(ends, tokens)) + 1])
+            break
+        kept.append(block)
+        have = int(ends[-1])
+    return "".join(kept)
+
+
 def _id_reader(tokenizer, dtype):
     """block (str) -> its token ids (numpy `dtype`): the Tokenizer's lookup, or for plain characters
     a table from code point to id."""

@@ -6,7 +6,9 @@ characters, per the dataset's level; id 0 = unknown) turns it into one stream of
 follow Zaremba et al. (2014): the stream is cut into batch_size contiguous rows, and batch k holds
 the k-th window of sequence_length steps of every row (targets: the same window shifted by one),
 so a stateful model carries its state from window to window; never shuffled; the last partial
-window of each row is dropped; `limit` keeps the first windows; `reverse` reads the stream backwards.
+window of each row is dropped; `limit` keeps the first windows, cutting each split's text to
+the first limit x batch_size x sequence_length tokens before it is tokenized (the vocabulary too
+comes from that part); `reverse` reads the stream backwards.
 The text is never held whole: it is tokenized in blocks into a cache of ids on disk, once per text
 and vocabulary (zoo.data.corpus), and the windows are read from there. A run logs samples.txt; `score`
 and `generate` use the run. Export: `serving_default(prompts, k)` and `generate(prompt, length,
@@ -56,8 +58,13 @@ def split(text, seed):
 def prepare(config, splits, level, standardize="none"):
     """(tokenizer with its vocabulary, the training text's token counts, corpus.Prepared) of
     {split: text}: the training tokens counted, the vocabulary adapted to them (or init_from's),
-    every split's ids from the corpus cache. The runs and the count baselines read the same ids."""
+    every split's ids from the corpus cache. The runs and the count baselines read the same ids.
+    With a `limit`, each split is first cut to the text of its first `limit` windows (corpus.prefix):
+    only that much is read, counted and tokenized."""
     tokenizer = tokenizer_of(level, standardize)
+    if config.limit:  # batch_size rows of limit windows and the target after the last
+        needed = config.batch_size * (config.limit * config.sequence_length + 1)
+        splits = {split: corpus.prefix(text, tokenizer, needed) for split, text in splits.items()}
     counts = corpus.count(splits["train"], tokenizer)
     tokenizer = transfer.vocabulary(config, tokenizer, counts=counts)
     return tokenizer, counts, corpus.token_ids(splits, tokenizer)
