@@ -1,7 +1,9 @@
 """A language model's corpus at scale: a synthetic corpus of at least --gigabytes (the shared PTB
-training text for words, Tiny Shakespeare for characters, repeated) trained for one window by
-`python -m zoo train` twice, each in a fresh process: the first prepares the corpus (counts the
-vocabulary, writes the ids to the cache, zoo.data.corpus), the second starts from the cache.
+training text for words, Tiny Shakespeare for characters, repeated) trained for one window twice,
+each in a fresh process (zoo.train.run on the whole corpus's data, its pipelines cut to one
+window): the first prepares the corpus (counts the vocabulary, writes the ids to the cache,
+zoo.data.corpus), the second starts from the cache. Then `python -m zoo train --set limit=1` on
+a new cache: a limit cuts the text before it is read, so only that part is prepared.
 
     python benchmarks/corpus_scale.py                          # 1 GB, words and characters
     python benchmarks/corpus_scale.py --gigabytes 0.1 --level word
@@ -45,14 +47,30 @@ def synthetic(source, path, size):
     return written
 
 
-def timed_run(folder, corpus, level):
-    """(wall seconds, preparation seconds, peak resident GB, tokens) of one `python -m zoo train`."""
+def one_window(corpus, level):
+    """The child of a whole-corpus run: the corpus's data prepared whole (no limit), then one window
+    trained, validated and tested by zoo.train.run (its pipelines cut to one batch each)."""
+    import dataclasses
+
+    sys.path.insert(0, str(ROOT))
+    import zoo.program  # noqa: F401  (a program's process settings, before TensorFlow loads)
+    from zoo import datasets, train
+    from zoo.config import Config, apply_overrides
+
+    config = apply_overrides(Config(), [arg.removeprefix("--set=") for arg in TRAIN if "limit=" not in arg] +
+                             [f"data_path={corpus}", f"level={level}"])
+    data = datasets.load(config)
+    data = dataclasses.replace(data, train=data.train.take(1), val=data.val.take(1), test=data.test.take(1))
+    train.run(config, data=data)
+
+
+def timed_run(folder, command):
+    """(wall seconds, preparation seconds, peak resident GB, tokens) of one child process."""
     env = {**os.environ, "ZOO_CACHE_DIR": str(folder / "cache"), "TF_CPP_MIN_LOG_LEVEL": "3",
            "MLFLOW_TRACKING_URI": f"sqlite:///{folder}/mlruns/mlflow.db"}
     with open(folder / "train.log", "w") as log:
         start = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "zoo", "train", *TRAIN, f"--set=data_path={corpus}",
-                                  f"--set=level={level}"], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
     out = (folder / "train.log").read_text(errors="replace")
@@ -68,7 +86,10 @@ def main(argv=None):
     parser.add_argument("--gigabytes", type=float, default=1.0, help="size of each synthetic corpus")
     parser.add_argument("--level", choices=("word", "character", "both"), default="both")
     parser.add_argument("--folder", help="where the corpora and the cache go (default: a temporary folder, removed)")
+    parser.add_argument("--one-window", nargs=2, metavar=("CORPUS", "LEVEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.one_window:
+        return one_window(*args.one_window)
     sys.path.insert(0, str(ROOT))
     from zoo.data.files import data_dir
 
@@ -79,8 +100,13 @@ def main(argv=None):
         for level in ("word", "character") if args.level == "both" else (args.level,):
             corpus = folder / f"corpus-{level}.txt"
             size = synthetic(data_dir() / SOURCES[level], corpus, int(args.gigabytes * 1e9))
-            for attempt in ("first run (prepares)", "second run (cache)"):
-                wall, preparation, peak, tokens = timed_run(folder, corpus, level)
+            whole = [sys.executable, __file__, "--one-window", str(corpus), level]
+            limited = [sys.executable, "-m", "zoo", "train", *TRAIN, f"--set=data_path={corpus}", f"--set=level={level}"]
+            for attempt, command in (("first run (prepares)", whole), ("second run (cache)", whole),
+                                     ("limit=1, new cache", limited)):
+                if command is limited:
+                    shutil.rmtree(folder / "cache", ignore_errors=True)
+                wall, preparation, peak, tokens = timed_run(folder, command)
                 rows.append({"level": level, "corpus": f"{size / 1e9:.2f} GB", "training tokens": tokens,
                              "run": attempt, "wall s": f"{wall:.1f}", "preparation s": f"{preparation:.1f}",
                              "peak memory GB": f"{peak:.2f}"})
