@@ -316,14 +316,15 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
               ", ".join(row["run_id"][:8] for row in done.values()) + ")", flush=True)
     stopped = compare.matching(resumable(logged), fields) if resume else {}
     results = []
+    grid_tag = json.dumps(varying)
     if resume and parent_run_id is None:  # the same sweep again: its parent goes on, not a new one
-        parent_run_id = earlier_parent(logged, name or f"{task}-sweep", json.dumps(varying))
+        parent_run_id = earlier_parent(logged, name or f"{task}-sweep", grid_tag)
     if parent_run_id is not None:
         parent_run = tracking.get_run(parent_run_id)
         if parent_run.data.tags.get("sweep_grid") is None or parent_run.data.params:
             raise UserError(f"MLflow run {parent_run_id} is not a sweep's parent run; pass the id of the "
                             f"<task>-sweep run (python -m zoo compare lists sweeps by experiment).")
-    with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": json.dumps(varying)},
+    with tracking.start_run(task, name or f"{task}-sweep", tags={"sweep_grid": grid_tag},
                             run_id=parent_run_id) as parent:
         pending = [(i, config) for i, config in enumerate(configs) if i not in done]
         if executor == "ray" and pending:
@@ -368,10 +369,17 @@ def earlier_parent(frame, name, grid):
     missing = pd.Series(None, index=frame.index, dtype=object)
     parents = frame[frame.get("tags.mlflow.parentRunId", missing).isna() & frame["tags.sweep_grid"].eq(grid)
                     & frame.get("tags.mlflow.runName", missing).eq(name)]
-    for _, row in parents.sort_values("start_time", ascending=False).iterrows():
-        if row["status"] != "RUNNING" or tracking.process_gone("RUNNING", row.get("tags.host"), row.get("tags.pid")):
-            return row["run_id"]
-    return None
+    parents = parents[parents["status"].ne("RUNNING") | gone(parents)]
+    return None if parents.empty else parents.sort_values("start_time")["run_id"].iloc[-1]
+
+
+def gone(frame):
+    """Whether each run of `frame` (zoo.tracking.runs) is RUNNING with its process gone
+    (zoo.tracking.process_gone; False where that is unknown: another host, no pid tag)."""
+    missing = pd.Series(None, index=frame.index, dtype=object)  # runs logged before the host and pid tags
+    return pd.Series([tracking.process_gone(status, host, pid) is True for status, host, pid in
+                      zip(frame["status"], frame.get("tags.host", missing), frame.get("tags.pid", missing))],
+                     index=frame.index, dtype=bool)
 
 
 def resumable(frame):
@@ -379,10 +387,7 @@ def resumable(frame):
     process gone) and have a checkpoint."""
     if frame.empty:
         return frame
-    missing = pd.Series(None, index=frame.index, dtype=object)  # runs logged before the host and pid tags
-    gone = [tracking.process_gone(status, host, pid) is True for status, host, pid in
-            zip(frame["status"], frame.get("tags.host", missing), frame.get("tags.pid", missing))]
-    stopped = frame["status"].eq("KILLED") | pd.Series(gone, index=frame.index, dtype=bool)
+    stopped = frame["status"].eq("KILLED") | gone(frame)
     return frame[stopped & frame["run_id"].map(checkpoints.available)]  # here, or on the tracking server
 
 
