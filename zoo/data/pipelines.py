@@ -104,7 +104,8 @@ def batches(examples, config, train_lengths=None):
     training set's example lengths, given for the training set only): reshuffled every epoch
     (config.seed), and with config.bucketing each batch drawn from one of BUCKETS buckets of
     similar lengths (tf.data's group_by_window), so that little of it is padding; the number of
-    batches stays known (each bucket's last batch may be short). Without: the examples' order."""
+    batches stays known (each bucket's last batch may be short). Without: the examples' order
+    (with config.bucketing the callers give validation and test longest_first)."""
     batch_size, boundaries = config.batch_size, ()
     if train_lengths is not None:
         examples = examples.shuffle(examples.cardinality(), seed=config.seed, reshuffle_each_iteration=True)
@@ -124,6 +125,15 @@ def batches(examples, config, train_lengths=None):
         examples = examples.ragged_batch(batch_size)
     dense = lambda part: part.to_tensor() if isinstance(part, tf.RaggedTensor) else part  # noqa: E731
     return prefetched(examples.map(lambda x, y: (tf.nest.map_structure(dense, x), tf.nest.map_structure(dense, y))))
+
+
+def longest_first(examples, lengths):
+    """An evaluation split's `examples` (a structure of tensors, the examples on the first axis)
+    ordered from the longest to the shortest (`lengths`, one each): each batch is padded to its
+    longest example, so few steps are padding, and the first batch (the gradient flow's probe) has
+    the longest. Metrics over a whole split do not depend on the order."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return tf.nest.map_structure(lambda part: tf.gather(part, order), examples)
 
 
 def fingerprint(*arrays):

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_table
-from zoo.data.pipelines import Data, batches, examples_digest, prepared
+from zoo.data.pipelines import Data, batches, examples_digest, longest_first, prepared
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -117,7 +117,10 @@ class Sentiment(TaskSpec):
         lengths = ids["train"].row_lengths().numpy()
 
         def pipeline(split, train_lengths=None):
-            return batches(tf.data.Dataset.from_tensor_slices((ids[split], targets[split])), config, train_lengths)
+            examples = (ids[split], targets[split])
+            if train_lengths is None and config.bucketing:
+                examples = longest_first(examples, ids[split].row_lengths().numpy())
+            return batches(tf.data.Dataset.from_tensor_slices(examples), config, train_lengths)
 
         return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"),
                     input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),
