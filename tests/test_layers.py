@@ -1,6 +1,5 @@
 """VanillaRNNCell and VanillaRNN against Keras's SimpleRNN, autodiff and finite differences."""
 
-import importlib
 import itertools
 
 import keras
@@ -110,47 +109,6 @@ def test_backward_equals_autodiff(data, activation, masked, go_backwards):
         want = grads(reference, x, h0, m)
         for g, w in zip(got, want):
             close(g, w)
-
-
-@pytest.mark.parametrize("activation,masked,bptt_steps", [("tanh", False, None), ("relu", True, None),
-                                                          ("tanh", True, 2)])
-def test_lengths_known_only_when_the_graph_runs_give_the_same_outputs_and_gradients(data, activation, masked,
-                                                                                     bptt_steps):
-    """Batches padded to their longest example have a time axis of unknown size in the graph:
-    the layer pads it with masked steps (to a multiple of bptt.STEP_MULTIPLE, so that XLA
-    compiles a few programs, not one per length) and must still equal the same layer on a known
-    length, and SimpleRNN (or the truncated BPTT on a known length)."""
-    bptt = importlib.import_module("zoo.layers.bptt")  # the module (zoo.layers.bptt is also its function's name)
-    x, h0, mask = data
-    m = mask if masked else None
-    kwargs = dict(return_sequences=True, return_state=True)
-    ours, keras_rnn = twins(activation, **kwargs)
-    ours.bptt_steps = bptt_steps
-    assert bptt.padded_steps(tf.constant(T), T) == 0  # a known length is left as it is
-    assert int(bptt.padded_steps(tf.constant(T), None)) == bptt.STEP_MULTIPLE - T
-    assert int(bptt.padded_steps(tf.constant(2 * bptt.STEP_MULTIPLE), None)) == 0
-
-    unknown = tf.TensorSpec([None, None, D], tf.float32)
-    steps = tf.TensorSpec([None, None], tf.bool)
-
-    @tf.function(input_signature=[unknown, tf.TensorSpec([None, H], tf.float32), steps])
-    def dynamic(x, h0, mask):
-        return grads(ours, x, h0, mask if masked else None)
-
-    got = dynamic(tf.constant(x), tf.constant(h0), tf.constant(mask))
-    want = grads(keras_rnn if bptt_steps is None else ours, x, h0, m)
-    assert len(got) == len(want) == 5
-    for g, w in zip(got, want):
-        assert g.shape == w.shape
-        close(g, w)
-
-    @tf.function(input_signature=[unknown, steps])
-    def outputs(x, mask):
-        return ours(x, initial_state=h0, mask=mask if masked else None)
-
-    for g, w in zip(outputs(tf.constant(x), tf.constant(mask)), keras_rnn(x, initial_state=h0, mask=m)):
-        assert g.shape == w.shape
-        close(g, w)
 
 
 @pytest.mark.parametrize("activation", ["elu", "sigmoid"])

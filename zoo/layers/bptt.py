@@ -121,20 +121,6 @@ def _backward_recurrence(d_states, states, derivative, recurrent_kernel, steps_m
     return deltas.stack(), d_h0, norms
 
 
-# XLA compiles the two recurrences once for every sequence length it meets. Batches padded to their
-# longest example (sentiment and tagging) have a length known only when the graph runs, a different
-# one almost every batch: their time axis is padded with masked steps up to a multiple of
-# STEP_MULTIPLE, so that they share a few compiled programs instead of compiling one each. A length
-# known when the graph is built (language-model windows, fixed-length batches) is not padded.
-STEP_MULTIPLE = 16
-
-
-def padded_steps(length, static_length):
-    """How many masked steps to add after `length` (a scalar tensor) steps: 0 (a Python int) if
-    `static_length` (the time axis's static size) is known, else up to a multiple of STEP_MULTIPLE."""
-    return 0 if static_length is not None else (-length) % STEP_MULTIPLE
-
-
 MIN_ROWS_PER_PART = 16
 MAX_PARTS = 4
 
@@ -182,13 +168,6 @@ def bptt(x, h0, kernel, recurrent_kernel, bias=None, mask=None, activation=keras
     steps_mask = None if mask is None else tf.cast(mask, x.dtype)[:, :, None]
     extras = [t for t in (bias, flow_probe) if t is not None]
     generic_phi = activation not in DERIVATIVE_FROM_STATE
-    length = tf.shape(x)[0]
-    pad = padded_steps(length, x.shape[0])
-    if not isinstance(pad, int):  # the recurrences run over masked steps after the last one
-        if steps_mask is None:
-            steps_mask = tf.ones(tf.concat([tf.shape(x)[:2], [1]], 0), x.dtype)
-        steps_mask = tf.pad(steps_mask, [[0, pad], [0, 0], [0, 0]])
-    longer = lambda t: t if isinstance(pad, int) else tf.pad(t, [[0, pad], [0, 0], [0, 0]])  # noqa: E731
 
     @tf.custom_gradient
     def forward(x, h0, kernel, recurrent_kernel, *extras):
@@ -197,18 +176,16 @@ def bptt(x, h0, kernel, recurrent_kernel, bias=None, mask=None, activation=keras
         b = None if bias is None else tf.stop_gradient(extras[0])
         projected = _all_steps_matmul(x, kernel)  # x_t W_xh for all steps: one product
         scanned = _forward_recurrence(
-            longer(projected), h0, recurrent_kernel, b, steps_mask, activation, generic_phi
+            projected, h0, recurrent_kernel, b, steps_mask, activation, generic_phi
         )
-        all_states = scanned[0]  # the padded steps' too (each keeps the last state)
-        states = all_states[:length]
+        states = scanned[0]
         derivative = _derivative_from_preactivations(activation, scanned[1]) if generic_phi else None
 
         def backward(d_states):
             deltas, d_h0, norms = _backward_recurrence(
-                longer(d_states), all_states, derivative, recurrent_kernel, steps_mask, activation,
+                d_states, states, derivative, recurrent_kernel, steps_mask, activation,
                 bptt_steps, flow_probe is not None,
             )
-            deltas, norms = deltas[:length], norms[:length]  # a padded step's delta is 0
             # sum_t h_{t-1}^T delta_t, split at t = 0 so that no shifted copy of the states is made
             d_recurrent = _all_steps_matmul(states[:-1], deltas[1:], transpose_a=True)
             d_recurrent += tf.matmul(h0, deltas[0], transpose_a=True)
