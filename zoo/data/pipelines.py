@@ -98,18 +98,25 @@ def bucket_boundaries(lengths, buckets=BUCKETS):
     return np.unique(np.quantile(np.asarray(lengths), np.linspace(0, 1, buckets + 1)[1:-1]).astype("int64"))
 
 
-def batches(examples, config, train_lengths=None):
-    """A tf.data of (inputs, targets) examples of varying length (ragged or dense components) ->
-    batches of config.batch_size padded with 0 to their longest example. train_lengths (the
-    training set's example lengths, given for the training set only): reshuffled every epoch
-    (config.seed), and with config.bucketing each batch drawn from one of BUCKETS buckets of
-    similar lengths (tf.data's group_by_window), so that little of it is padding; the number of
-    batches stays known (each bucket's last batch may be short). Without: the examples' order
-    (with config.bucketing the callers give validation and test longest_first)."""
+def batches(examples, config, training=False):
+    """A split's examples -> tf.data of (inputs, targets) batches of config.batch_size, each padded
+    with 0 to its longest example. examples: a structure of tensors, the examples on the first
+    axis, whose first component is ragged (its row lengths are the examples' lengths).
+    training: reshuffled every epoch (config.seed), and with config.bucketing each batch drawn from
+    one of BUCKETS buckets of similar lengths (tf.data's group_by_window), so that little of it is
+    padding; the number of batches stays known (each bucket's last batch may be short).
+    Evaluation: with config.bucketing ordered from the longest example to the shortest, so that few
+    steps are padding and the first batch (the gradient flow's probe) has the longest; metrics over
+    a whole split do not depend on the order. Without: the examples' order."""
+    lengths = tf.nest.flatten(examples)[0].row_lengths().numpy()
+    if config.bucketing and not training:
+        order = np.argsort(-lengths, kind="stable")
+        examples = tf.nest.map_structure(lambda part: tf.gather(part, order), examples)
+    examples = tf.data.Dataset.from_tensor_slices(examples)
     batch_size, boundaries = config.batch_size, ()
-    if train_lengths is not None:
+    if training:
         examples = examples.shuffle(examples.cardinality(), seed=config.seed, reshuffle_each_iteration=True)
-        boundaries = bucket_boundaries(train_lengths) if config.bucketing else ()
+        boundaries = bucket_boundaries(lengths) if config.bucketing else ()
     if len(boundaries):
         edges = tf.constant(boundaries, tf.int64)
 
@@ -117,7 +124,7 @@ def batches(examples, config, train_lengths=None):
             length = tf.cast(tf.shape(tf.nest.flatten(inputs)[0])[0], tf.int64)
             return tf.reduce_sum(tf.cast(length >= edges, tf.int64))
 
-        sizes = np.bincount(np.searchsorted(boundaries, np.asarray(train_lengths), side="right"), minlength=len(edges) + 1)
+        sizes = np.bincount(np.searchsorted(boundaries, lengths, side="right"), minlength=len(edges) + 1)
         examples = examples.group_by_window(bucket, lambda _, window: window.ragged_batch(batch_size),
                                             window_size=batch_size)
         examples = examples.apply(tf.data.experimental.assert_cardinality(int(np.ceil(sizes / batch_size).sum())))
@@ -125,15 +132,6 @@ def batches(examples, config, train_lengths=None):
         examples = examples.ragged_batch(batch_size)
     dense = lambda part: part.to_tensor() if isinstance(part, tf.RaggedTensor) else part  # noqa: E731
     return prefetched(examples.map(lambda x, y: (tf.nest.map_structure(dense, x), tf.nest.map_structure(dense, y))))
-
-
-def longest_first(examples, lengths):
-    """An evaluation split's `examples` (a structure of tensors, the examples on the first axis)
-    ordered from the longest to the shortest (`lengths`, one each): each batch is padded to its
-    longest example, so few steps are padding, and the first batch (the gradient flow's probe) has
-    the longest. Metrics over a whole split do not depend on the order."""
-    order = np.argsort(-np.asarray(lengths), kind="stable")
-    return tf.nest.map_structure(lambda part: tf.gather(part, order), examples)
 
 
 def fingerprint(*arrays):

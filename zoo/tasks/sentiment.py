@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_table
-from zoo.data.pipelines import Data, batches, examples_digest, longest_first, prepared
+from zoo.data.pipelines import Data, batches, examples_digest, prepared
 from zoo.errors import UserError
 from zoo.losses import PositiveClassAUC
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
@@ -114,17 +114,10 @@ class Sentiment(TaskSpec):
     def data(self, config, dataset, splits, sha256):
         digest = examples_digest(splits)
         tokenizer, labels, report, ids, targets = prepared(config, digest, lambda: tokenized(config, dataset, splits))
-        lengths = ids["train"].row_lengths().numpy()
-
-        def pipeline(split, train_lengths=None):
-            examples = (ids[split], targets[split])
-            if train_lengths is None and config.bucketing:
-                examples = longest_first(examples, ids[split].row_lengths().numpy())
-            return batches(tf.data.Dataset.from_tensor_slices(examples), config, train_lengths)
-
-        return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"),
+        pipelines = {split: batches((ids[split], targets[split]), config, training=split == "train") for split in ids}
+        return Data(**pipelines,
                     input_shape=(None,), vocab_size=len(tokenizer.vocabulary), num_outputs=len(labels.vocabulary),
-                    train_tokens=int(lengths.sum()), digest=digest, fingerprint=sha256,
+                    train_tokens=int(ids["train"].row_lengths().numpy().sum()), digest=digest, fingerprint=sha256,
                     tokenizers={"tokens": tokenizer, "labels": labels}, report=report)
 
     def loss_and_metrics(self, config, outputs=2):

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from zoo import plots, transfer
 from zoo.data.files import read_conllu
-from zoo.data.pipelines import Data, batches, examples_digest, longest_first, prepared
+from zoo.data.pipelines import Data, batches, examples_digest, prepared
 from zoo.tasks.spec import Export, Report, TaskSpec, confusion, per_class
 from zoo.text import Tokenizer, ragged_strings, token_shares, vocabulary_report
 
@@ -119,15 +119,8 @@ class Tagging(TaskSpec):
     def data(self, config, dataset, splits, sha256):
         digest = examples_digest(splits)
         tokenizers, report, examples = prepared(config, digest, lambda: tokenized(config, dataset, splits))
-
-        def pipeline(split, train_lengths=None):
-            chosen = examples[split]
-            if train_lengths is None and config.bucketing:
-                chosen = longest_first(chosen, [len(w) for w, _ in splits[split]])
-            return batches(tf.data.Dataset.from_tensor_slices(chosen), config, train_lengths)
-
-        lengths = np.array([min(len(w), MAX_TOKENS) for w, _ in splits["train"]])
-        return Data(train=pipeline("train", lengths), val=pipeline("val"), test=pipeline("test"), input_shape=(None,),
+        pipelines = {split: batches(examples[split], config, training=split == "train") for split in examples}
+        return Data(**pipelines, input_shape=(None,),
                     vocab_size=len(tokenizers["tokens"].vocabulary), num_outputs=len(tokenizers["tags"].vocabulary),
                     train_tokens=sum(len(w) for w, _ in splits["train"]), digest=digest, fingerprint=sha256,
                     tokenizers=tokenizers, report=report)
