@@ -361,7 +361,7 @@ def reference():
     rows = ["| field | type | default | meaning |", "|---|---|---|---|"]
     for field in dataclasses.fields(Config):
         kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
-        rows.append(f"| `{field.name}` | {kind} | `{field.default!r}` | "
+        rows.append(f"| `{field.name}` | {kind.replace('|', '&#124;')} | `{field.default!r}` | "
                     f"{meanings.get(field.name, '').replace('|', '&#124;')} |")
     return "\n".join([
         "# Configuration fields", "",
