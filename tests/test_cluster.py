@@ -210,7 +210,8 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
     login; the administrator's password is in a file only its owner reads (the command says where,
     never what); `server user add` gives READ, EDIT or MANAGE on every experiment; no password in a
     printed line, a log, server.json or a command line, nor in a zoo sweep's params, tags, artifacts and
-    HTML report logged with a user's login; a wrong password is refused; no authentication off loopback."""
+    HTML report logged with a user's login, nor in its Ray session's files (the sweep's trials run on Ray,
+    whose workers log in as the user); a wrong password is refused; no authentication off loopback."""
     import json
     import shutil
     import tempfile
@@ -264,12 +265,13 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
             urllib.request.urlopen(urllib.request.Request(f"{uri}/api/2.0/mlflow/experiments/search?max_results=1",
                                                           headers={"Authorization": f"Basic {wrong}"}), timeout=30)
         assert refused.value.code == 401
-        work = folder / "alice-work"  # a zoo sweep and its HTML report with alice's login, the only one it has
+        work = folder / "alice-work"  # a zoo sweep on Ray and its HTML report with alice's login, the only one it has
         work.mkdir()
-        as_alice = {**os.environ, **logins["alice"], "ZOO_SHARE_CHECKPOINTS": "1"}
-        swept = subprocess.run([sys.executable, "-m", "zoo", "sweep", "--grid", "seed=0,1", *TINY, "--set", "examples=64",
-                                "--set", "epochs=2", "--set", "flow_samples=1"], cwd=work, env=as_alice,
-                               capture_output=True, text=True, timeout=300)
+        as_alice = {**os.environ, **logins["alice"], "RAY_TMPDIR": str(work / "ray")}
+        as_alice.pop("RAY_ADDRESS", None)
+        swept = subprocess.run([sys.executable, "-m", "zoo", "sweep", "--executor", "ray", "--grid", "seed=0,1", *TINY,
+                                "--set", "examples=64", "--set", "epochs=2", "--set", "flow_samples=1"], cwd=work,
+                               env=as_alice, capture_output=True, text=True, timeout=300)
         assert swept.returncode == 0, swept.stderr[-2000:]
         reported = subprocess.run([sys.executable, "-m", "zoo", "report", "--experiment", "adding", "--static",
                                    "--out", str(work / "reports")], cwd=work, env=as_alice, capture_output=True,
@@ -280,10 +282,12 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
             experiment = client.get_experiment_by_name("adding")
             runs = client.search_runs([experiment.experiment_id])
             assert len(runs) == 3 and {r.info.status for r in runs} == {"FINISHED"}  # a parent, two children
-            downloaded = [mlflow.artifacts.download_artifacts(run_id=r.info.run_id, dst_path=str(work / r.info.run_id),
-                                                              tracking_uri=uri) for r in runs]
+            for r in runs:  # into the working folder, searched below
+                mlflow.artifacts.download_artifacts(run_id=r.info.run_id, dst_path=str(work / r.info.run_id),
+                                                    tracking_uri=uri)
         held = " ".join(f"{r.data.params} {r.data.tags}" for r in runs).encode()
-        files = [path for root in [*downloaded, work / "reports"] for path in Path(root).rglob("*") if path.is_file()]
+        files = [path for path in work.rglob("*") if path.is_file()]  # artifacts, report, Ray's logs, Tune's files
+        assert [path for path in files if path.name == "runtime_env_agent.log"]  # where Ray writes its workers' env
         assert any(path.suffix == ".html" for path in files) and any(path.name == "comparison.csv" for path in files)
         held += b" ".join(path.read_bytes() for path in files) + (swept.stdout + swept.stderr).encode()
         secrets_seen = [*keys.values(), *(login["MLFLOW_TRACKING_PASSWORD"] for login in logins.values())]
@@ -296,6 +300,14 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
         for secret in secrets_seen:
             assert secret not in printed.out + printed.err + written + command_lines
         assert f"{folder / server.SECRETS}" in printed.out or "secrets.json" in printed.out
+        database = server._database_port(json.loads((folder / "server.json").read_text()))
+        connected = subprocess.run(  # MLflow's connections to the database: through its socket, none over TCP
+            [server._postgres_tool("psql"), *server._libpq(folder, database), "-d", "mlflow", "-tAc",
+             "SELECT count(*) FILTER (WHERE client_addr IS NULL), count(*) FILTER (WHERE client_addr IS NOT NULL) "
+             "FROM pg_stat_activity WHERE datname = 'mlflow' AND pid <> pg_backend_pid()"],
+            capture_output=True, text=True, env=server._database_environment(folder), check=True).stdout.strip()
+        through_socket, over_tcp = map(int, connected.split("|"))
+        assert through_socket >= 1 and over_tcp == 0, connected
         hba = (folder / "postgres" / "pg_hba.conf").read_text()
         assert "scram-sha-256" in hba and not [line for line in hba.splitlines()
                                                if line.strip() and not line.startswith("#") and "trust" in line]

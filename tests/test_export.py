@@ -166,6 +166,8 @@ def test_registered_model_and_generation(exported):
             model.predict(pd.DataFrame({"text": ["the film"]}), params=params)
     with pytest.raises(mlflow.exceptions.MlflowException, match="1,001 texts"):
         model.predict(pd.DataFrame({"text": ["the"] * (serving.MAX_TEXTS + 1)}))
+    with pytest.raises(mlflow.exceptions.MlflowException, match="3 texts x length 4000 = 12,000 tokens to sample"):
+        model.predict(pd.DataFrame({"text": ["a", "b", "c"]}), params={"length": 4000})
     signature = tf.saved_model.load(str(paths["lm"] / "saved_model")).signatures["generate"]
     for length, temperature, needle in ((generate.MAX_LENGTH + 1, 1.0, "length must be from 0 to 10000"),
                                         (3, 0.0, "temperature must be > 0")):
@@ -183,9 +185,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_served_over_http_gives_the_same_predictions(exported):
+@pytest.mark.parametrize("task", ["sentiment", pytest.param("lm", marks=pytest.mark.faults)])
+def test_served_over_http_gives_the_same_predictions(exported, task):
+    """mlflow models serve of the exported run: the SavedModel's predictions; a request whose work
+    has no bound is a 400 that says why (too many texts; for a language model, a generation too
+    long, or in all, or a temperature that is not positive), and a bounded generation is answered."""
     _, paths = exported
-    path, texts = paths["sentiment"], TEXTS["sentiment"]
+    path, texts = paths[task], TEXTS[task]
     port = free_port()
     mlflow_cli = os.path.join(os.path.dirname(sys.executable), "mlflow")
     server = subprocess.Popen([mlflow_cli, "models", "serve", "-m", str(path / "mlflow_model"), "--env-manager",
@@ -211,6 +217,19 @@ def test_served_over_http_gives_the_same_predictions(exported):
         with pytest.raises(urllib.error.HTTPError) as refused:  # a request with no bound: 400, and why
             urllib.request.urlopen(too_many, timeout=60)
         assert refused.value.code == 400 and "1,001 texts" in refused.value.read().decode()
+        if task == "lm":
+            def generation(prompts, **params):
+                return urllib.request.Request(request.full_url, headers=request.headers, data=json.dumps(
+                    {"dataframe_split": {"columns": ["text"], "data": [[p] for p in prompts]}, "params": params}).encode())
+
+            for prompts, params, why in ((["the"], {"length": serving.MAX_LENGTH + 1}, "length=10001"),
+                                         (["the", "a"], {"length": serving.MAX_LENGTH // 2 + 1}, "10,002 tokens"),
+                                         (["the"], {"length": 5, "temperature": 0.0}, "temperature=0.0")):
+                with pytest.raises(urllib.error.HTTPError) as refused:  # refused before any sampling
+                    urllib.request.urlopen(generation(prompts, **params), timeout=10)
+                assert refused.value.code == 400 and why in refused.value.read().decode()
+            sampled = json.loads(urllib.request.urlopen(generation(["the good"], length=5), timeout=60).read())
+            assert sampled["predictions"][0]["generated"].startswith("the good")
     finally:
         server.terminate()
         server.wait(timeout=30)

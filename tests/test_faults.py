@@ -418,8 +418,8 @@ def test_a_server_folder_with_spaces_and_shell_characters_starts_postgres_and_ru
     folder.chmod(0o755)
     owner = (folder / "artifacts").stat().st_uid
     try:
-        uri = server.start_database(folder, free_port())  # it creates database mlflow through the port
-        assert uri.startswith("postgresql://zoo@127.0.0.1:")
+        uri = server.start_database(folder, free_port())  # it creates database mlflow through its socket
+        assert uri.startswith("postgresql://zoo@/mlflow?host=") and "%27s%20server%20%28shared%29/postgres&port=" in uri
         settings = (folder / "postgres" / server.SETTINGS).read_text()  # a configuration string: ' doubled
         assert f"unix_socket_directories = '\"{root}/team''s server (shared)/postgres\"'" in settings
         assert list((folder / "postgres").glob(".s.PGSQL.*")), "the socket is in the database folder"

@@ -31,6 +31,9 @@ SCHEDULERS = ("fifo", "asha")
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# a tracking server's login: handed to each trial with its parameters (Ray's object store), never
+# put in Ray's runtime environment, whose variables Ray writes into its logs (runtime_env_agent.log)
+LOGIN = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 ANSWER_SECONDS = 5  # how long a cluster's address has to accept a connection (Ray's client retries for minutes)
 
 
@@ -71,8 +74,8 @@ def connect(address=None):
     """Joins the Ray cluster at `address` ("auto": the one started on this machine with `ray
     start`), or starts Ray on this machine's loopback address (None, RAY_ADDRESS unset: Ray's own
     None would join the last cluster started here, alive or not); returns (ray, whether this
-    call connected). Workers get the tracking store's URI (and ZOO_DATA_DIR, ZOO_CACHE_DIR and MLflow's login where
-    they are set). A caller that has called ray.init keeps its cluster."""
+    call connected). Workers get the tracking store's URI (and ZOO_DATA_DIR and ZOO_CACHE_DIR where
+    they are set; MLflow's login comes with each trial, LOGIN). A caller that has called ray.init keeps its cluster."""
     where = address or os.environ.get("RAY_ADDRESS")  # ray.init(address=None) joins RAY_ADDRESS's cluster
     host = str(where).rpartition(":")[0].strip("[]")
     if where is None or host in LOOPBACK:  # Ray here, or a cluster on this machine's loopback address:
@@ -93,9 +96,7 @@ def connect(address=None):
     env = {"MLFLOW_TRACKING_URI": tracking.tracking_uri(), "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_SHARE_CHECKPOINTS": "1",
            "ZOO_DRIVER_HOST": socket.gethostname(),  # a worker on another machine refuses a sqlite store
            "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
-           **{name: os.environ[name] for name in ("ZOO_DATA_DIR", "ZOO_CACHE_DIR", "MLFLOW_TRACKING_USERNAME",
-                                                "MLFLOW_TRACKING_PASSWORD")
-              if os.environ.get(name)}}  # a tracking server with authentication: the workers log in as the driver
+           **{name: os.environ[name] for name in ("ZOO_DATA_DIR", "ZOO_CACHE_DIR") if os.environ.get(name)}}
     try:
         ray.init(address=address, runtime_env={"env_vars": env}, include_dashboard=False,
                  logging_level="WARNING", log_to_driver=True)
@@ -152,12 +153,14 @@ def local_store_here(node):
                         "MLFLOW_TRACKING_URI to it.")
 
 
-def _trial(params, configs, parent_run_id, run, extra, cwd, stopped):
+def _trial(params, configs, parent_run_id, run, extra, cwd, stopped, login):
     """One configuration, in a Ray worker: train (or continue) it with `run` (zoo.train.run), then
-    report its outcome."""
+    report its outcome. login: the driver's MLflow login (LOGIN), for a tracking server with
+    authentication: the worker logs in as the driver."""
     import ray
     from ray import tune
 
+    os.environ.update(login)
     import zoo.program  # noqa: F401  (a worker is a program: its process settings)
 
     if os.path.isdir(cwd):  # data paths and checkpoints are relative to the project folder
@@ -215,7 +218,8 @@ def run_trials(pending, parent_run_id, run, extra=(), stopped=None, address=None
     epochs = max(config.epochs for config in configs.values())
     trainable = tune.with_resources(tune.with_parameters(
         _trial, configs=configs, parent_run_id=parent_run_id, run=run, extra=tuple(extra), cwd=os.getcwd(),
-        stopped=dict(stopped or {})), {"cpu": cpus, "gpu": gpus})
+        stopped=dict(stopped or {}), login={name: os.environ[name] for name in LOGIN if os.environ.get(name)}),
+        {"cpu": cpus, "gpu": gpus})
     chosen = ASHAScheduler(time_attr="epoch", max_t=epochs, grace_period=1, reduction_factor=2) \
         if scheduler == "asha" else FIFOScheduler()
     tuner = tune.Tuner(

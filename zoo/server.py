@@ -6,7 +6,9 @@
 
 PostgreSQL 15 (Debian's packages: initdb, pg_ctl) keeps its data in <folder>/postgres, created on
 first start (as user `postgres` when run as root: PostgreSQL refuses root), listening on
-127.0.0.1 only; the database `mlflow` is created if missing. MLflow serves the artifacts from
+127.0.0.1 and on a socket in that folder, through which MLflow, psql, pg_dump and pg_restore
+connect, with the password from an owner-only file (scram-sha-256); the database `mlflow` is
+created if missing. MLflow serves the artifacts from
 <folder>/artifacts (--serve-artifacts; for S3 pass --artifacts-destination s3://bucket/path).
 <folder>/server.json records what runs; the logs are <folder>/postgres.log and mlflow.log.
 Where PostgreSQL listens is a settings file in its folder (zoo.conf), not shell text; pg_ctl still
@@ -71,11 +73,19 @@ def credentials(folder):
 
 def _database_environment(folder):
     """This process's environment with libpq's password file for the database role (PGPASSFILE,
-    mode 0600, written once beside SECRETS): no password in a URI, a command line or server.json."""
+    mode 0600, beside SECRETS; any host: the socket's folder is the host libpq matches it with): no
+    password in a URI, a command line or server.json."""
     password_file = Path(folder) / "pgpass"
-    if not password_file.exists():
-        _private(password_file, f"127.0.0.1:*:*:{USER}:{server_secrets(folder)['database']}\n")
+    line = f"*:*:*:{USER}:{server_secrets(folder)['database']}\n"
+    if not password_file.exists() or password_file.read_text() != line:  # new, or a folder from before the socket
+        _private(password_file, line)
     return {**os.environ, "PGPASSFILE": str(password_file)}
+
+
+def _libpq(folder, port):
+    """psql's, pg_dump's and pg_restore's connection arguments: the socket in the database folder
+    (<folder>/postgres, where only its owner and the database's user reach it), as role USER."""
+    return ["-h", str(Path(folder) / "postgres"), "-p", str(int(port)), "-U", USER]
 
 
 def _postgres_tool(name):
@@ -123,8 +133,9 @@ def _setting(value):
 
 
 def _listening(data, port):
-    """The settings file's text: TCP on 127.0.0.1:`port` and the socket in the data folder (no
-    /run/postgresql needed), as configuration values, never shell text."""
+    """The settings file's text: the socket in the data folder (no /run/postgresql needed; every
+    connection of the zoo's goes there) and TCP on 127.0.0.1:`port`, as configuration values, never
+    shell text."""
     socket_folder = '"' + str(data) + '"'  # double-quoted in the list: a path with spaces or commas
     return (f"listen_addresses = '127.0.0.1'\nport = {int(port)}\n"
             f"unix_socket_directories = {_setting(socket_folder)}\n")
@@ -189,7 +200,8 @@ def stop_process(pid, timeout=20):
 
 def start_database(folder, port):
     """PostgreSQL with its data in <folder>/postgres on 127.0.0.1:`port` (created on first use),
-    and database `mlflow`; returns its SQLAlchemy URI."""
+    and database `mlflow`; returns its SQLAlchemy URI, which connects through the socket in the data
+    folder (with the password from PGPASSFILE: _database_environment)."""
     data = folder / "postgres"
     unsafe = sorted({character for character in str(data) if character in UNSAFE})
     if unsafe:
@@ -220,13 +232,15 @@ def start_database(folder, port):
                                                  "-t", "60", "start"], data, log), capture_output=True, text=True)
     if started.returncode != 0:
         raise UserError(f"PostgreSQL did not start on 127.0.0.1:{port} (is the port taken?); see {log}")
-    psql = [_postgres_tool("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", "postgres", "-tAc"]
+    psql = [_postgres_tool("psql"), *_libpq(folder, port), "-d", "postgres", "-tAc"]
     environment = _database_environment(folder)
     exists = subprocess.run(psql + [f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
                             capture_output=True, text=True, check=True, env=environment).stdout.strip()
     if not exists:
         subprocess.run(psql + [f"CREATE DATABASE {DATABASE}"], check=True, stdout=subprocess.DEVNULL, env=environment)
-    return f"postgresql://{USER}@127.0.0.1:{port}/{DATABASE}"
+    from urllib.parse import quote
+
+    return f"postgresql://{USER}@/{DATABASE}?host={quote(str(data), safe='/')}&port={int(port)}"
 
 
 def stop_database(folder):
@@ -275,7 +289,8 @@ def start(folder=FOLDER, host="127.0.0.1", port=5050, database_port=5433, artifa
         stop_database(folder)
         raise
     uri = f"http://{_address_for_clients(host)}:{port}"
-    record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend, "auth": auth,
+    record.write_text(json.dumps({"uri": uri, "pid": process.pid, "backend": backend, "database_port": database_port,
+                                  "auth": auth,
                                   "artifacts": artifacts if "://" in str(artifacts or "") else
                                   str(Path(artifacts or folder / "artifacts").resolve())}))
     if auth:
@@ -348,13 +363,13 @@ BACKUP = "backup.json"  # what a backup folder holds (written last: a backup wit
 def _database_port(running):
     from urllib.parse import urlparse
 
-    return urlparse(running["backend"]).port
+    return running.get("database_port") or urlparse(running["backend"]).port  # the latter: a server.json of before
 
 
 def _runs_in_database(folder, port):
     """The number of runs in the server's database that are not deleted (MLflow keeps a deleted run
     until `mlflow gc`)."""
-    psql = [_postgres_tool("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", DATABASE, "-tAc"]
+    psql = [_postgres_tool("psql"), *_libpq(folder, port), "-d", DATABASE, "-tAc"]
     counted = subprocess.run(psql + ["SELECT count(*) FROM runs WHERE lifecycle_stage = 'active'"],
                              capture_output=True, text=True, env=_database_environment(folder))
     return int(counted.stdout.strip()) if counted.returncode == 0 and counted.stdout.strip().isdigit() else 0
@@ -401,11 +416,11 @@ def backup(folder, destination):
     mask = os.umask(0o077)  # every file of the backup owner-only
     try:
         port = _database_port(running)
-        dumped = subprocess.run([_postgres_tool("pg_dump"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d",
-                                 DATABASE, "--format=custom", "--file", str(destination / "mlflow.dump")],
+        dumped = subprocess.run([_postgres_tool("pg_dump"), *_libpq(folder, port), "-d", DATABASE, "--format=custom",
+                                 "--file", str(destination / "mlflow.dump")],
                                 capture_output=True, text=True, env=_database_environment(folder))
         if dumped.returncode != 0:
-            raise UserError(f"pg_dump could not back up the database on 127.0.0.1:{port}: "
+            raise UserError(f"pg_dump could not back up the database of {folder}: "
                             f"{(dumped.stderr.strip().splitlines() or ['no message'])[0]}")
         if (folder / "auth.db").exists():
             with sqlite3.connect(folder / "auth.db") as source, sqlite3.connect(destination / "auth.db") as target:
@@ -443,9 +458,8 @@ def restore(source, folder, database_port=5433):
         os.chmod(folder / SECRETS, 0o600)
         start_database(folder, database_port)  # initdb with the backup's database password, database mlflow
         try:
-            loaded = subprocess.run([_postgres_tool("pg_restore"), "-h", "127.0.0.1", "-p", str(database_port), "-U",
-                                     USER, "-d", DATABASE, "--no-owner", "--exit-on-error",
-                                     str(source / "mlflow.dump")],
+            loaded = subprocess.run([_postgres_tool("pg_restore"), *_libpq(folder, database_port), "-d", DATABASE,
+                                     "--no-owner", "--exit-on-error", str(source / "mlflow.dump")],
                                     capture_output=True, text=True, env=_database_environment(folder))
             if loaded.returncode != 0:
                 raise UserError(f"pg_restore could not load {source / 'mlflow.dump'}: "

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 TOP_K = 5  # next tokens shown by predict and the MLflow model (a signature with a `k` input)
 MAX_LENGTH = 10_000  # tokens one `generate` call may sample: zoo.generate.MAX_LENGTH (this file imports no zoo)
-MAX_TEXTS = 1_000  # texts one request may hold (each a network call, or `length` of them with generation)
+MAX_TEXTS = 1_000  # texts one request may hold (each a network call; with generation, MAX_LENGTH tokens in all)
 # the MLflow model's params, by the signature input they fill: `k`, and those of a `generate` signature
 PARAMS = {"k": TOP_K, "length": 0, "temperature": 1.0, "seed": 0}
 GENERATE_PARAMS = ("length", "temperature", "seed")
@@ -66,7 +66,7 @@ def predict(loaded, served, model_input, params=None):
     texts = model_input["text"] if isinstance(model_input, pd.DataFrame) else model_input
     texts = ["" if text is None else str(text) for text in texts]
     params = {**PARAMS, **(params or {})}
-    check(len(texts), params)
+    check(len(texts), params, generates=bool(served.get("generate")))
     frame = pd.DataFrame(call_saved_model(loaded, served, texts, int(params["k"])), columns=served["columns"])
     if served.get("generate") and int(params["length"]) > 0:
         generate = loaded.signatures[served["generate"]]
@@ -77,10 +77,11 @@ def predict(loaded, served, model_input, params=None):
     return frame
 
 
-def check(texts, params):
+def check(texts, params, generates=False):
     """Refuses a request whose work has no bound (an MlflowException: `mlflow models serve` answers
-    400 with its message): more than MAX_TEXTS texts, k below 1, length outside 0..MAX_LENGTH, or a
-    temperature that is not positive."""
+    400 with its message): more than MAX_TEXTS texts, k below 1, length outside 0..MAX_LENGTH, a
+    temperature that is not positive, or (a model that generates) more than MAX_LENGTH tokens to
+    sample in all (texts x length: one request samples no more than one command-line generate)."""
     from mlflow.exceptions import MlflowException
     from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
@@ -93,6 +94,9 @@ def check(texts, params):
         problems.append(f"length={params['length']} (0 to {MAX_LENGTH:,})")
     if not float(params["temperature"]) > 0:
         problems.append(f"temperature={params['temperature']} (greater than 0)")
+    if generates and 0 <= int(params["length"]) <= MAX_LENGTH and texts * int(params["length"]) > MAX_LENGTH:
+        problems.append(f"{texts:,} texts x length {params['length']} = {texts * int(params['length']):,} tokens to "
+                        f"sample (at most {MAX_LENGTH:,} a request; send fewer texts or a shorter length)")
     if problems:
         raise MlflowException(f"Invalid request: {'; '.join(problems)}.", error_code=INVALID_PARAMETER_VALUE)
 
