@@ -9,8 +9,8 @@ MLFLOW_TRACKING_URI: a tracking server for a real cluster; mlflow.start_run(pare
 since Ray's MLflow callback does not nest runs, ray#19978, ray#36257).
 
 Faults: a trial whose worker or node dies is tried again, up to RETRIES times (Tune's
-FailureConfig), and continues the same MLflow run from its checkpoint (zoo.checkpoints: nodes
-share the project folder), or trains that run's configuration anew under a new run when none was
+FailureConfig), and continues the same MLflow run from its checkpoint (zoo.checkpoints: with a
+tracking server the checkpoints travel as the run's artifacts, so no node needs another's disk), or trains that run's configuration anew under a new run when none was
 saved yet (the old one, with nothing trained, is deleted): each configuration ends with one child.
 With scheduler="asha" a trial reports each epoch's val_loss and Tune's ASHA scheduler stops those
 behind the others; their runs end FINISHED with tag `early_stopped`.
