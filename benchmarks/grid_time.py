@@ -1,6 +1,8 @@
 """A study's grid runs from its committed records (docs/results/<study>/records.jsonl): each run's
 wall time (start to end), training time and the rest, and their sums, without a store. For a grid
-that is still under way, the time its finished runs took so far.
+that is still under way, the time its finished runs took so far. A run stopped and resumed later
+(its time outside training over STOPPED seconds) has the stop in its wall time: the sums are also
+given without those runs' time outside training (a lower bound).
 
     python benchmarks/grid_time.py imdb
 """
@@ -11,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+STOPPED = 600  # seconds outside training beyond which a run was stopped and resumed (evaluation takes at most ~200)
 
 
 def main(argv=None):
@@ -37,6 +41,11 @@ def main(argv=None):
     print(runs.round(1).to_markdown(index=False))
     print(f"\n{len(runs)} grid runs: {runs['wall s'].sum() / 3600:.2f} h of run time, "
           f"{runs['train s'].sum() / 3600:.2f} h of it training")
+    stopped = runs[runs["outside training s"] > STOPPED]
+    if not stopped.empty:
+        print(f"stopped and resumed (over {STOPPED} s outside training): "
+              f"{', '.join(f'{run.run} seed {run.seed}' for run in stopped.itertuples())}; without their time "
+              f"outside training: {(runs['wall s'].sum() - stopped['outside training s'].sum()) / 3600:.2f} h of run time")
     return 0
 
 

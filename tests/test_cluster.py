@@ -21,19 +21,22 @@ TINY = ["--set", "task=adding", "--set", "sequence_length=20", "--set", "units=8
 
 @pytest.fixture
 def ray_cluster(tmp_path):
-    """A head node and a second node on 127.0.0.1, 1 CPU each, each with its own checkpoint folder
-    (ZOO_CHECKPOINT_DIR: tmp_path/head and tmp_path/second; no shared disk for checkpoints):
-    (cluster, second node). Skips where Ray cannot start."""
+    """A head node and a second node on 127.0.0.1, 1 CPU each, each with its own working folder
+    (ZOO_PROJECT_DIR: tmp_path/head and tmp_path/second, as if each machine had its own clone of the
+    project: no common mlruns/, so no shared disk for checkpoints): (cluster, second node). Skips
+    where Ray cannot start."""
     cluster_utils = pytest.importorskip("ray.cluster_utils", reason="Ray is not installed: make install")
     fast_failure = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 1000,
                     "health_check_failure_threshold": 3}
+    for node in ("head", "second"):
+        (tmp_path / node).mkdir()
     try:
         cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={
-            **LOOPBACK_NODE, "_system_config": fast_failure, "env_vars": {"ZOO_CHECKPOINT_DIR": str(tmp_path / "head")}})
+            **LOOPBACK_NODE, "_system_config": fast_failure, "env_vars": {"ZOO_PROJECT_DIR": str(tmp_path / "head")}})
     except Exception as error:  # noqa: BLE001  (Ray's start fails in many ways; the reason is printed)
         pytest.skip(f"Ray could not start a head node: {error}")
     try:
-        second = cluster.add_node(**LOOPBACK_NODE, env_vars={"ZOO_CHECKPOINT_DIR": str(tmp_path / "second")})
+        second = cluster.add_node(**LOOPBACK_NODE, env_vars={"ZOO_PROJECT_DIR": str(tmp_path / "second")})
         cluster.wait_for_nodes(timeout=60)
         assert cluster.address.startswith("127.0.0.1:") and second.node_ip_address == "127.0.0.1"
         yield cluster, second
@@ -78,8 +81,9 @@ def test_sweep_runs_trials_on_both_nodes_and_logs_to_the_postgres_server(ray_clu
 def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster, mlflow_server, tmp_path,
                                                                      monkeypatch):
     """The second node dies while it trains; Tune retries its trial on the head node, which has
-    its own checkpoint folder: it downloads the checkpoint from the tracking server's artifacts and
-    continues the same MLflow run (its epochs go on): four children, each FINISHED once."""
+    its own working folder (and checkpoint folder, mlruns/checkpoints there): it downloads the
+    checkpoint from the tracking server's artifacts and continues the same MLflow run (its epochs go
+    on): four children, each FINISHED once."""
     cluster, second = ray_cluster
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
     sweep = subprocess.Popen(
@@ -96,7 +100,7 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
             except Exception:  # noqa: BLE001  (the experiment is being created)
                 continue
             for _, run in runs.iterrows() if "tags.ray_nodes" in runs else ():
-                progress = tmp_path / "second" / run["run_id"] / "progress.json"  # an epoch end, uploaded
+                progress = tmp_path / "second" / "mlruns" / "checkpoints" / run["run_id"] / "progress.json"  # uploaded
                 if run["status"] == "RUNNING" and second.node_id[:12] in str(run["tags.ray_nodes"]) \
                         and progress.exists() and json.loads(progress.read_text())["epoch"] < 4:
                     victim = run["run_id"]
@@ -119,7 +123,9 @@ def test_a_node_killed_during_a_trial_retries_it_from_its_checkpoint(ray_cluster
 
         steps, _ = tracking.metric_keys_and_steps(victim, ["val_loss"])["val_loss"]
         assert len(steps) == 4 and len(set(steps)) == 4  # epochs 1-4 once each: it went on, not over
-        assert not (tmp_path / "head" / victim).exists()  # finished: its checkpoint is gone
+        assert (tmp_path / "head" / "mlruns" / "checkpoints").is_dir()  # the head node's trials worked in its folder
+        assert not (tmp_path / "head" / "mlruns" / "checkpoints" / victim).exists()  # finished: its checkpoint is gone
+        assert {path.name for path in (tmp_path / "mlruns" / "checkpoints").iterdir()} == {"ray"}  # Tune's, no run's
         assert "checkpoint" not in {a.path for a in mlflow_server_artifacts(victim)}
     finally:
         if sweep.poll() is None:
@@ -229,6 +235,7 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
         pytest.skip("PostgreSQL or psycopg is not installed (apt-get install postgresql; make install)")
     folder = Path(tempfile.mkdtemp(prefix="zoo-server-"))
     folder.chmod(0o755)
+    ray_folder = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths live under it
     try:
         port = free_port()
         assert main(["server", "start", "--folder", str(folder), "--port", str(port),
@@ -267,11 +274,21 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
         assert refused.value.code == 401
         work = folder / "alice-work"  # a zoo sweep on Ray and its HTML report with alice's login, the only one it has
         work.mkdir()
-        as_alice = {**os.environ, **logins["alice"], "RAY_TMPDIR": str(work / "ray")}
-        as_alice.pop("RAY_ADDRESS", None)
-        swept = subprocess.run([sys.executable, "-m", "zoo", "sweep", "--executor", "ray", "--grid", "seed=0,1", *TINY,
-                                "--set", "examples=64", "--set", "epochs=2", "--set", "flow_samples=1"], cwd=work,
-                               env=as_alice, capture_output=True, text=True, timeout=300)
+        as_alice = {**os.environ, **logins["alice"]}
+        cluster_utils = pytest.importorskip("ray.cluster_utils", reason="Ray is not installed: make install")
+        with pytest.MonkeyPatch.context() as patch:  # a Ray node started without any login, as a cluster's are
+            patch.setenv("RAY_TMPDIR", str(ray_folder))
+            for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+                patch.delenv(name, raising=False)
+            cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={**LOOPBACK_NODE, "num_cpus": 2})
+        try:
+            swept = subprocess.run([sys.executable, "-m", "zoo", "sweep", "--executor", "ray", "--address",
+                                    cluster.address, "--grid", "seed=0,1", *TINY, "--set", "examples=64",
+                                    "--set", "epochs=2", "--set", "flow_samples=1"], cwd=work,
+                                   env={**as_alice, "RAY_TMPDIR": str(ray_folder)}, capture_output=True, text=True,
+                                   timeout=300)
+        finally:
+            cluster.shutdown()
         assert swept.returncode == 0, swept.stderr[-2000:]
         reported = subprocess.run([sys.executable, "-m", "zoo", "report", "--experiment", "adding", "--static",
                                    "--out", str(work / "reports")], cwd=work, env=as_alice, capture_output=True,
@@ -286,8 +303,9 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
                 mlflow.artifacts.download_artifacts(run_id=r.info.run_id, dst_path=str(work / r.info.run_id),
                                                     tracking_uri=uri)
         held = " ".join(f"{r.data.params} {r.data.tags}" for r in runs).encode()
-        files = [path for path in work.rglob("*") if path.is_file()]  # artifacts, report, Ray's logs, Tune's files
-        assert [path for path in files if path.name == "runtime_env_agent.log"]  # where Ray writes its workers' env
+        files = [path for root in (work, ray_folder) for path in root.rglob("*")  # artifacts, report, Tune's files,
+                 if path.is_file()]  # and Ray's session: its logs, runtime_env_agent.log with the workers' variables
+        assert [path for path in files if path.name == "runtime_env_agent.log"]
         assert any(path.suffix == ".html" for path in files) and any(path.name == "comparison.csv" for path in files)
         held += b" ".join(path.read_bytes() for path in files) + (swept.stdout + swept.stderr).encode()
         secrets_seen = [*keys.values(), *(login["MLFLOW_TRACKING_PASSWORD"] for login in logins.values())]
@@ -304,7 +322,8 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
         connected = subprocess.run(  # MLflow's connections to the database: through its socket, none over TCP
             [server._postgres_tool("psql"), *server._libpq(folder, database), "-d", "mlflow", "-tAc",
              "SELECT count(*) FILTER (WHERE client_addr IS NULL), count(*) FILTER (WHERE client_addr IS NOT NULL) "
-             "FROM pg_stat_activity WHERE datname = 'mlflow' AND pid <> pg_backend_pid()"],
+             "FROM pg_stat_activity WHERE datname = 'mlflow' AND backend_type = 'client backend' "
+             "AND pid <> pg_backend_pid()"],
             capture_output=True, text=True, env=server._database_environment(folder), check=True).stdout.strip()
         through_socket, over_tcp = map(int, connected.split("|"))
         assert through_socket >= 1 and over_tcp == 0, connected
@@ -314,6 +333,7 @@ def test_the_team_server_wants_a_login_and_keeps_every_secret_out_of_sight(capsy
     finally:
         server.stop(folder)
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(ray_folder, ignore_errors=True)
     assert main(["server", "start", "--no-auth", "--host", "0.0.0.0", "--folder", str(folder)]) == 2
     assert "without authentication" in capsys.readouterr().err
 

@@ -207,28 +207,25 @@ def test_served_over_http_gives_the_same_predictions(exported, task):
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, "server did not start"
                 time.sleep(1)
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
-                                         data=json.dumps({"dataframe_split": {"columns": ["text"], "data": [
-                                             [text] for text in texts]}}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        answer = json.loads(urllib.request.urlopen(request, timeout=60).read())["predictions"]
-        too_many = urllib.request.Request(request.full_url, headers=request.headers, data=json.dumps(
-            {"dataframe_split": {"columns": ["text"], "data": [["a"]] * (serving.MAX_TEXTS + 1)}}).encode())
-        with pytest.raises(urllib.error.HTTPError) as refused:  # a request with no bound: 400, and why
-            urllib.request.urlopen(too_many, timeout=60)
-        assert refused.value.code == 400 and "1,001 texts" in refused.value.read().decode()
-        if task == "lm":
-            def generation(prompts, **params):
-                return urllib.request.Request(request.full_url, headers=request.headers, data=json.dumps(
-                    {"dataframe_split": {"columns": ["text"], "data": [[p] for p in prompts]}, "params": params}).encode())
 
-            for prompts, params, why in ((["the"], {"length": serving.MAX_LENGTH + 1}, "length=10001"),
-                                         (["the", "a"], {"length": serving.MAX_LENGTH // 2 + 1}, "10,002 tokens"),
-                                         (["the"], {"length": 5, "temperature": 0.0}, "temperature=0.0")):
-                with pytest.raises(urllib.error.HTTPError) as refused:  # refused before any sampling
-                    urllib.request.urlopen(generation(prompts, **params), timeout=10)
-                assert refused.value.code == 400 and why in refused.value.read().decode()
-            sampled = json.loads(urllib.request.urlopen(generation(["the good"], length=5), timeout=60).read())
+        def request(prompts, **params):
+            """POST /invocations of these texts (and params)."""
+            return urllib.request.Request(f"http://127.0.0.1:{port}/invocations", headers={
+                "Content-Type": "application/json"}, data=json.dumps({"dataframe_split": {
+                    "columns": ["text"], "data": [[p] for p in prompts]}, **({"params": params} if params else {})}).encode())
+
+        answer = json.loads(urllib.request.urlopen(request(texts), timeout=60).read())["predictions"]
+        refusals = [(["a"] * (serving.MAX_TEXTS + 1), {}, "1,001 texts")]
+        if task == "lm":  # a generation too long, too long in all, or too hot
+            refusals += [(["the"], {"length": serving.MAX_LENGTH + 1}, "length=10001"),
+                         (["the", "a"], {"length": serving.MAX_LENGTH // 2 + 1}, "10,002 tokens"),
+                         (["the"], {"length": 5, "temperature": 0.0}, "temperature=0.0")]
+        for prompts, params, why in refusals:
+            with pytest.raises(urllib.error.HTTPError) as refused:  # a request with no bound: 400 and why, at once
+                urllib.request.urlopen(request(prompts, **params), timeout=10)
+            assert refused.value.code == 400 and why in refused.value.read().decode()
+        if task == "lm":
+            sampled = json.loads(urllib.request.urlopen(request(["the good"], length=5), timeout=60).read())
             assert sampled["predictions"][0]["generated"].startswith("the good")
     finally:
         server.terminate()

@@ -424,6 +424,12 @@ def test_a_server_folder_with_spaces_and_shell_characters_starts_postgres_and_ru
         assert f"unix_socket_directories = '\"{root}/team''s server (shared)/postgres\"'" in settings
         assert list((folder / "postgres").glob(".s.PGSQL.*")), "the socket is in the database folder"
         assert (folder / "artifacts").stat().st_uid == owner and folder.stat().st_uid == owner
+        from sqlalchemy.engine import make_url
+
+        assert make_url(uri).query["host"] == str(folder / "postgres")  # what MLflow connects with, decoded
+        with pytest.raises(UserError, match=r"Invalid server folder .*libpq reads a comma .* without a comma"):
+            server.start_database(root / "a,b", free_port())
+        assert not (root / "a,b").exists()
         injected = root / "x $(touch INJECTED) `touch INJECTED`"
         with pytest.raises(UserError, match=r"Invalid server folder .* would be read as shell; pass a --folder"):
             server.start_database(injected, free_port())

@@ -98,7 +98,8 @@ def connect(address=None):
            "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
            **{name: os.environ[name] for name in ("ZOO_DATA_DIR", "ZOO_CACHE_DIR") if os.environ.get(name)}}
     try:
-        ray.init(address=address, runtime_env={"env_vars": env}, include_dashboard=False,
+        ray.init(address=address, runtime_env={"env_vars": env, "worker_process_setup_hook": "zoo.program.ray_worker"},
+                 include_dashboard=False,
                  logging_level="WARNING", log_to_driver=True)
         return ray, True
     except (ConnectionError, RuntimeError, ValueError) as error:
@@ -163,8 +164,14 @@ def _trial(params, configs, parent_run_id, run, extra, cwd, stopped, login):
     os.environ.update(login)
     import zoo.program  # noqa: F401  (a worker is a program: its process settings)
 
-    if os.path.isdir(cwd):  # data paths and checkpoints are relative to the project folder
-        os.chdir(cwd)
+    home = os.environ.get("ZOO_PROJECT_DIR") or cwd  # the node's own clone of the project, else the driver's folder
+    if os.path.isdir(home):  # data paths and checkpoints are relative to the project folder
+        os.chdir(home)
+    elif os.environ.get("ZOO_PROJECT_DIR"):
+        tune.report({"status": "ERROR", "run_id": "", "val_loss": float("nan"), "epoch": 0,
+                     "reason": f"ZOO_PROJECT_DIR={home} on node {ray.get_runtime_context().get_node_id()[:12]} is "
+                               "not a folder: set it to the node's clone of the project (ray start's environment)"})
+        return
     index = params["index"]
     config, trial_id = configs[index], tune.get_context().get_trial_id()
     node = ray.get_runtime_context().get_node_id()[:12]

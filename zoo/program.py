@@ -12,6 +12,7 @@ trial's worker) set for their whole process; importing `zoo` itself changes noth
   the zoo says so in one line (the training state stays in the run's checkpoint). Variables
   already set win: set them to wait longer. Its system-metrics monitor logs no notices (a run's
   own store errors are the run's to report).
+- `ray_worker`: the same for a Ray sweep's worker processes, as Ray starts them (their setup hook).
 """
 
 import logging
@@ -37,3 +38,11 @@ for _name, _value in SETTINGS.items():
     os.environ.setdefault(_name, _value)
 _import_tensorflow_quietly()
 logging.getLogger("mlflow.system_metrics").setLevel(logging.CRITICAL)
+
+
+def ray_worker():
+    """Ray's worker_process_setup_hook for a sweep's workers (zoo.cluster.connect). Ray imports
+    this module first (this process's settings: TensorFlow's import quiet), then this imports what
+    a trial trains with, as the worker starts: Ray starts the job's first workers as soon as the
+    driver connects, so they import while the driver still sets up Tune."""
+    import zoo.train  # noqa: F401

@@ -208,6 +208,9 @@ def start_database(folder, port):
         raise UserError(f"Invalid server folder {str(folder)!r}: pg_ctl passes its paths through /bin/sh in double "
                         f"quotes, where {' '.join(map(repr, unsafe))} would be read as shell; pass a --folder "
                         "without $ ` \" \\ or a line break.")
+    if "," in str(data):
+        raise UserError(f"Invalid server folder {str(folder)!r}: the database's socket folder is a libpq host, and "
+                        "libpq reads a comma there as a list of hosts; pass a --folder without a comma.")
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
         password_file = data.with_name("initdb-password")  # read once by initdb (as its user), then gone

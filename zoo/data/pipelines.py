@@ -100,8 +100,9 @@ def bucket_boundaries(lengths, buckets=BUCKETS):
 
 def batches(examples, config, training=False):
     """A split's examples -> tf.data of (inputs, targets) batches of config.batch_size, each padded
-    with 0 to its longest example. examples: a structure of tensors, the examples on the first
-    axis, whose first component is ragged (its row lengths are the examples' lengths).
+    with 0 to its longest example. examples: (inputs, targets) tensors with the examples on the
+    first axis, e.g. (ids [n, None] ragged int32, labels [n]) or ((ids, characters [n, None, None]),
+    tags [n, None]); the first component is ragged, its row lengths the examples' lengths.
     training: reshuffled every epoch (config.seed), and with config.bucketing each batch drawn from
     one of BUCKETS buckets of similar lengths (tf.data's group_by_window), so that little of it is
     padding; the number of batches stays known (each bucket's last batch may be short).
