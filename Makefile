@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install install-browser test-browser server server-stop test-faults test-scripts test-export report export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
+.PHONY: install install-browser test-browser server server-stop test-faults test-scripts report export serve bench-lm baselines demo demo-full sentiment sentiment-quick pos pos-quick lm lm-quick test bench train sweep compare ui clean
 
 install: $(INSTALLED)
 
@@ -35,10 +35,9 @@ demo-full: install
 # clone after 57 s of install, 2026-12-06; two earlier clean clones: 8 min 42 s and 10 min 32 s); test-faults:
 # those that kill processes, mount full or read-only stores (unshare -m, as root), stop a real
 # mlflow server, and run sweeps on a two-node Ray cluster logging to a PostgreSQL-backed server,
-# one node killed (one at a time); test-export: tests/test_export.py (exports loaded and served in other
-# processes, about 3 minutes); CI runs test, test-browser, test-scripts, test-export and test-faults
+# one node killed (one at a time); CI runs test, test-browser, test-scripts and test-faults
 test: install
-	$(PY) -m pytest -m "not faults and not cluster and not scripts and not browser and not export" -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+	$(PY) -m pytest -m "not faults and not cluster and not scripts and not browser" -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 # the MLflow UI and the sweep's HTML report in headless Chromium (after make install-browser; else they skip)
 test-browser: install
@@ -51,9 +50,6 @@ test-faults: install
 # notebooks/rnn_zoo_tour.ipynb); CI runs them
 test-scripts: install
 	$(PY) -m pytest -m scripts -n 2 --dist loadfile
-
-test-export: install
-	$(PY) -m pytest -m export
 
 # what tests/test_browser.py drives: Debian's chromium (apt-get: run it as root) and Playwright for
 # Python (its driver only: it uses that chromium, no browser download); without them the test skips

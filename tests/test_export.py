@@ -25,8 +25,6 @@ from zoo.__main__ import main
 from zoo.config import Config
 from zoo.train import run
 
-pytestmark = pytest.mark.export  # make test-export (CI runs it after make test)
-
 TEXTS = {
     "sentiment": ["good great film, really", "awful dull<br />the film", "", "x " * 50_000, "sehr gut, très bon 好"],
     "pos": ["the good film", "", "the film " * 50_000, "le très bon 好 film", "film"],
@@ -187,7 +185,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("task", ["sentiment", "lm"])
+@pytest.mark.parametrize("task", ["sentiment", pytest.param("lm", marks=pytest.mark.faults)])
 def test_served_over_http_gives_the_same_predictions(exported, task):
     """mlflow models serve of the exported run: the SavedModel's predictions; a request whose work
     has no bound is a 400 that says why (too many texts; for a language model, a generation too
