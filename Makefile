@@ -31,8 +31,8 @@ demo-full: install
 	$(PY) experiments/long_range.py --preset full
 	$(PY) experiments/spectral_radius.py --length 100
 
-# the tests, a test file per worker on both cores, the longest files first (8 min 30 s of tests on a clean
-# clone after 57 s of install, 2026-12-06; two earlier clean clones: 8 min 42 s and 10 min 32 s); test-faults:
+# the tests, a test file per worker on both cores, the longest files first (9 min 25 s of tests on a clean
+# clone, about 90 s more for the first install, 2026-12-07; 8 min 30 s after 57 s of install on 2026-12-06); test-faults:
 # those that kill processes, mount full or read-only stores (unshare -m, as root), stop a real
 # mlflow server, and run sweeps on a two-node Ray cluster logging to a PostgreSQL-backed server,
 # one node killed (one at a time); CI runs test, test-browser, test-scripts and test-faults
