@@ -154,6 +154,18 @@ def local_store_here(node):
                         "MLFLOW_TRACKING_URI to it.")
 
 
+def work_in_project(cwd, node):
+    """Changes into the node's own clone of the project (ZOO_PROJECT_DIR), else into the driver's
+    folder `cwd` where the node has it: data paths and checkpoints are relative to the project
+    folder. Refuses, in one line, a ZOO_PROJECT_DIR that is not a folder."""
+    home = os.environ.get("ZOO_PROJECT_DIR")
+    if home and not os.path.isdir(home):
+        raise UserError(f"ZOO_PROJECT_DIR={home} on node {node} is not a folder: set it to the node's clone of the "
+                        "project (ray start's environment).")
+    if os.path.isdir(home or cwd):
+        os.chdir(home or cwd)
+
+
 def _trial(params, configs, parent_run_id, run, extra, cwd, stopped, login):
     """One configuration, in a Ray worker: train (or continue) it with `run` (zoo.train.run), then
     report its outcome. login: the driver's MLflow login (LOGIN), for a tracking server with
@@ -164,19 +176,12 @@ def _trial(params, configs, parent_run_id, run, extra, cwd, stopped, login):
     os.environ.update(login)
     import zoo.program  # noqa: F401  (a worker is a program: its process settings)
 
-    home = os.environ.get("ZOO_PROJECT_DIR") or cwd  # the node's own clone of the project, else the driver's folder
-    if os.path.isdir(home):  # data paths and checkpoints are relative to the project folder
-        os.chdir(home)
-    elif os.environ.get("ZOO_PROJECT_DIR"):
-        tune.report({"status": "ERROR", "run_id": "", "val_loss": float("nan"), "epoch": 0,
-                     "reason": f"ZOO_PROJECT_DIR={home} on node {ray.get_runtime_context().get_node_id()[:12]} is "
-                               "not a folder: set it to the node's clone of the project (ray start's environment)"})
-        return
     index = params["index"]
     config, trial_id = configs[index], tune.get_context().get_trial_id()
     node = ray.get_runtime_context().get_node_id()[:12]
     name = f"{config.task}-{config.variant(extra)}"
     try:
+        work_in_project(cwd, node)
         local_store_here(node)
     except UserError as error:
         tune.report({"status": "ERROR", "run_id": "", "reason": str(error), "val_loss": float("nan"), "epoch": 0})

@@ -65,10 +65,10 @@ def predict(loaded, served, model_input, params=None):
     and seed."""
     texts = model_input["text"] if isinstance(model_input, pd.DataFrame) else model_input
     texts = ["" if text is None else str(text) for text in texts]
-    params = {**PARAMS, **(params or {})}
-    check(len(texts), params, generates=bool(served.get("generate")))
+    params, generates = {**PARAMS, **(params or {})}, bool(served.get("generate"))
+    check(len(texts), params, generates)
     frame = pd.DataFrame(call_saved_model(loaded, served, texts, int(params["k"])), columns=served["columns"])
-    if served.get("generate") and int(params["length"]) > 0:
+    if generates and int(params["length"]) > 0:
         generate = loaded.signatures[served["generate"]]
         frame["generated"] = [generate(prompt=tf.constant(text), length=tf.constant(int(params["length"])),
                                        temperature=tf.constant(float(params["temperature"])),
