@@ -37,7 +37,7 @@ demo-full: install
 # mlflow server, and run sweeps on a two-node Ray cluster logging to a PostgreSQL-backed server,
 # one node killed (one at a time); CI runs test, test-browser, test-scripts and test-faults
 test: install
-	$(PY) -m pytest -m "not faults and not cluster and not scripts and not browser" -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+	$(PY) -m pytest -m "not faults and not cluster and not scripts and not browser" -n 2 --dist load --durations=15
 
 # the MLflow UI and the sweep's HTML report in headless Chromium (after make install-browser; else they skip)
 test-browser: install

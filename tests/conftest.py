@@ -26,12 +26,45 @@ def script():
     return load
 
 
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory):
+    """An MLflow sqlite database as MLflow creates it (its tables and the Default experiment), made
+    once per test process: creating one runs MLflow's schema migrations, seconds of CPU each time."""
+    from mlflow import MlflowClient
+
+    database = tmp_path_factory.mktemp("empty-store") / "mlflow.db"
+    MlflowClient(f"sqlite:///{database}").search_experiments(max_results=1)
+    return database
+
+
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    """A fresh default MLflow store (sqlite:///mlruns/mlflow.db) in a temporary working directory."""
+def workdir(tmp_path, monkeypatch):
+    """A temporary working directory with no MLflow store in it yet, MLFLOW_TRACKING_URI unset."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return tmp_path
+
+
+def copy_store(empty_store, folder):
+    """Makes `folder`/mlruns/mlflow.db a copy of empty_store, its Default experiment's artifacts under
+    `folder`/mlruns/0 as MLflow would have put them there."""
+    import shutil
+    import sqlite3
+
+    (folder / "mlruns").mkdir()
+    shutil.copyfile(empty_store, folder / "mlruns" / "mlflow.db")
+    with sqlite3.connect(folder / "mlruns" / "mlflow.db") as database:
+        database.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+                         (str(folder / "mlruns" / "0"),))
+    database.close()
+
+
+@pytest.fixture
+def store(workdir, empty_store):
+    """A fresh default MLflow store (sqlite:///mlruns/mlflow.db, a copy of empty_store) in a
+    temporary working directory."""
+    copy_store(empty_store, workdir)
+    return workdir
 
 
 def free_port():
@@ -132,10 +165,12 @@ def postgres_server():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# The test files by their time on one core, longest first (--durations, 2026-12-06): with
-# `make test`'s -n 2 --dist loadfile a file is a unit of work, and xdist's default order (most
-# tests first) left files with few but slow tests (the browser, the notebook) for the end, one
-# worker waiting on the other. Files not named here run after these, in their own order.
+# The test files by their time on one core, longest first (--durations, 2026-12-06). `make test`
+# hands its two workers one test at a time (-n 2 --dist load) in this order, so the run does not
+# end with one worker on a long file while the other waits. A module fixture (test_export's
+# `exported`, test_transfer's `lms`) is built once on each worker that runs one of its tests
+# (xdist's loadgroup would keep a file on one worker, but under pytest 9.2 it groups nothing:
+# pytest-xdist issue 1386). Files not named here run after these, in their own order.
 LONGEST_FIRST = ("test_export.py", "test_data.py", "test_study.py", "test_engine.py", "test_transfer.py",
                  "test_gradient_lab.py", "test_compat.py", "test_faults.py",
                  "test_layers.py", "test_baselines.py", "test_new_datasets.py", "test_corpus.py", "test_program.py")

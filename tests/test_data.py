@@ -110,16 +110,14 @@ def test_a_run_from_before_bucketing_matches_the_configurations_it_ran_as():
     assert compare.logged(old, "bucketing").tolist() == ["False", "-"]
 
 
-def test_missing_data_directory_is_one_line_naming_the_fix(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "nowhere"))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+def test_missing_data_directory_is_one_line_naming_the_fix(workdir, monkeypatch, capsys):
+    monkeypatch.setenv("ZOO_DATA_DIR", str(workdir / "nowhere"))
     with pytest.raises(UserError, match=r"Missing data file .*nowhere.*ptb\.train\.txt: set ZOO_DATA_DIR"):
         load(Config(task="lm", dataset="ptb"))
     assert main(["train", "--set", "task=pos", "--set", "dataset=ud_english_ewt"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: Missing data file") and err.count("\n") == 1
-    assert not (tmp_path / "mlruns").exists()
+    assert not (workdir / "mlruns").exists()
 
 
 def test_bad_files_name_the_file_and_line(tmp_path):

@@ -450,12 +450,12 @@ def test_config_overrides_parse_types_and_reject_bad_values():
     ["sweep", "--grid", "cell=vanilla,rnn"],
     ["sweep", "--set", "epochs=1"],
 ])
-def test_invalid_configurations_exit_2_with_one_line_and_log_nothing(store, capsys, argv):
+def test_invalid_configurations_exit_2_with_one_line_and_log_nothing(workdir, capsys, argv):
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
-    assert not (store / "mlruns").exists()  # no store, no run
+    assert not (workdir / "mlruns").exists()  # no store, no run
 
 
 def test_copy_task_with_the_causal_conv_stack(store):

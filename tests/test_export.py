@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
+from conftest import copy_store
 from test_data import needs_data, user_files
 from zoo import datasets, export, generate, models, serving, tracking
 from zoo.cells import CELLS
@@ -35,9 +36,10 @@ TINY = dict(units=8, embedding_size=8, epochs=1, flow_samples=1, seed=0)
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(tmp_path_factory, empty_store):
     """{task: export folder} of one tiny run per task on a user's files, in a fresh store."""
     folder = tmp_path_factory.mktemp("exports")
+    copy_store(empty_store, folder)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -77,6 +79,7 @@ def assert_same(expected, got):
 LOAD_WITH_TENSORFLOW_ONLY = """
 import json, sys
 import tensorflow as tf
+
 path, task, texts = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
 serve = tf.saved_model.load(path).signatures["serving_default"]
 batch = tf.constant(texts, tf.string, shape=[len(texts)])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import copy_store
 from zoo import datasets, diagnostics, models, tracking, transfer
 from zoo.__main__ import main
 from zoo.config import Config
@@ -37,11 +38,13 @@ TEXT = "a moving and funny film about the end of the world"
 
 
 @pytest.fixture(scope="module")
-def lms(tmp_path_factory):
+def lms(tmp_path_factory, empty_store):
     """{"forward": run id, "backward": run id} of two tiny finished language models (the second
     reads its text backwards), in a store of their own (the working directory's default)."""
+    folder = tmp_path_factory.mktemp("store")
+    copy_store(empty_store, folder)
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(tmp_path_factory.mktemp("store"))
+        patch.chdir(folder)
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         found = {"forward": run(LM).run_id, "backward": run(dataclasses.replace(LM, reverse=True)).run_id}
         yield found
@@ -183,11 +186,9 @@ def test_pretrained_lr_scale_scales_the_update_and_zero_freezes():
         np.testing.assert_allclose(d_half, d_full, rtol=1e-5)
 
 
-def test_sampled_softmax_trains_the_full_softmax_language_model(tmp_path, monkeypatch):
+def test_sampled_softmax_trains_the_full_softmax_language_model(store):
     """Trained on the sampled loss, evaluated on the full softmax: validation falls well below
     the uniform guess log(vocabulary), and training reports no (sampled) perplexity."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     config = Config(task="lm", dataset="ptb", cell="lstm", units=16, embedding_size=16, limit=30, batch_size=8,
                     sequence_length=16, max_vocab=500, epochs=2, flow_samples=1, optimizer="adam",
                     learning_rate=1e-2, sampled_softmax=32)
