@@ -31,8 +31,8 @@ demo-full: install
 	$(PY) experiments/long_range.py --preset full
 	$(PY) experiments/spectral_radius.py --length 100
 
-# the tests, a test file per worker on both cores, the longest files first (9 min 25 s of tests on a clean
-# clone, about 90 s more for the first install, 2026-12-07; 8 min 30 s after 57 s of install on 2026-12-06); test-faults:
+# the tests on both cores, a test at a time, the longest files first (7 min 44 s of tests on a clean
+# clone, 8 min 45 s with the first install, 2026-12-07); test-faults:
 # those that kill processes, mount full or read-only stores (unshare -m, as root), stop a real
 # mlflow server, and run sweeps on a two-node Ray cluster logging to a PostgreSQL-backed server,
 # one node killed (one at a time); CI runs test, test-browser, test-scripts and test-faults
