@@ -389,6 +389,12 @@ def test_examples_in_memory_train_each_task_their_models_load_without_the_zoo(st
     assert inputs["train"].digest == data.fingerprint[:36]
     assert {"system/cpu_utilization_percentage", "system/system_memory_usage_megabytes"} <= set(
         tracking.get_run(result.run_id).data.metrics)
+    from zoo import records
+
+    row = tracking.runs("sentiment").set_index("run_id", drop=False).loc[result.run_id]
+    record = records.from_row(row, "sentiment", "grid")  # a committed record keeps results, not the machine's samples
+    assert "test_accuracy" in record["metrics"] and "val_loss" in record["histories"]
+    assert not [key for key in [*record["metrics"], *record["histories"]] if key.startswith("system/")]
 
     sentences = [(["the", "dog", "runs"], ["DET", "NOUN", "VERB"]), (["a", "cat", "sleeps"], ["DET", "NOUN", "VERB"])] * 10
     pos = dataclasses.replace(base, task="pos", sequence_length=50, char_features=2, system_metrics=False)

@@ -10,8 +10,9 @@ A record is one run (one JSON line): run_id, experiment, name, role (grid, searc
 status, start_time and end_time (ms since 1970, UTC), params, tags, final metrics, and histories
 {key: [[steps], [values]]}: every per-epoch metric, the gradient norm cut to at most
 GRAD_NORM_POINTS points (each the largest of its stretch of steps, so peaks stay) and the gradient
-flow of the last snapshot only. Only the tags of KEPT_TAGS are kept: none that names a machine,
-a process, a user, a path or a server. `python -m zoo report` renders a study's section from these records alone.
+flow of the last snapshot only; not MLflow's system metrics (system/*: the machine's CPU, memory,
+disk and network every few seconds, not a result). Only the tags of KEPT_TAGS are kept: none that
+names a machine, a process, a user, a path or a server. `python -m zoo report` renders a study's section from these records alone.
 """
 
 import json
@@ -31,6 +32,7 @@ SIGNIFICANT = 6  # digits kept of each value
 KEPT_TAGS = ("variant", "nan_step", "nan_cause", "data_sha256", "git_commit", "baseline", "baseline_description",
              "baseline_selection", "study", "mlflow.runName", "early_stopped")
 KEPT_TAG_PREFIXES = ("version.", "vocabulary.")
+LEFT_OUT_METRICS = ("grad_flow/", "system/")  # kept elsewhere (the last grad_flow) or not at all (system/*)
 REQUIRED = ("run_id", "experiment", "name", "role", "status", "start_time", "end_time", "params", "tags", "metrics",
             "histories")
 
@@ -70,7 +72,8 @@ def from_row(row, experiment, role):
     """The record of one run (a row of zoo.tracking.runs), its histories read from the store."""
     from zoo import tracking
 
-    metrics = {c[len("metrics."):]: row[c] for c in row.index if c.startswith("metrics.") and row[c] == row[c]}
+    metrics = {c[len("metrics."):]: row[c] for c in row.index if c.startswith("metrics.") and row[c] == row[c]
+               and not c[len("metrics."):].startswith("system/")}
     params = {c[len("params."):]: row[c] for c in row.index if c.startswith("params.") and isinstance(row[c], str)}
     tags = {c[len("tags."):]: row[c] for c in row.index if c.startswith("tags.") and isinstance(row[c], str)
             and (c[len("tags."):] in KEPT_TAGS or c[len("tags."):].startswith(KEPT_TAG_PREFIXES))}
@@ -88,7 +91,7 @@ def from_row(row, experiment, role):
             "end_time": None if end != end or end is None else int(end.timestamp() * 1000),
             "params": dict(sorted(params.items())), "tags": dict(sorted(tags.items())),
             "metrics": {key: _rounded(value) for key, value in sorted(metrics.items())
-                        if not key.startswith("grad_flow/")},
+                        if not key.startswith(LEFT_OUT_METRICS)},
             "histories": dict(sorted(histories.items()))}
 
 
