@@ -449,6 +449,7 @@ def study_markdown(study, records, out, link_root):
 
 # runs.md files of an earlier store beside the study's own (a seed run on another machine)
 LEGACY_RUNS = {"imdb": ("imdb-tcn-seed2/imdb/runs.md",)}
+LEGACY_MARK = "runs.md"  # a headline row from an earlier store's runs.md
 ADDENDUM = "<!-- second look: python -m zoo report adds what follows to the earlier store's section -->"
 
 
@@ -623,6 +624,8 @@ def _page(study, rows, out_dir, before, write=True):
     baselines = compare.newest_baselines(every)
     if not legacy.empty:
         head = headline(study, legacy, baselines)
+        if head:  # from runs.md's rounded test metrics, not the earlier store's own
+            head["its test metric"] = head["its test metric"].replace(" seeds)", f" seeds, {LEGACY_MARK})")
         if not write:
             return None, head
         extra = addendum(study, rows, legacy)
@@ -651,7 +654,11 @@ def _headline_block(out_dir, readme, rows):
         "strongest baseline fitted on the same data; the difference is paired with Student's t 95% interval "
         "over the seeds (\"differs\" only where it excludes 0). Written by `python -m zoo report` from the "
         f"committed records ({root}/<study>/records.jsonl); each study's page has its search, grid, baselines, "
-        "intervals and figures.", "", table.to_markdown(index=False)])
+        "intervals and figures." + (
+            f" A row marked {LEGACY_MARK} is a grid of an earlier store, whose runs are in the study's runs.md with "
+            "their test metric rounded as there: its mean and interval can differ in the last digit from its page's "
+            "grid table." if table["its test metric"].str.contains(f", {LEGACY_MARK})", regex=False).any() else ""),
+        "", table.to_markdown(index=False)])
 
 
 def _embedded(figure):
