@@ -15,6 +15,7 @@ Writes benchmarks/results/serve_refusal.md.
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -32,13 +33,15 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ["--set", "task=lm", "--set", "dataset=ptb", "--set", "limit=40", "--set", "epochs=1", "--set", "units=16",
          "--set", "embedding_size=16", "--set", "layers=1", "--set", "batch_size=20", "--set", "sequence_length=35"]
-MAX_LENGTH, MAX_TEXTS = 10_000, 1_000  # zoo.serving's bounds (importing it would load TensorFlow here)
-# (what is asked, texts, params): one answered, then one of each refusal
-REQUESTS = [("generate 5 tokens", ["the market"], {"length": 5}),
-            (f"length {MAX_LENGTH + 1:,}", ["the"], {"length": MAX_LENGTH + 1}),
-            (f"2 texts x length {MAX_LENGTH // 2 + 1:,}", ["the", "a"], {"length": MAX_LENGTH // 2 + 1}),
+
+
+def requests(most_tokens, most_texts):
+    """[(what is asked, texts, params)]: one the model answers, then one of each refusal."""
+    return [("generate 5 tokens", ["the market"], {"length": 5}),
+            (f"length {most_tokens + 1:,}", ["the"], {"length": most_tokens + 1}),
+            (f"2 texts x length {most_tokens // 2 + 1:,}", ["the", "a"], {"length": most_tokens // 2 + 1}),
             ("temperature 0", ["the"], {"length": 5, "temperature": 0.0}),
-            (f"{MAX_TEXTS + 1:,} texts", ["a"] * (MAX_TEXTS + 1), {})]
+            (f"{most_texts + 1:,} texts", ["a"] * (most_texts + 1), {})]
 
 
 def zoo(folder, *args):
@@ -47,11 +50,12 @@ def zoo(folder, *args):
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, "-m", "zoo", *args], cwd=folder, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"error: python -m zoo {args[0]} failed ({done.returncode}): "
-                 f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        sys.exit(f"error: python -m zoo {args[0]} failed ({done.returncode}): {lines[-1] if lines else 'no output'}")
 
 
 def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -82,46 +86,76 @@ def ask(port, texts, params):
     return status, said[:110], seconds
 
 
+def measure(server, port, log, asked, repeats):
+    """The table's rows: each request of `asked` sent `repeats` times to the server on `port`, once
+    it answers /ping (at most 180 s); a server that ends or never answers is one line from `log`."""
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
+            if server.poll() is None:  # this server answered, not another one that took the port
+                break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            lines = log.read_text(errors="replace").strip().splitlines()
+            ended = f"exited with code {server.returncode}" if server.poll() is not None else "gave no answer in 180 s"
+            sys.exit(f"error: make serve on 127.0.0.1:{port} {ended}: {lines[-1] if lines else 'no output'}")
+        time.sleep(1)
+    rows = []
+    try:
+        ask(port, ["the"], {"length": 1})  # the first request loads what the model loads lazily
+        for what, texts, params in tqdm(asked, desc="requests", unit="kind"):
+            answers = [ask(port, texts, params) for _ in range(repeats)]
+            seconds = [s for _, _, s in answers]
+            rows.append({"request": what, "HTTP status": ",".join(sorted({str(a[0]) for a in answers})),
+                         "answer": answers[0][1], "median s": round(statistics.median(seconds), 3),
+                         "largest s": round(max(seconds), 3)})
+    except OSError as error:  # a reset or a timeout: the server's fault, in one line
+        sys.exit(f"error: a request to make serve on 127.0.0.1:{port} failed: {error}")
+    return rows
+
+
+def stop(server):
+    """Ends make serve's process group (make, mlflow and its workers): SIGTERM, then SIGKILL after 30 s."""
+    for sent in (signal.SIGTERM, signal.SIGKILL):  # SIGKILL as well: mlflow's workers can outlive make
+        try:
+            os.killpg(server.pid, sent)
+        except ProcessLookupError:  # the whole group has ended
+            break
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="times each request is sent (default 5)")
     args = parser.parse_args(argv)
     if not 1 <= args.repeats <= 1000:
-        parser.error(f"Received an invalid value for argument `--repeats`, expected 1 to 1000, got {args.repeats}")
+        parser.error(f"--repeats must be from 1 to 1000 (got {args.repeats})")
+    if shutil.which("make") is None:
+        sys.exit("error: this benchmark serves with `make serve` and finds no make: apt-get install make")
+    from zoo import serving  # the bounds the served model enforces
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("error: stopped (SIGTERM); the server was stopped too"))
     with tempfile.TemporaryDirectory() as folder:
         print("training and exporting a small PTB language model ...", flush=True)
         zoo(folder, "train", *TRAIN)
         zoo(folder, "export", "--experiment", "lm", "--format", "mlflow")
-        model = next(Path(folder, "exports", "lm").glob("*/mlflow_model"))
-        port = free_port()
-        server = subprocess.Popen(["make", "-C", str(ROOT), "--no-print-directory", "serve", f"MODEL={model}",
-                                   f"SERVE_PORT={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)  # make, mlflow and its workers: one process group
+        model = next(Path(folder, "exports", "lm").glob("*/mlflow_model"), None)
+        if model is None:
+            sys.exit(f"error: python -m zoo export wrote no exports/lm/<run>/mlflow_model in {folder}")
+        port, log = free_port(), Path(folder, "serve.log")
+        with log.open("w") as output:
+            server = subprocess.Popen(["make", "-C", str(ROOT), "--no-print-directory", "serve", f"MODEL={model}",
+                                       f"SERVE_PORT={port}"], stdout=output, stderr=subprocess.STDOUT,
+                                      start_new_session=True)  # make, mlflow and its workers: one process group
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        sys.exit(f"error: make serve did not answer on 127.0.0.1:{port} within 180 s")
-                    time.sleep(1)
-            ask(port, ["the"], {"length": 1})  # the first request loads what the model loads lazily
-            rows = []
-            for what, texts, params in tqdm(REQUESTS, desc="requests", unit="kind"):
-                answers = [ask(port, texts, params) for _ in range(args.repeats)]
-                seconds = [s for _, _, s in answers]
-                rows.append({"request": what, "HTTP status": ",".join(sorted({str(a[0]) for a in answers})),
-                             "answer": answers[0][1], "median s": round(statistics.median(seconds), 3),
-                             "largest s": round(max(seconds), 3)})
+            rows = measure(server, port, log, requests(serving.MAX_LENGTH, serving.MAX_TEXTS), args.repeats)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop(server)
     table = pd.DataFrame(rows).to_markdown(index=False)
     print(f"\n`make serve` of a 1 x 16 PTB language model, {args.repeats} requests each, on 127.0.0.1\n\n{table}")
     out = ROOT / "benchmarks" / "results"

@@ -32,7 +32,7 @@ SIGNIFICANT = 6  # digits kept of each value
 KEPT_TAGS = ("variant", "nan_step", "nan_cause", "data_sha256", "git_commit", "baseline", "baseline_description",
              "baseline_selection", "study", "mlflow.runName", "early_stopped")
 KEPT_TAG_PREFIXES = ("version.", "vocabulary.")
-LEFT_OUT_METRICS = ("grad_flow/", "system/")  # kept elsewhere (the last grad_flow) or not at all (system/*)
+SYSTEM = "system/"  # MLflow's system metrics: never in a record
 REQUIRED = ("run_id", "experiment", "name", "role", "status", "start_time", "end_time", "params", "tags", "metrics",
             "histories")
 
@@ -73,7 +73,7 @@ def from_row(row, experiment, role):
     from zoo import tracking
 
     metrics = {c[len("metrics."):]: row[c] for c in row.index if c.startswith("metrics.") and row[c] == row[c]
-               and not c[len("metrics."):].startswith("system/")}
+               and not c[len("metrics."):].startswith(SYSTEM)}
     params = {c[len("params."):]: row[c] for c in row.index if c.startswith("params.") and isinstance(row[c], str)}
     tags = {c[len("tags."):]: row[c] for c in row.index if c.startswith("tags.") and isinstance(row[c], str)
             and (c[len("tags."):] in KEPT_TAGS or c[len("tags."):].startswith(KEPT_TAG_PREFIXES))}
@@ -91,7 +91,7 @@ def from_row(row, experiment, role):
             "end_time": None if end != end or end is None else int(end.timestamp() * 1000),
             "params": dict(sorted(params.items())), "tags": dict(sorted(tags.items())),
             "metrics": {key: _rounded(value) for key, value in sorted(metrics.items())
-                        if not key.startswith(LEFT_OUT_METRICS)},
+                        if not key.startswith("grad_flow/")},
             "histories": dict(sorted(histories.items()))}
 
 
