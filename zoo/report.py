@@ -533,10 +533,11 @@ def current_page(out_dir, study):
     return path.read_text() if path.exists() else None
 
 
-def headline(study, grid, baselines):
+def headline(study, grid, baselines, source=""):
     """The study's row of the README's table: its best cell (highest mean test metric of the
     finished seeds, or lowest perplexity) with mean ± std, its strongest baseline, and their
-    difference with its t interval (intervals_table); None without a grid."""
+    difference with its t interval (intervals_table); None without a grid. source: where the grid's
+    runs come from when not the records (LEGACY_MARK), named beside the seeds."""
     if grid.empty:
         return None
     task = tasks.get(study.base.task)
@@ -551,7 +552,7 @@ def headline(study, grid, baselines):
     row = {"study": f"[{study.name}]({study.name}/{PAGE_NAME})",
            "test metric": f"{metric}" + (" %" if percent else ""),
            "best cell": f"{best[0]} ({CLIPPING[best[1]].label})",
-           "its test metric": f"{_score(runs[column], percent)} ({len(runs)} seeds)",
+           "its test metric": f"{_score(runs[column], percent)} ({len(runs)} seeds{', ' + source if source else ''})",
            "strongest baseline": "-", "best − baseline, 95% interval": "-"}
     if not baselines.empty and column in baselines:
         strongest = baselines.sort_values(column, ascending=task.lower_is_better).iloc[0]
@@ -623,9 +624,7 @@ def _page(study, rows, out_dir, before, write=True):
     every = records_frame(rows)
     baselines = compare.newest_baselines(every)
     if not legacy.empty:
-        head = headline(study, legacy, baselines)
-        if head:  # from runs.md's rounded test metrics, not the earlier store's own
-            head["its test metric"] = head["its test metric"].replace(" seeds)", f" seeds, {LEGACY_MARK})")
+        head = headline(study, legacy, baselines, source=LEGACY_MARK)  # runs.md's rounded test metrics
         if not write:
             return None, head
         extra = addendum(study, rows, legacy)
