@@ -31,8 +31,8 @@ demo-full: install
 	$(PY) experiments/long_range.py --preset full
 	$(PY) experiments/spectral_radius.py --length 100
 
-# the tests on both cores, a test at a time, the longest files first (7 min 44 s of tests on a clean
-# clone, 8 min 45 s with the first install, 2026-12-07); test-faults:
+# the tests on both cores, a test at a time, the longest files first (8 min 44 s of tests on a clean
+# clone, plus the first install, 2026-12-07); test-faults:
 # those that kill processes, mount full or read-only stores (unshare -m, as root), stop a real
 # mlflow server, and run sweeps on a two-node Ray cluster logging to a PostgreSQL-backed server,
 # one node killed (one at a time); CI runs test, test-browser, test-scripts and test-faults
