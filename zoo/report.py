@@ -398,11 +398,7 @@ def study_markdown(study, records, out, link_root):
     searched = runs_of(every, labelled)
     if not searched.empty and not searched["role"].eq("search").any():
         searched = searched.iloc[:0]  # only the grid's own full-size runs: no search has run on these records
-    cells = [cell for cell in study.cells if cell in study.recipes]
-    grid = [] if not cells else grid_configs(study, cells)
-    labelled = [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
-                for config in grid]
-    ran = runs_of(every, labelled)
+    ran, total = grid_runs(study, every)
     baselines = compare.newest_baselines(every)
     if searched.empty and ran.empty and baselines.empty:
         return None
@@ -425,7 +421,7 @@ def study_markdown(study, records, out, link_root):
         table, note = grid_table(study, ran)
         hours = (ran["end_time"] - ran["start_time"]).dt.total_seconds().sum() / 3600
         training = _column(ran, "metrics.train_seconds").sum() / 3600
-        lines += [f"Grid (`python experiments/study.py {study.name}`): {len(ran)} of {len(grid)} runs; their runs "
+        lines += [f"Grid (`python experiments/study.py {study.name}`): {len(ran)} of {total} runs; their runs "
                   f"took {hours:.1f} h from start to end (a run stopped and resumed counts its pause), "
                   f"{training:.1f} h of it training; mean ± std over the finished seeds, test split; every run "
                   "tests the weights of its kept epoch (the lowest validation loss).", "",
@@ -509,12 +505,28 @@ def baselines_markdown(study, baselines):
             "same validation data:", "", baselines_table(study, baselines).to_markdown(index=False), ""]
 
 
-def grid_progress(study, rows):
-    """(grid runs in the records, runs of the study's grid)."""
+def grid_runs(study, every):
+    """(the study's grid runs among `every` (runs as records_frame gives them) labelled with cell,
+    clipping and seed, the number of runs in its grid)."""
     cells = [cell for cell in study.cells if cell in study.recipes]
     grid = grid_configs(study, cells) if cells else []
-    found = runs_of(records.frame(rows), [({}, config) for config in grid]) if rows else pd.DataFrame()
-    return len(found), len(grid)
+    labelled = [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
+                for config in grid]
+    return (runs_of(every, labelled) if len(every) else pd.DataFrame()), len(grid)
+
+
+def grid_so_far(study, ran, total, baselines):
+    """The Markdown of a new grid under way beside an earlier store's page: its table and paired
+    differences over the runs finished so far (ran: grid_runs)."""
+    table, note = grid_table(study, ran)
+    lines = ["", f"A new grid is under way: {len(ran)} of {total} runs in [records.jsonl](records.jsonl); `python "
+             f"experiments/study.py {study.name}` continues it (after `python -m zoo records import docs/results` "
+             "on a new machine), and its tables replace the ones above once all its runs are in. Its runs so far "
+             "(each tests the weights of its kept epoch, the lowest validation loss; mean ± std over the finished "
+             "seeds, test split):", "", table.to_markdown(index=False), ""]
+    if note:
+        lines += [note, ""]
+    return "\n".join(lines + intervals_markdown(study, ran, baselines, " in the new grid so far"))
 
 
 def records_frame(rows):
@@ -619,26 +631,19 @@ def _page(study, rows, out_dir, before, write=True):
         return before, None
     if study.pretrain is not None:  # its pretrained arms, with the ids of the runs they started from
         study = resolved(study, sources_of(study, records.frame(rows)))
-    found, total = grid_progress(study, rows)
-    legacy = legacy_grid(study, out_dir, {row["run_id"] for row in rows}) if found < total else pd.DataFrame()
     every = records_frame(rows)
+    ran, total = grid_runs(study, every)
+    legacy = legacy_grid(study, out_dir, {row["run_id"] for row in rows}) if len(ran) < total else pd.DataFrame()
     baselines = compare.newest_baselines(every)
     if not legacy.empty:
         head = headline(study, legacy, baselines, source=LEGACY_MARK)  # runs.md's rounded test metrics
         if not write:
             return None, head
         extra = addendum(study, rows, legacy)
-        if found:
-            extra += (f"\nA new grid is under way: {found} of {total} runs in [records.jsonl](records.jsonl); "
-                      f"`python experiments/study.py {study.name}` continues it (after `python -m zoo records "
-                      "import docs/results` on a new machine), and its tables replace the ones above once all its "
-                      "runs are in.\n")
+        if not ran.empty:
+            extra += grid_so_far(study, ran, total, baselines)
         return (None if not before else before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra
                 else before), head
-    cells = [cell for cell in study.cells if cell in study.recipes]
-    grid = [] if not cells else grid_configs(study, cells)
-    ran = runs_of(every, [({"cell": cell_of(study, config), "clipping": config.clipping, "seed": config.seed}, config)
-                          for config in grid])
     head = headline(study, ran, baselines)
     return (study_markdown(study, rows, out_dir / study.name, "..") if write else None), head
 
