@@ -380,6 +380,33 @@ def test_language_model_speed_settings_keep_the_numbers():
         np.testing.assert_allclose(fast_weight, weight, atol=1e-5)
 
 
+def test_xla_training_compiles_the_training_step_with_xla_and_keeps_the_numbers():
+    """xla_training=True: the training step is compiled with XLA (Keras's "auto" is off on a CPU),
+    and the tcn language model trains to the same losses and weights as without it."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 20, size=(48, 9)).astype("int32")
+    y = np.roll(x, -1, axis=1)
+    results = {}
+    for xla in (False, True):
+        keras.utils.set_random_seed(0)
+        data = from_arrays((x[:32], y[:32]), (x[32:], y[32:]), (x[32:], y[32:]), batch_size=16, seed=0,
+                           input_shape=(9,), vocab_size=20, num_outputs=20)
+        config = Config(task="lm", dataset="custom", cell="tcn", layers=2, units=8, embedding_size=8,
+                        batch_size=16, sequence_length=9, optimizer="adam", learning_rate=1e-2,
+                        clipping="global_norm", xla_training=xla)
+        net = models.build(config, data)
+        monitor = compiled_monitor(config, net)
+        history = monitor.fit(data.train, validation_data=data.val, epochs=2, verbose=0).history
+        assert monitor.jit_compile is xla
+        results[xla] = history, net.get_weights()
+    (history, weights), (xla_history, xla_weights) = results[False], results[True]
+    assert history["loss"][-1] < history["loss"][0]  # it trained
+    for key in ("loss", "grad_norm", "val_loss"):
+        np.testing.assert_allclose(xla_history[key], history[key], rtol=1e-4)
+    for xla_weight, weight in zip(xla_weights, weights):
+        np.testing.assert_allclose(xla_weight, weight, atol=1e-4)
+
+
 @pytest.mark.parametrize("cell,pooling,bidirectional", [("gru", "mean", True), ("lstm", "last", False),
                                                         ("vanilla_keras", "last", True)])
 def test_classifier_topologies_train_and_report_gradient_flow(cell, pooling, bidirectional):

@@ -42,9 +42,9 @@ NOT_RESULTS = ("checkpoint_every", "system_metrics")
 NOT_DATA = ("cell", "activation", "recurrent_initializer", "spectral_radius", "units", "layers", "bidirectional",
             "pooling", "embedding_size", "char_encoder", "dropout", "optimizer", "learning_rate", "lr_decay",
             "lr_decay_after", "batch_size", "bucketing", "epochs", "patience", "bptt_steps", "unroll",
-            "xla_evaluation", "evaluation_steps_per_execution", "sampled_softmax", "mixed_precision", "clipping",
-            "clip_threshold", "grad_norm_every", "checkpoint_every", "flow_samples", "system_metrics",
-            "freeze_epochs", "pretrained_lr_scale", "seed")
+            "xla_evaluation", "xla_training", "evaluation_steps_per_execution", "sampled_softmax",
+            "mixed_precision", "clipping", "clip_threshold", "grad_norm_every", "checkpoint_every",
+            "flow_samples", "system_metrics", "freeze_epochs", "pretrained_lr_scale", "seed")
 # fields that apply to some tasks only: not compared for the others (zoo.compare.matching)
 ONLY_FOR = {"bucketing": ("sentiment", "pos")}
 # a field's value in runs logged before it existed, where that was not its default
@@ -113,6 +113,9 @@ class Config:
     #                       on a CPU (on a GPU the GRU and LSTM run cuDNN's kernel instead, never unrolled)
     xla_evaluation: bool = False  # evaluate (validation, test) with XLA; for fixed-shape batches only
     #                               (the language model's): every new batch shape compiles again
+    xla_training: bool = False  # compile the training step with XLA (Keras's jit_compile=True; "auto" leaves it
+    #                             off on a CPU); for fixed-shape batches only, as xla_evaluation. The tcn's
+    #                             dilated convolutions train about 4x faster with it here (benchmarks/xla_training.py)
     evaluation_steps_per_execution: int = 1  # batches per call of the compiled evaluation (Keras's
     #                                          steps_per_execution, for evaluation only; training keeps 1)
     sampled_softmax: int = 0  # lm: train the softmax on the target and this many sampled ids per step

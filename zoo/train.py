@@ -37,10 +37,13 @@ class ResetStates(keras.callbacks.Callback):
     on_epoch_begin = on_test_begin = reset
 
 
-def compiled_monitor(config, net, jit_compile="auto", carried=()):
+def compiled_monitor(config, net, jit_compile=None, carried=()):
     """`net` wrapped in a GradientMonitor and compiled with the configured loss, metrics and
-    optimizer: what `run` trains (benchmarks/lm_throughput.py times the same). carried: the
-    variables zoo.transfer carried into `net` (their updates scaled, config.pretrained_lr_scale)."""
+    optimizer: what `run` trains (benchmarks/lm_throughput.py times the same). jit_compile: Keras's,
+    by default True with config.xla_training, else "auto". carried: the variables zoo.transfer
+    carried into `net` (their updates scaled, config.pretrained_lr_scale)."""
+    if jit_compile is None:
+        jit_compile = True if config.xla_training else "auto"
     loss, metrics = models.loss_and_metrics(config, net.output_shape[-1])
     monitor = diagnostics.GradientMonitor(net, perplexity=tasks.get(config.task).perplexity,
                                           xla_evaluation=config.xla_evaluation,
