@@ -16,12 +16,21 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import zoo.program  # noqa: E402, F401  (this program's process settings, before TensorFlow loads)
+
+import pandas as pd  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from zoo import datasets, models, train  # noqa: E402
+from zoo.errors import UserError, command  # noqa: E402
+from zoo.presets import STUDIES  # noqa: E402
+from zoo.study import grid_configs  # noqa: E402
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--study", default="tinyshakespeare")
@@ -29,17 +38,15 @@ def main(argv=None):
     parser.add_argument("--batches", type=int, default=10, help="timed training steps per round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is over them")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    from zoo import datasets, models, train
-    from zoo.presets import STUDIES
-    from zoo.study import grid_configs
-
     if args.study not in STUDIES:
-        parser.error(f"unknown --study {args.study!r}; expected one of {', '.join(STUDIES)}")
+        raise UserError(f"Invalid --study {args.study!r}; valid choices: {', '.join(STUDIES)}.")
     study = STUDIES[args.study]
     if args.cell not in study.recipes:
-        parser.error(f"study {args.study} has no recipe for --cell {args.cell!r}; expected one of "
-                     f"{', '.join(study.recipes)}")
+        raise UserError(f"Invalid --cell {args.cell!r} for study {args.study}; valid choices: "
+                        f"{', '.join(study.recipes)}.")
+    for name in ("batches", "rounds"):
+        if getattr(args, name) < 1:
+            raise UserError(f"Invalid --{name} {getattr(args, name)}: expected an integer >= 1.")
     config = next(c for c in grid_configs(study, [args.cell]) if c.clipping == "global_norm")
     data = datasets.load(config)
     batches = list(data.train.take(args.batches + 1))  # the first one traces (and compiles)

@@ -382,7 +382,8 @@ def test_language_model_speed_settings_keep_the_numbers():
 
 def test_xla_training_compiles_the_training_step_with_xla_and_keeps_the_numbers():
     """xla_training=True: the training step is compiled with XLA (Keras's "auto" is off on a CPU),
-    and the tcn language model trains to the same losses and weights as without it."""
+    and the tcn language model trains to the same losses and weights as without it; the speed
+    settings never enter a variant name."""
     rng = np.random.default_rng(0)
     x = rng.integers(0, 20, size=(48, 9)).astype("int32")
     y = np.roll(x, -1, axis=1)
@@ -397,9 +398,11 @@ def test_xla_training_compiles_the_training_step_with_xla_and_keeps_the_numbers(
         net = models.build(config, data)
         monitor = compiled_monitor(config, net)
         history = monitor.fit(data.train, validation_data=data.val, epochs=2, verbose=0).history
-        assert monitor.jit_compile is xla
+        if xla:  # without, Keras's "auto": off on a CPU, on where TensorFlow sees a GPU
+            assert monitor.jit_compile is True
         results[xla] = history, net.get_weights()
     (history, weights), (xla_history, xla_weights) = results[False], results[True]
+    assert config.variant(["xla_training", "learning_rate"]) == "tcn-clip1-learning_rate0.01"
     assert history["loss"][-1] < history["loss"][0]  # it trained
     for key in ("loss", "grad_norm", "val_loss"):
         np.testing.assert_allclose(xla_history[key], history[key], rtol=1e-4)
@@ -589,6 +592,9 @@ def test_compare_tells_apart_runs_logged_before_a_field_existed_from_those_set_o
     assert frame["variant"].tolist() == ["lstm-word_dropout0.0"] * 2 + ["lstm-word_dropout0.25"] * 2
     same, differing = labelled(frame.assign(**{"params.word_dropout": [None, "0.0", None, "0.0"]}))
     assert differing == [] and set(same["variant"]) == {"lstm"}  # missing is the default: pooled
+    faster, differing = labelled(frame.assign(**{"params.word_dropout": [None] * 4,
+                                                  "params.xla_training": ["False", "True", None, "True"]}))
+    assert differing == [] and set(faster["variant"]) == {"lstm"}  # a speed setting is not a variant
 
 
 def test_compare_pools_seeds_only_and_leaves_out_runs_that_did_not_finish(store):

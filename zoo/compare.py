@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from zoo import plots, tasks, tracking
-from zoo.config import BEFORE, FIELDS, NOT_RESULTS, ONLY_FOR, VARIANT_FIELDS
+from zoo.config import BEFORE, FIELDS, NOT_RESULTS, ONLY_FOR, SPEED_FIELDS, VARIANT_FIELDS
 
 
 def comparable(frame):
@@ -58,11 +58,12 @@ def logged(frame, name):
 
 def labelled(frame):
     """`frame` with column `variant`: the variant name, plus every configuration field that differs
-    between runs, the seed aside, and that the name does not show: runs are pooled over seeds
-    only, never over different configurations. Returns (frame, [the differing fields])."""
+    between runs, the seed and the speed settings (SPEED_FIELDS) aside, and that the name does not
+    show: runs are pooled over seeds only, never over different configurations. Returns (frame, [the differing fields])."""
     params = {c[len("params."):]: logged(frame, c[len("params."):]) for c in frame if c.startswith("params.")}
     differing = [name for name, values in params.items()
-                 if values.nunique() > 1 and name != "seed" and name not in VARIANT_FIELDS]
+                 if values.nunique() > 1 and name != "seed" and name not in VARIANT_FIELDS
+                 and name not in SPEED_FIELDS]
     names = []
     for i, row in frame.iterrows():
         extra = [f"{name}{params[name][i]}" for name in differing

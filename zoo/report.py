@@ -640,8 +640,8 @@ def _page(study, rows, out_dir, before, write=True):
         if not write:
             return None, head
         extra = addendum(study, rows, legacy)
-        if not ran.empty:
-            extra += grid_so_far(study, ran, total, baselines)
+        if not ran.empty:  # after the marker, so that the next report replaces it
+            extra = (extra or ADDENDUM + "\n") + grid_so_far(study, ran, total, baselines)
         return (None if not before else before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra
                 else before), head
     head = headline(study, ran, baselines)
