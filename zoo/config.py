@@ -116,9 +116,12 @@ class Config:
     #                       on a CPU (on a GPU the GRU and LSTM run cuDNN's kernel instead, never unrolled)
     xla_evaluation: bool = False  # evaluate (validation, test) with XLA; for fixed-shape batches only
     #                               (the language model's): every new batch shape compiles again
-    xla_training: bool = False  # compile the training step with XLA (Keras's jit_compile=True; "auto" leaves it
-    #                             off on a CPU); for fixed-shape batches only, as xla_evaluation. The tcn's
-    #                             dilated convolutions train about 4x faster with it here (benchmarks/xla_training.py)
+    xla_training: bool = False  # compile the training step with XLA (Keras's jit_compile=True); false leaves
+    #                             Keras's "auto", off on a CPU and on where TensorFlow sees a GPU; evaluation
+    #                             follows it unless xla_evaluation. For fixed-shape batches only, as
+    #                             xla_evaluation; never part of a run's name. The Tiny Shakespeare and PTB studies
+    #                             set it for the tcn, 4.28x faster a step on Tiny Shakespeare here
+    #                             (benchmarks/xla_training.py; PTB's not measured yet)
     evaluation_steps_per_execution: int = 1  # batches per call of the compiled evaluation (Keras's
     #                                          steps_per_execution, for evaluation only; training keeps 1)
     sampled_softmax: int = 0  # lm: train the softmax on the target and this many sampled ids per step
