@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from zoo import plots, tasks, tracking
-from zoo.config import BEFORE, FIELDS, NOT_RESULTS, ONLY_FOR, SPEED_FIELDS, VARIANT_FIELDS
+from zoo.config import BEFORE, FIELDS, NOT_RESULTS, ONLY_FOR, joins_variant_name
 
 
 def comparable(frame):
@@ -58,12 +58,11 @@ def logged(frame, name):
 
 def labelled(frame):
     """`frame` with column `variant`: the variant name, plus every configuration field that differs
-    between runs, the seed and the speed settings (SPEED_FIELDS) aside, and that the name does not
+    between runs and joins a variant name (zoo.config.joins_variant_name), where the name does not
     show: runs are pooled over seeds only, never over different configurations. Returns (frame, [the differing fields])."""
     params = {c[len("params."):]: logged(frame, c[len("params."):]) for c in frame if c.startswith("params.")}
     differing = [name for name, values in params.items()
-                 if values.nunique() > 1 and name != "seed" and name not in VARIANT_FIELDS
-                 and name not in SPEED_FIELDS]
+                 if values.nunique() > 1 and joins_variant_name(name)]
     names = []
     for i, row in frame.iterrows():
         extra = [f"{name}{params[name][i]}" for name in differing

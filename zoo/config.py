@@ -49,14 +49,20 @@ NOT_DATA = ("cell", "activation", "recurrent_initializer", "spectral_radius", "u
 ONLY_FOR = {"bucketing": ("sentiment", "pos")}
 # a field's value in runs logged before it existed, where that was not its default
 BEFORE = {"bucketing": False}
-# the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
-# name, except the seed: runs that differ only in seed are the same variant
 # fields that change how fast a run goes, not what it computes (up to float rounding): never in a
 # variant name, not even where they differ between the runs of a sweep or of a comparison
 SPEED_FIELDS = ("unroll", "xla_evaluation", "xla_training", "evaluation_steps_per_execution")
+# the fields a variant name is made of (Config.variant); other fields varied by a sweep join the
+# name, except the seed: runs that differ only in seed are the same variant
 VARIANT_FIELDS = ("cell", "activation", "recurrent_initializer", "spectral_radius", "bidirectional",
                   "clipping", "clip_threshold", "reverse", "init_from", "init_from_backward", "freeze_epochs",
                   "pretrained_lr_scale", "seed")
+
+
+def joins_variant_name(name):
+    """Whether field `name`, where it differs between runs, joins their variant names as name + value:
+    not when the name is made of it (VARIANT_FIELDS, the seed among them) or it only sets the speed."""
+    return name not in VARIANT_FIELDS and name not in SPEED_FIELDS
 
 
 @dataclass(frozen=True)
@@ -169,8 +175,7 @@ class Config:
         if self.init_from:  # the source runs (a short id each) and how they are fine-tuned
             sources = "+".join(run_id[:8] for run_id in (self.init_from, self.init_from_backward) if run_id)
             parts.append(f"pretrained{sources}-freeze{self.freeze_epochs}-lr{self.pretrained_lr_scale:g}")
-        parts += [f"{name}{getattr(self, name)}" for name in extra_fields
-                  if name not in VARIANT_FIELDS and name not in SPEED_FIELDS]
+        parts += [f"{name}{getattr(self, name)}" for name in extra_fields if joins_variant_name(name)]
         return "-".join(parts)
 
 

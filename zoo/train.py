@@ -16,7 +16,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from zoo import cells, checkpoints, cluster, compare, datasets, diagnostics, models, plots, tasks, text, tracking, transfer
-from zoo.config import FIELDS, SPEED_FIELDS, VARIANT_FIELDS, Config, validate
+from zoo.config import FIELDS, Config, joins_variant_name, validate
 from zoo.data.pipelines import prepared
 from zoo.errors import Terminated, UserError
 from zoo.results import RunResult, SweepResult
@@ -305,7 +305,7 @@ def sweep(configs, data=None, resume=True, name=None, parent_run_id=None, execut
                         ", ".join(sorted({config.task for config in configs})) + ".")
     varying = {name: sorted({str(getattr(config, name)) for config in configs}) for name in FIELDS}
     varying = {name: values for name, values in varying.items() if len(values) > 1}
-    extra = [name for name in varying if name not in VARIANT_FIELDS and name not in SPEED_FIELDS]
+    extra = [name for name in varying if joins_variant_name(name)]
     for source in {(config.dataset, config.data_path, config.source): config for config in configs}.values():
         datasets.check(source)  # missing data is one line before a parent run exists
     for config in configs:
