@@ -270,6 +270,23 @@ def test_the_experiment_scripts_run_the_study_comparison_each_cell_at_its_recipe
     assert not swept  # neither refused command ran anything
 
 
+def test_an_explosion_in_one_panel_of_the_validation_curves_does_not_squash_the_others():
+    """A panel's axis stops at 3x the largest curve median where a value is above it: the exploded
+    value is a marked point at the top edge with its value, the other curves keep the scale; a panel
+    without an explosion keeps matplotlib's own limits."""
+    from zoo import plots
+
+    panels = {"noclip": {"a": [2.0, 1e28, 1.5], "b": [1.8, 1.6, 1.4]},
+              "clip": {"a": [2.0, 1.7, 1.5], "b": [1.9, 1.6, 1.4]}}
+    cut, whole = plots.paneled_curves(panels, "val_loss", {"kneser-ney (baseline)": 1.3}).axes[:2]
+    bottom, top = cut.get_ylim()
+    assert top == pytest.approx(3 * 2.0) and 1.1 < bottom < 1.3  # the medians: 2.0 and 1.6
+    assert [text.get_text() for text in cut.texts] == ["1e+28"]
+    assert len(whole.texts) == 0 and 1.2 < whole.get_ylim()[1] < 2.5
+    assert plots.off_scale_top({"a": [1.0, float("inf")], "b": [1.0, 1.1]}) == pytest.approx(3 * 1.05)
+    assert plots.off_scale_top({"a": [1.0, float("nan")], "b": [1.0, 1.1]}) is None
+
+
 def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path, monkeypatch):
     """The README's headline table and each study's page regenerated from docs/results
     (records.jsonl, runs.md) alone, with no store, are the committed ones byte for byte, and so are

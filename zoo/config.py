@@ -126,8 +126,9 @@ class Config:
     #                             Keras's "auto", off on a CPU and on where TensorFlow sees a GPU; evaluation
     #                             follows it unless xla_evaluation. For fixed-shape batches only, as
     #                             xla_evaluation; never part of a run's name. The Tiny Shakespeare and PTB studies
-    #                             set it for the tcn, 4.28x faster a step on Tiny Shakespeare here
-    #                             (benchmarks/xla_training.py; PTB's not measured yet)
+    #                             set it for the tcn: a step 4.28x faster on Tiny Shakespeare on an AVX2
+    #                             machine, as fast on one with AVX-512, PTB's 1.22x faster there
+    #                             (benchmarks/xla_training.py, docs/benchmarks.md)
     evaluation_steps_per_execution: int = 1  # batches per call of the compiled evaluation (Keras's
     #                                          steps_per_execution, for evaluation only; training keeps 1)
     sampled_softmax: int = 0  # lm: train the softmax on the target and this many sampled ids per step

@@ -81,19 +81,41 @@ def overlaid_curves(curves, metric, title=""):
     return figure
 
 
+def off_scale_top(curves, factor=3.0):
+    """The top of a log axis that keeps a panel's ordinary curves readable where one explodes:
+    `factor` times the largest median of a curve; None where no value is above it (nothing to cut)."""
+    values = [np.asarray(curve, dtype=float) for curve in curves.values()]
+    medians = [np.median(v[np.isfinite(v)]) for v in values if np.isfinite(v).any()]
+    if not medians:
+        return None
+    top = factor * max(medians)
+    return top if any((np.nan_to_num(v, nan=0.0, posinf=np.inf) > top).any() for v in values) else None
+
+
 def paneled_curves(panels, metric, lines=None, title=""):
     """panels: {panel title: {label: [value per epoch]}}, side by side, each with its own log
-    scale (an exploding variant in one panel does not squash the other); lines: {label: value}
+    scale (an exploding variant in one panel does not squash the other); within a panel, values far
+    above the others (off_scale_top) are drawn as a triangle at the top edge with their value, so
+    one explosion does not squash the other curves of its panel either; lines: {label: value}
     drawn across every panel as dashed horizontal lines (baselines); one legend, outside the data."""
     figure, axes = subplots(1, len(panels), figsize=(6 * len(panels) + 2.5, 4), squeeze=False)
     colors = {}
     for ax, (panel, curves) in zip(axes[0], panels.items()):
+        top = off_scale_top(curves)
         for label, values in curves.items():
             line, = ax.plot(range(1, len(values) + 1), values, marker=".", color=colors.get(label), label=label)
             colors.setdefault(label, line.get_color())
+            for epoch, value in enumerate(values, start=1):
+                if top is not None and not value <= top and value == value:  # above the top, or inf
+                    ax.plot([epoch], [top], marker="^", color=line.get_color(), clip_on=False)
+                    ax.annotate(f"{value:.2g}", (epoch, top), textcoords="offset points", xytext=(4, -10),
+                                fontsize=7, color=line.get_color())
         for i, (label, value) in enumerate((lines or {}).items()):
             ax.axhline(value, linestyle="--", linewidth=1, color=f"C{7 + i % 3}", label=label)
         ax.set_yscale("log")  # losses span orders of magnitude when a variant explodes
+        if top is not None:  # the bottom as autoscaling would set it without the values cut off
+            low = [v for curve in curves.values() for v in curve if 0 < v <= top] + list((lines or {}).values())
+            ax.set_ylim(min(low) / 1.1, top)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)

@@ -159,8 +159,8 @@ STUDIES = {study.name: study for study in (
           search=dict(epochs=1), rates={"adam": ADAM, "sgd": SGD}, rungs=(dict(epochs=3),),
           search_seeds=(0, 1),
           searches=GATED_ADAM,
-          # the tcn trains with XLA (2026-12-07: 4.3x faster a step than without on this 2-core AVX2 machine,
-          # benchmarks/xla_training.py), the recurrent cells without, as their runs did
+          # the tcn trains with XLA (2026-12-07, benchmarks/xla_training.py: 4.3x faster a step than without
+          # on a 2-core AVX2 machine, as fast on one with AVX-512), the recurrent cells without, as their runs did
           settings={"tcn": dict(xla_training=True)},
           # the "tinyshakespeare" recipes, chosen by `python experiments/study.py tinyshakespeare
           # --stage search` (parents tinyshakespeare-search-<cell>-budget<k>; records in
