@@ -280,11 +280,15 @@ def test_an_explosion_in_one_panel_of_the_validation_curves_does_not_squash_the_
               "clip": {"a": [2.0, 1.7, 1.5], "b": [1.9, 1.6, 1.4]}}
     cut, whole = plots.paneled_curves(panels, "val_loss", {"kneser-ney (baseline)": 1.3}).axes[:2]
     bottom, top = cut.get_ylim()
-    assert top == pytest.approx(3 * 2.0) and 1.1 < bottom < 1.3  # the medians: 2.0 and 1.6
+    assert top == pytest.approx(3 * 2.0) and bottom == pytest.approx(1.3 / 1.1)  # the medians: 2.0 and 1.6
     assert [text.get_text() for text in cut.texts] == ["1e+28"]
+    assert [tuple(line.get_xydata()[0]) for line in cut.lines if line.get_marker() == "^"] == [(2.0, top)]
     assert len(whole.texts) == 0 and 1.2 < whole.get_ylim()[1] < 2.5
     assert plots.off_scale_top({"a": [1.0, float("inf")], "b": [1.0, 1.1]}) == pytest.approx(3 * 1.05)
     assert plots.off_scale_top({"a": [1.0, float("nan")], "b": [1.0, 1.1]}) is None
+    assert plots.off_scale_top({"a": [0.0, 0.0], "b": [-1.0, 5.0]}) is None  # no positive median
+    inf, = plots.paneled_curves({"one": {"a": [2.0, float("inf"), float("nan"), 1.5]}}, "val_loss").axes[:1]
+    assert [text.get_text() for text in inf.texts] == ["inf"] and inf.get_ylim()[1] == pytest.approx(3 * 1.75)
 
 
 def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path, monkeypatch):

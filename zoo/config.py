@@ -158,7 +158,7 @@ class Config:
         """A short name for what is being compared, e.g. `vanilla-relu-identity-clip1`: the cell,
         its activation where the cell has a choice, a non-default initializer, bi, the clipping,
         reverse, the runs it starts from (zoo.transfer);
-        then `extra_fields` (those a sweep varies beyond VARIANT_FIELDS) as name + value."""
+        then each of `extra_fields` (those a sweep varies) that joins_variant_name, as name + value."""
         from zoo.cells import CELLS
 
         parts = [self.cell]

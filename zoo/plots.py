@@ -83,13 +83,14 @@ def overlaid_curves(curves, metric, title=""):
 
 def off_scale_top(curves, factor=3.0):
     """The top of a log axis that keeps a panel's ordinary curves readable where one explodes:
-    `factor` times the largest median of a curve; None where no value is above it (nothing to cut)."""
+    `factor` times the largest median of a curve (so a curve that explodes in most of its epochs sets
+    the scale itself); None where no value is above it (nothing to cut) or no median is positive."""
     values = [np.asarray(curve, dtype=float) for curve in curves.values()]
     medians = [np.median(v[np.isfinite(v)]) for v in values if np.isfinite(v).any()]
-    if not medians:
+    if not medians or max(medians) <= 0:
         return None
     top = factor * max(medians)
-    return top if any((np.nan_to_num(v, nan=0.0, posinf=np.inf) > top).any() for v in values) else None
+    return top if any((v > top).any() for v in values) else None  # NaN is never above it, inf is
 
 
 def paneled_curves(panels, metric, lines=None, title=""):
@@ -106,7 +107,7 @@ def paneled_curves(panels, metric, lines=None, title=""):
             line, = ax.plot(range(1, len(values) + 1), values, marker=".", color=colors.get(label), label=label)
             colors.setdefault(label, line.get_color())
             for epoch, value in enumerate(values, start=1):
-                if top is not None and not value <= top and value == value:  # above the top, or inf
+                if top is not None and value > top:  # above the top, or inf (NaN is not)
                     ax.plot([epoch], [top], marker="^", color=line.get_color(), clip_on=False)
                     ax.annotate(f"{value:.2g}", (epoch, top), textcoords="offset points", xytext=(4, -10),
                                 fontsize=7, color=line.get_color())
@@ -114,8 +115,9 @@ def paneled_curves(panels, metric, lines=None, title=""):
             ax.axhline(value, linestyle="--", linewidth=1, color=f"C{7 + i % 3}", label=label)
         ax.set_yscale("log")  # losses span orders of magnitude when a variant explodes
         if top is not None:  # the bottom as autoscaling would set it without the values cut off
-            low = [v for curve in curves.values() for v in curve if 0 < v <= top] + list((lines or {}).values())
-            ax.set_ylim(min(low) / 1.1, top)
+            low = [v for v in [*(v for curve in curves.values() for v in curve), *(lines or {}).values()]
+                   if 0 < v <= top]
+            ax.set_ylim(min(low, default=top / 10) / 1.1, top)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
