@@ -289,6 +289,17 @@ def test_an_explosion_in_one_panel_of_the_validation_curves_does_not_squash_the_
     assert plots.off_scale_top({"a": [0.0, 0.0], "b": [-1.0, 5.0]}) is None  # no positive median
     inf, = plots.paneled_curves({"one": {"a": [2.0, float("inf"), float("nan"), 1.5]}}, "val_loss").axes[:1]
     assert [text.get_text() for text in inf.texts] == ["inf"] and inf.get_ylim()[1] == pytest.approx(3 * 1.75)
+    # a sweep's or compare's figure (every curve in one panel) cuts the same way; its legend is as
+    # wide as its longest label, outside the data
+    label = "lm-vanilla-tanh-clip0.25-optimizersgd-learning_rate1.0 seed 0"
+    series = {"curves": {label: [2.0, 1e28, 1.5], "b": [1.8, 1.6, 1.4]}, "norms": {"b": [1.0, 2.0]},
+              "clipped": {"b": [0.0, 0.5]}, "flows": {}}
+    figure = report.variant_figures(series, "a sweep")["val_curves.png"]
+    assert [text.get_text() for text in figure.axes[0].texts] == ["1e+28"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    legend_box = figure.legends[0].get_window_extent(FigureCanvasAgg(figure).get_renderer())
+    assert legend_box.x1 <= figure.bbox.x1 and legend_box.x0 >= figure.axes[0].get_window_extent().x1
 
 
 def test_the_committed_readme_block_is_what_the_committed_records_give(tmp_path, monkeypatch):

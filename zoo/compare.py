@@ -172,7 +172,7 @@ def compare(experiment, parent_run_id=None, out_dir=None, configs=None):
         files.append(out_dir / "comparison.png")
     curves = {f"{row['variant']} seed {row.get('params.seed', '?')}":
               tracking.metric_history(row["run_id"], "val_loss") for _, row in frame.iterrows()}
-    figure = plots.overlaid_curves({k: v for k, v in curves.items() if v}, "val_loss", title=experiment)
+    figure = plots.paneled_curves({"": {k: v for k, v in curves.items() if v}}, "val_loss", title=experiment)
     figure.savefig(out_dir / "val_loss_curves.png", dpi=100)
     files.append(out_dir / "val_loss_curves.png")
     if parent_run_id is not None:

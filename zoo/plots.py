@@ -66,21 +66,6 @@ def comparison_bars(summary, metric, title=""):
     return figure
 
 
-def overlaid_curves(curves, metric, title=""):
-    """curves: {label: [value per epoch]} drawn on one axis."""
-    figure, ax = subplots(figsize=(7, 4))
-    for label, values in curves.items():
-        ax.plot(range(1, len(values) + 1), values, marker=".", label=label)
-    ax.set_yscale("log")  # losses span orders of magnitude when a variant explodes
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title(title)
-    figure.tight_layout()
-    return figure
-
-
 def off_scale_top(curves, factor=3.0):
     """The top of a log axis that keeps a panel's ordinary curves readable where one explodes:
     `factor` times the largest median of a curve (so a curve that explodes in most of its epochs sets
@@ -99,7 +84,9 @@ def paneled_curves(panels, metric, lines=None, title=""):
     above the others (off_scale_top) are drawn as a triangle at the top edge with their value, so
     one explosion does not squash the other curves of its panel either; lines: {label: value}
     drawn across every panel as dashed horizontal lines (baselines); one legend, outside the data."""
-    figure, axes = subplots(1, len(panels), figsize=(6 * len(panels) + 2.5, 4), squeeze=False)
+    labels = [*(label for curves in panels.values() for label in curves), *(lines or {})]
+    width = legend_width(labels)
+    figure, axes = subplots(1, len(panels), figsize=(6 * len(panels) + width, 4), squeeze=False)
     colors = {}
     for ax, (panel, curves) in zip(axes[0], panels.items()):
         top = off_scale_top(curves)
@@ -124,7 +111,13 @@ def paneled_curves(panels, metric, lines=None, title=""):
         ax.set_title(panel)
         ax.grid(alpha=0.3)
     figure.suptitle(title)
-    return legend_outside(figure, axes[0])
+    return legend_outside(figure, axes[0], width)
+
+
+def legend_width(labels, smallest=2.5):
+    """Inches for a legend column of `labels` at font size 8 (about 0.065 inch a character, 0.5
+    for the marker), at least `smallest`."""
+    return max(smallest, 0.5 + 0.065 * max(map(len, labels), default=0))
 
 
 def legend_outside(figure, axes, width=2.5):

@@ -348,10 +348,12 @@ def variant_series(groups):
     return series
 
 
-def variant_figures(series, title):
-    """variant_series(...) -> {file name: matplotlib figure}: val_curves.png, gradients.png and,
-    where runs logged it, gradient_flow.png."""
-    written = {"val_curves.png": plots.overlaid_curves(series["curves"], "val_loss (mean over seeds)", title=title),
+def variant_figures(series, title, panels=None, lines=None):
+    """variant_series(...) -> {file name: matplotlib figure}: val_curves.png (every curve in one
+    panel, or `panels` {panel title: {label: curve}}, with `lines` {label: value} across them; see
+    plots.paneled_curves), gradients.png and, where runs logged it, gradient_flow.png."""
+    panels = panels or {"": series["curves"]}
+    written = {"val_curves.png": plots.paneled_curves(panels, "val_loss (mean over seeds)", lines, title),
                "gradients.png": plots.gradient_traces(series["norms"], series["clipped"], title=title)}
     if series["flows"]:
         written["gradient_flow.png"] = plots.gradient_flow_profiles(series["flows"], title=title)
@@ -377,12 +379,11 @@ def figures(study, frame, baselines, out):
     groups = {f"{cell} {CLIPPING[clipping].label}": runs
               for (cell, clipping), runs in frame.groupby(["cell", "clipping"], sort=False)}
     series = variant_series(groups)
-    written = variant_figures(series, study.description)
     panels = {CLIPPING[mode].label: {label.rsplit(" ", 1)[0]: curve for label, curve in series["curves"].items()
                                      if label.endswith(" " + CLIPPING[mode].label)} for mode in study.clippings}
     lines = {f"{row['tags.baseline']} (baseline)": row["metrics.val_loss"] for _, row in baselines.iterrows()
              if row.get("metrics.val_loss", np.nan) == row.get("metrics.val_loss", np.nan)}
-    written["val_curves.png"] = plots.paneled_curves(panels, "val_loss (mean over seeds)", lines, study.description)
+    written = variant_figures(series, study.description, panels, lines)
     for name, figure in written.items():
         figure.savefig(out / name, dpi=72)
     return list(written)
