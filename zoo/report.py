@@ -389,21 +389,33 @@ def figures(study, frame, baselines, out):
     return list(written)
 
 
+def search_markdown(study, every, lead="Recipe search"):
+    """The recipe search's paragraph and table (search_table) from `every` (records_frame), or []
+    where no search ran on these records."""
+    labelled = [({"cell": cell, "optimizer": config.optimizer, "rate": config.learning_rate, "rung": rung}, config)
+                for cell in study.cells for rung, budget in enumerate(budgets(study))
+                for config in search_configs(study, cell, budget=budget)]
+    searched = runs_of(every, labelled) if len(every) else pd.DataFrame()
+    if searched.empty or not searched["role"].eq("search").any():
+        return []  # none, or only the grid's own full-size runs: no search has run on these records
+    seeds = ", ".join(map(str, study.search_seeds))
+    budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
+    return [f"{lead} (`python experiments/study.py {study.name} --stage search`): clipping on, "
+            f"seeds {seeds}, successive halving from budget {budget} up to the full size (a third of the "
+            "recipes, at least 2, go on to each next budget; the best 2 to the full size); the choice (*) "
+            "has the lowest mean validation loss at the largest budget it reached.", "",
+            search_table(study, searched).to_markdown(index=False), ""]
+
+
 def study_markdown(study, records, out, link_root):
     """The study's Markdown section from its records (zoo.records), writing its figures and
     runs.md to `out`; None without any run."""
     every = records_frame(records)
-    labelled = [({"cell": cell, "optimizer": config.optimizer, "rate": config.learning_rate, "rung": rung}, config)
-                for cell in study.cells for rung, budget in enumerate(budgets(study))
-                for config in search_configs(study, cell, budget=budget)]
-    searched = runs_of(every, labelled)
-    if not searched.empty and not searched["role"].eq("search").any():
-        searched = searched.iloc[:0]  # only the grid's own full-size runs: no search has run on these records
+    search = search_markdown(study, every)
     ran, total = grid_runs(study, every)
     baselines = compare.newest_baselines(every)
-    if searched.empty and ran.empty and baselines.empty:
+    if not search and ran.empty and baselines.empty:
         return None
-    budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
     lines = [f"# {study.description}", ""]
     pretraining = pretraining_table(study, every) if study.pretrain is not None else pd.DataFrame()
     if not pretraining.empty:
@@ -411,13 +423,7 @@ def study_markdown(study, records, out, link_root):
                   "unlabelled text (never a test text); the pretrained arms start from their embedding and "
                   "sequence layers (zoo.transfer). Their cost comes before every pretrained run's own.", "",
                   pretraining.to_markdown(index=False), ""]
-    if not searched.empty:
-        seeds = ", ".join(map(str, study.search_seeds))
-        lines += [f"Recipe search (`python experiments/study.py {study.name} --stage search`): clipping on, "
-                  f"seeds {seeds}, successive halving from budget {budget} up to the full size (a third of the "
-                  "recipes, at least 2, go on to each next budget; the best 2 to the full size); the choice (*) "
-                  "has the lowest mean validation loss at the largest budget it reached.", "",
-                  search_table(study, searched).to_markdown(index=False), ""]
+    lines += search
     if not ran.empty:
         table, note = grid_table(study, ran)
         hours = (ran["end_time"] - ran["start_time"]).dt.total_seconds().sum() / 3600
@@ -490,11 +496,15 @@ def intervals_markdown(study, ran, baselines, source=""):
 
 def addendum(study, rows, legacy):
     """For a study whose grid is only in an earlier store's section: its strong baselines (from
-    its records) and the paired differences of the earlier grid (`legacy`: legacy_grid)."""
-    baselines = compare.newest_baselines(records_frame(rows))
+    its records), the paired differences of the earlier grid (`legacy`: legacy_grid) and a
+    new search in its records."""
+    every = records_frame(rows)
+    baselines = compare.newest_baselines(every)
     lines = [ADDENDUM, "", *baselines_markdown(study, baselines)]
     lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
                                                          "grid above)")
+    lines += search_markdown(study, every, lead="A new recipe search, in the study's records (its choices go "
+                                               "into the grid that replaces the one above)")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
