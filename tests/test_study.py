@@ -115,6 +115,22 @@ def test_a_study_searches_resumes_after_an_interruption_and_reports_from_the_sto
     elsewhere = dataclasses.replace(TINY, base=dataclasses.replace(TINY.base, examples=64))
     assert report.report([elsewhere], store / "other", readme).startswith("No run of tiny in sqlite:")
     assert readme.read_text() == text
+    # a study whose grid is an earlier store's (its page and runs.md, run ids not among the records)
+    # and whose new grid is under way (2 seeds of 3): the earlier page stays, and below it come the
+    # earlier grid's intervals, the new search in the records, then the new grid so far; again: the same
+    earlier = dataclasses.replace(TINY, seeds=(0, 1, 2))
+    for k, row in enumerate(cells):
+        runs_md = runs_md.replace(row[3], f"earlier{k}")
+    (store / "results" / "tiny" / "runs.md").write_text(runs_md)
+    (store / "results" / "tiny" / "README.md").write_text("# The earlier store's page\n")
+    report.report([earlier], store / "results", readme, store=False)
+    page = (store / "results" / "tiny" / "README.md").read_text()
+    assert page.startswith("# The earlier store's page\n\n" + report.ADDENDUM)
+    parts = ["Paired differences", "A new recipe search", "0.001: ", "A new grid is under way: 4 of 6 runs"]
+    assert [page.find(part) for part in parts] == sorted(page.find(part) for part in parts) and -1 not in [
+        page.find(part) for part in parts]
+    report.report([earlier], store / "results", readme, store=False)
+    assert (store / "results" / "tiny" / "README.md").read_text() == page
 
 
 def test_a_grid_without_a_cells_recipe_is_one_line_that_says_how_to_get_it():

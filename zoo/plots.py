@@ -202,7 +202,8 @@ def confusion_matrix(matrix, labels, title=""):
 
 def gradient_traces(norms, clipped, title=""):
     """norms: {variant: grad_norm every N steps}; clipped: {variant: clipped fraction per epoch}."""
-    figure, (norm_ax, clip_ax) = subplots(1, 2, figsize=(14.5, 4))
+    width = legend_width(list(norms))
+    figure, (norm_ax, clip_ax) = subplots(1, 2, figsize=(12 + width, 4))
     for label, values in norms.items():  # x: the share of training (a record keeps 100 points of the steps)
         line, = norm_ax.plot(np.linspace(0, 100, len(values)), values, linewidth=0.8, label=label)
         if clipped.get(label):
@@ -217,12 +218,13 @@ def gradient_traces(norms, clipped, title=""):
     for ax in (norm_ax, clip_ax):
         ax.grid(alpha=0.3)
     figure.suptitle(title)
-    return legend_outside(figure, (norm_ax, clip_ax))
+    return legend_outside(figure, (norm_ax, clip_ax), width)
 
 
 def gradient_flow_profiles(flows, title=""):
     """flows: {variant: ||dL/dh_t|| by distance to the last step}, after training, one line each."""
-    figure, ax = subplots(figsize=(9.5, 4))
+    width = legend_width(list(flows))
+    figure, ax = subplots(figsize=(7 + width, 4))
     for label, values in flows.items():
         ax.plot(values, label=label)
     ax.set_yscale("log")
@@ -230,7 +232,7 @@ def gradient_flow_profiles(flows, title=""):
     ax.set_ylabel("||dL/dh_t|| (batch mean, after training)")
     ax.grid(alpha=0.3)
     ax.set_title(title)
-    return legend_outside(figure, (ax,))
+    return legend_outside(figure, (ax,), width)
 
 
 def interactive_curves(series, x_title, y_title, title="", first_x=1, log_y=False):

@@ -352,7 +352,7 @@ def variant_figures(series, title, panels=None, lines=None):
     """variant_series(...) -> {file name: matplotlib figure}: val_curves.png (every curve in one
     panel, or `panels` {panel title: {label: curve}}, with `lines` {label: value} across them; see
     plots.paneled_curves), gradients.png and, where runs logged it, gradient_flow.png."""
-    panels = panels or {"": series["curves"]}
+    panels = panels if panels is not None else {"": series["curves"]}
     written = {"val_curves.png": plots.paneled_curves(panels, "val_loss (mean over seeds)", lines, title),
                "gradients.png": plots.gradient_traces(series["norms"], series["clipped"], title=title)}
     if series["flows"]:
@@ -389,9 +389,10 @@ def figures(study, frame, baselines, out):
     return list(written)
 
 
-def search_markdown(study, every, lead="Recipe search"):
+def search_markdown(study, every, lead="Recipe search", mark="the choice (*) has the lowest mean validation loss "
+                                                          "at the largest budget it reached"):
     """The recipe search's paragraph and table (search_table) from `every` (records_frame), or []
-    where no search ran on these records."""
+    where no search ran on these records; `mark`: what the * beside the study's recipe means."""
     labelled = [({"cell": cell, "optimizer": config.optimizer, "rate": config.learning_rate, "rung": rung}, config)
                 for cell in study.cells for rung, budget in enumerate(budgets(study))
                 for config in search_configs(study, cell, budget=budget)]
@@ -402,8 +403,7 @@ def search_markdown(study, every, lead="Recipe search"):
     budget = ", ".join(f"{key}={value}" for key, value in study.search.items())
     return [f"{lead} (`python experiments/study.py {study.name} --stage search`): clipping on, "
             f"seeds {seeds}, successive halving from budget {budget} up to the full size (a third of the "
-            "recipes, at least 2, go on to each next budget; the best 2 to the full size); the choice (*) "
-            "has the lowest mean validation loss at the largest budget it reached.", "",
+            f"recipes, at least 2, go on to each next budget; the best 2 to the full size); {mark}.", "",
             search_table(study, searched).to_markdown(index=False), ""]
 
 
@@ -504,7 +504,9 @@ def addendum(study, rows, legacy):
     lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
                                                          "grid above)")
     lines += search_markdown(study, every, lead="A new recipe search, in the study's records (its choices go "
-                                               "into the grid that replaces the one above)")
+                                               "into the grid that replaces the one above)",
+                             mark="* marks the recipe of the grid above, the earlier search's choice, until this "
+                                  "search's choices replace it")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
@@ -636,8 +638,8 @@ def report(studies, out_dir="docs/results", readme="README.md", store=True):
 
 def _page(study, rows, out_dir, before, write=True):
     """(the study's page from its records `rows`, its headline row): a grid that is only in an
-    earlier store's page (and runs.md) keeps that page (`before`), with the baselines and intervals
-    added; a part of a new grid never overwrites it. write=False: the headline alone."""
+    earlier store's page (and runs.md) keeps that page (`before`), with the baselines, intervals and a
+    new search added; a part of a new grid never overwrites it. write=False: the headline alone."""
     if not rows:
         return before, None
     if study.pretrain is not None:  # its pretrained arms, with the ids of the runs they started from
