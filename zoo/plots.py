@@ -84,9 +84,7 @@ def paneled_curves(panels, metric, lines=None, title=""):
     above the others (off_scale_top) are drawn as a triangle at the top edge with their value, so
     one explosion does not squash the other curves of its panel either; lines: {label: value}
     drawn across every panel as dashed horizontal lines (baselines); one legend, outside the data."""
-    labels = [*(label for curves in panels.values() for label in curves), *(lines or {})]
-    width = legend_width(labels)
-    figure, axes = subplots(1, len(panels), figsize=(6 * len(panels) + width, 4), squeeze=False)
+    figure, axes = subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
     colors = {}
     for ax, (panel, curves) in zip(axes[0], panels.items()):
         top = off_scale_top(curves)
@@ -111,7 +109,7 @@ def paneled_curves(panels, metric, lines=None, title=""):
         ax.set_title(panel)
         ax.grid(alpha=0.3)
     figure.suptitle(title)
-    return legend_outside(figure, axes[0], width)
+    return legend_outside(figure, axes[0])
 
 
 def legend_width(labels, smallest=2.5):
@@ -120,13 +118,16 @@ def legend_width(labels, smallest=2.5):
     return max(smallest, 0.5 + 0.065 * max(map(len, labels), default=0))
 
 
-def legend_outside(figure, axes, width=2.5):
-    """One legend for every labelled line of `axes`, in a column `width` inches wide right of the
-    data (none of it drawn over a curve); the axes laid out in the rest. Returns the figure."""
+def legend_outside(figure, axes):
+    """One legend for every labelled line of `axes`, in a column as wide as its longest label
+    (legend_width) added right of the data (none of it drawn over a curve): the figure grows by
+    that column. Returns the figure."""
     handles = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
+    width = legend_width(list(handles))
+    figure.set_figwidth(figure.get_figwidth() + width)
     share = width / figure.get_figwidth()
     figure.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1 - share + 0.01, 0.5),
                   fontsize=8, frameon=False)
@@ -202,8 +203,7 @@ def confusion_matrix(matrix, labels, title=""):
 
 def gradient_traces(norms, clipped, title=""):
     """norms: {variant: grad_norm every N steps}; clipped: {variant: clipped fraction per epoch}."""
-    width = legend_width(list(norms))
-    figure, (norm_ax, clip_ax) = subplots(1, 2, figsize=(12 + width, 4))
+    figure, (norm_ax, clip_ax) = subplots(1, 2, figsize=(12, 4))
     for label, values in norms.items():  # x: the share of training (a record keeps 100 points of the steps)
         line, = norm_ax.plot(np.linspace(0, 100, len(values)), values, linewidth=0.8, label=label)
         if clipped.get(label):
@@ -218,13 +218,12 @@ def gradient_traces(norms, clipped, title=""):
     for ax in (norm_ax, clip_ax):
         ax.grid(alpha=0.3)
     figure.suptitle(title)
-    return legend_outside(figure, (norm_ax, clip_ax), width)
+    return legend_outside(figure, (norm_ax, clip_ax))
 
 
 def gradient_flow_profiles(flows, title=""):
     """flows: {variant: ||dL/dh_t|| by distance to the last step}, after training, one line each."""
-    width = legend_width(list(flows))
-    figure, ax = subplots(figsize=(7 + width, 4))
+    figure, ax = subplots(figsize=(7, 4))
     for label, values in flows.items():
         ax.plot(values, label=label)
     ax.set_yscale("log")
@@ -232,7 +231,7 @@ def gradient_flow_profiles(flows, title=""):
     ax.set_ylabel("||dL/dh_t|| (batch mean, after training)")
     ax.grid(alpha=0.3)
     ax.set_title(title)
-    return legend_outside(figure, (ax,), width)
+    return legend_outside(figure, (ax,))
 
 
 def interactive_curves(series, x_title, y_title, title="", first_x=1, log_y=False):

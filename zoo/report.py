@@ -494,12 +494,10 @@ def intervals_markdown(study, ran, baselines, source=""):
             intervals.to_markdown(index=False), ""]
 
 
-def addendum(study, rows, legacy):
+def addendum(study, every, baselines, legacy):
     """For a study whose grid is only in an earlier store's section: its strong baselines (from
-    its records), the paired differences of the earlier grid (`legacy`: legacy_grid) and a
-    new search in its records."""
-    every = records_frame(rows)
-    baselines = compare.newest_baselines(every)
+    its records, `every` as records_frame gives them), the paired differences of the earlier grid
+    (`legacy`: legacy_grid) and a new search in its records."""
     lines = [ADDENDUM, "", *baselines_markdown(study, baselines)]
     lines += intervals_markdown(study, legacy, baselines, " (the test metrics of runs.md: the earlier store's "
                                                          "grid above)")
@@ -652,7 +650,7 @@ def _page(study, rows, out_dir, before, write=True):
         head = headline(study, legacy, baselines, source=LEGACY_MARK)  # runs.md's rounded test metrics
         if not write:
             return None, head
-        extra = addendum(study, rows, legacy)
+        extra = addendum(study, every, baselines, legacy)
         if not ran.empty:  # after the marker, so that the next report replaces it
             extra = (extra or ADDENDUM + "\n") + grid_so_far(study, ran, total, baselines)
         return (None if not before else before.split(ADDENDUM)[0].rstrip("\n") + "\n\n" + extra if extra
